@@ -1,0 +1,1 @@
+"""Accounts: users, roles, passwords and server-side sessions."""

@@ -1,0 +1,83 @@
+"""User and session tables."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from consult.db import Base, UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    """What a person may do. Ordered from least to most privileged."""
+
+    CITIZEN = "citizen"
+    MODERATOR = "moderator"
+    OFFICIAL = "official"
+    ADMIN = "admin"
+
+
+class VerificationLevel(enum.IntEnum):
+    """How much we know that an account belongs to a real, distinct person."""
+
+    NONE = 0
+    EMAIL = 1
+    IDENTITY = 2
+
+
+def _enum_values(enum_class: type[enum.Enum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+class User(Base):
+    """A person with an account."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, name="user_role", values_callable=_enum_values, validate_strings=True),
+        default=Role.CITIZEN,
+    )
+    verification_level: Mapped[int] = mapped_column(Integer, default=VerificationLevel.NONE)
+    language: Mapped[str] = mapped_column(String(8), default="fr")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    sessions: Mapped[list[UserSession]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def is_active(self) -> bool:
+        """Deleted (anonymised) accounts can no longer log in."""
+        return self.deleted_at is None
+
+    def has_role(self, *roles: Role) -> bool:
+        """Whether the user holds one of `roles`; admins hold every role."""
+        return self.role is Role.ADMIN or self.role in roles
+
+
+class UserSession(Base):
+    """A server-side login session; the cookie holds only a random token.
+
+    Only a SHA-256 digest of the token is stored, so a leaked database does
+    not let anyone hijack a session.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    user: Mapped[User] = relationship(back_populates="sessions")

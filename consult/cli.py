@@ -1,0 +1,222 @@
+"""The `consult` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from consult import i18n
+from consult.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Settings], Awaitable[T]]) -> T:
+    """Run `work` with a database session factory and dispose of the engine afterwards."""
+    return asyncio.run(work(Settings.from_env()))
+
+
+def _ensure_sqlite_dir(settings: Settings) -> None:
+    """The default SQLite file lives under var/, which a fresh clone does not have."""
+    prefix = "sqlite+aiosqlite:///"
+    if settings.database_url.startswith(prefix):
+        Path(settings.database_url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from consult.db import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+@click.group()
+@click.option("--language", type=click.Choice(i18n.SUPPORTED_LANGUAGES), default=None)
+def main(language: str | None) -> None:
+    """consult: public consultation on draft bills."""
+    i18n.set_language(language or i18n.negotiate_language(_locale_from_env()))
+
+
+def _locale_from_env() -> str | None:
+    import os
+
+    lang = os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
+    return lang.split(".")[0].replace("_", "-") or None
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    from consult.migrate import upgrade
+
+    settings = Settings.from_env()
+    _ensure_sqlite_dir(settings)
+    upgrade(settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ("base" removes every table)."""
+    from consult.migrate import downgrade
+
+    downgrade(Settings.from_env().database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the web server."""
+    import uvicorn
+
+    uvicorn.run(
+        "consult.web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only prepare the database.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Create the database, seed the demo consultation and run the site."""
+    from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
+    from consult.migrate import upgrade
+
+    settings = Settings.from_env()
+    _ensure_sqlite_dir(settings)
+    upgrade(settings.database_url)
+    asyncio.run(_with_session(settings, seed_demo))
+    click.echo(f"Demo consultation: http://{host}:{port}/consultations/{DEMO_SLUG}")
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role.value:<10} {account.email}")
+    if not no_serve:
+        click.get_current_context().invoke(serve, host=host, port=port, workers=1)
+
+
+@main.command()
+def worker() -> None:
+    """Run an arq worker (needs CONSULT_REDIS_URL)."""
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "CONSULT_REDIS_URL is not set: without Redis, jobs run inside the web process."
+        )
+    from arq import run_worker
+
+    from worker.settings import WorkerSettings
+
+    run_worker(WorkerSettings)  # type: ignore[arg-type]
+
+
+@main.group()
+def bill() -> None:
+    """Bills."""
+
+
+@bill.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--consultation", "slug", required=True, help="The consultation's address.")
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(["markdown", "text"]),
+    default=None,
+    help="Default: from the file extension (.txt is text, anything else Markdown).",
+)
+def bill_import(file: Path, slug: str, source_format: str | None) -> None:
+    """Parse FILE and publish it as the consultation's next bill version."""
+    from sqlalchemy import select
+
+    from consult.bills.parser import BillParseError, parse_bill
+    from consult.bills.services import publish_version
+    from consult.consultations.models import Consultation
+
+    fmt = source_format or ("text" if file.suffix.lower() == ".txt" else "markdown")
+    try:
+        source = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file}: not valid UTF-8 (byte {exc.start + 1})") from exc
+    try:
+        parsed = parse_bill(source, format="text" if fmt == "text" else "markdown")
+    except BillParseError as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+
+    async def work(session: Any) -> int:
+        consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
+        if consultation is None:
+            raise click.ClickException(f"no consultation at “{slug}”")
+        version = await publish_version(
+            session, consultation, parsed, source_text=source, source_format=fmt, published_by=None
+        )
+        return version.number
+
+    number = _run(lambda settings: _with_session(settings, work))
+    click.echo(f"{slug}: version {number} published ({len(parsed.articles())} articles)")
+
+
+@main.group()
+def user() -> None:
+    """Accounts."""
+
+
+@user.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["citizen", "moderator", "official", "admin"]),
+    default="citizen",
+    show_default=True,
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(email: str, display_name: str, role: str, password_stdin: bool) -> None:
+    """Create an account (the password is asked for, never given on the command line)."""
+    from consult.accounts.models import Role
+    from consult.accounts.services import create_user
+    from consult.errors import FormError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: Any) -> int:
+        created = await create_user(session, email, display_name, password, role=Role(role))
+        return created.id
+
+    try:
+        user_id = _run(lambda settings: _with_session(settings, work))
+    except FormError as exc:
+        raise click.ClickException(
+            "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
+        ) from exc
+    click.echo(f"user {user_id} created with role {role}")

@@ -1,0 +1,1 @@
+"""Consultations: a bill put to the public, with its phases and dates."""

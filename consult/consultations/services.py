@@ -1,0 +1,122 @@
+"""Consultation services: create, find, list."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.accounts.models import Role, User
+from consult.consultations.models import PHASE_ORDER, Consultation, ConsultationPhase, Phase
+from consult.errors import FormError, NotFound
+from consult.i18n import SUPPORTED_LANGUAGES
+from consult.i18n import gettext as _
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_TITLE = 300
+MAX_SUMMARY = 5000
+
+
+def can_see_drafts(user: User | None) -> bool:
+    """Officials and administrators prepare consultations before they open."""
+    return user is not None and user.has_role(Role.OFFICIAL)
+
+
+async def create_consultation(
+    session: AsyncSession,
+    *,
+    slug: str,
+    title: str,
+    summary: str,
+    ministry: str,
+    owner: User,
+    phase_starts: dict[Phase, datetime],
+    languages: list[str] | None = None,
+) -> Consultation:
+    """Create a consultation with its schedule, or raise FormError field by field."""
+    slug = slug.strip().lower()
+    title = " ".join(title.split())
+    summary = summary.strip()
+    errors: dict[str, str] = {}
+    if not SLUG_PATTERN.match(slug) or len(slug) > 80:
+        errors["slug"] = _(
+            "Use lowercase letters, digits and hyphens only, like “numerique-2026”."
+        )
+    elif await session.scalar(select(func.count()).where(Consultation.slug == slug)):
+        errors["slug"] = _("Another consultation already uses this address.")
+    if not title:
+        errors["title"] = _("Enter a title.")
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _("The title must have at most {count} characters.").format(
+            count=MAX_TITLE
+        )
+    if len(summary) > MAX_SUMMARY:
+        errors["summary"] = _("The summary must have at most {count} characters.").format(
+            count=MAX_SUMMARY
+        )
+    errors.update(_check_schedule(phase_starts))
+    chosen_languages = languages or ["fr"]
+    if any(code not in SUPPORTED_LANGUAGES for code in chosen_languages):
+        errors["languages"] = _("Choose among the supported languages.")
+    if errors:
+        raise FormError(errors)
+    consultation = Consultation(
+        slug=slug,
+        title=title,
+        summary=summary,
+        ministry=" ".join(ministry.split()),
+        owner_id=owner.id,
+        languages=chosen_languages,
+        phases=[
+            ConsultationPhase(phase=phase, starts_at=starts_at)
+            for phase, starts_at in sorted(phase_starts.items(), key=lambda i: PHASE_ORDER.index(i[0]))
+            if phase is not Phase.DRAFT
+        ],
+    )
+    session.add(consultation)
+    await session.flush()
+    return consultation
+
+
+def _check_schedule(phase_starts: dict[Phase, datetime]) -> dict[str, str]:
+    """Phases must start in their natural order; the opening date is required."""
+    if Phase.OPEN not in phase_starts:
+        return {"open": _("Enter the date the consultation opens.")}
+    scheduled = [(phase, phase_starts[phase]) for phase in PHASE_ORDER if phase in phase_starts]
+    for (earlier, earlier_start), (later, later_start) in zip(scheduled, scheduled[1:], strict=False):
+        if later_start <= earlier_start:
+            return {
+                later.value: _("This date must come after the previous phase's date.")
+            }
+    return {}
+
+
+async def get_consultation(
+    session: AsyncSession, slug: str, viewer: User | None, now: datetime
+) -> Consultation:
+    """The consultation at `slug`; drafts are hidden from the public."""
+    consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        raise NotFound(slug)
+    if consultation.phase_at(now) is Phase.DRAFT and not can_see_drafts(viewer):
+        raise NotFound(slug)
+    return consultation
+
+
+async def list_consultations(
+    session: AsyncSession, viewer: User | None, now: datetime
+) -> list[Consultation]:
+    """Consultations the viewer may see, newest first."""
+    consultations = (
+        await session.scalars(select(Consultation).order_by(Consultation.created_at.desc()))
+    ).all()
+    return [
+        c for c in consultations if can_see_drafts(viewer) or c.phase_at(now) is not Phase.DRAFT
+    ]
+
+
+def accepts_contributions(consultation: Consultation, now: datetime) -> bool:
+    """Citizens may contribute only while the consultation is open."""
+    return consultation.phase_at(now) is Phase.OPEN

@@ -1,0 +1,140 @@
+"""Background jobs and the queue that runs them.
+
+The job functions here are the ones the arq worker registers (`worker/`).
+Without `CONSULT_REDIS_URL`, the web process runs the very same functions
+in-process, so the embedded setup exercises the same code as production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from consult.accounts.services import SessionPolicy, purge_expired_sessions
+from consult.settings import Settings
+
+logger = logging.getLogger("consult.jobs")
+
+JobContext = dict[str, Any]
+JobFunction = Callable[..., Awaitable[Any]]
+
+
+def job_context(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> JobContext:
+    """What every job receives (arq passes the same keys through its `ctx`)."""
+    return {"settings": settings, "session_factory": session_factory}
+
+
+async def purge_sessions(ctx: JobContext) -> int:
+    """Delete expired login sessions so the table does not grow forever."""
+    settings: Settings = ctx["settings"]
+    policy = SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(days=settings.session_absolute_days),
+    )
+    async with ctx["session_factory"]() as db:
+        purged = await purge_expired_sessions(db, policy)
+        await db.commit()
+    logger.info("purged %d expired sessions", purged)
+    return purged
+
+
+JOBS: dict[str, JobFunction] = {"purge_sessions": purge_sessions}
+
+
+@dataclass(frozen=True)
+class PeriodicJob:
+    """A job run on a schedule (arq cron in production, a timer in-process)."""
+
+    name: str
+    every: timedelta
+    minute: int = 17  # the arq cron minute; spread away from the top of the hour
+
+
+PERIODIC_JOBS = (PeriodicJob("purge_sessions", timedelta(hours=1)),)
+
+
+class JobQueue(Protocol):
+    """Where writes hand work over to the background."""
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        """Schedule `name(*args)`; a job id already queued or running is not queued again."""
+
+    async def close(self) -> None:
+        """Stop accepting jobs and release resources."""
+
+
+@dataclass
+class InProcessQueue:
+    """Runs jobs as tasks of the web process, with periodic jobs on timers."""
+
+    context: JobContext
+    tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
+    timers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def start_periodic(self) -> None:
+        """Start the timers of the periodic jobs."""
+        for periodic in PERIODIC_JOBS:
+            self.timers.append(asyncio.create_task(self._every(periodic)))
+
+    async def _every(self, periodic: PeriodicJob) -> None:
+        while True:
+            await asyncio.sleep(periodic.every.total_seconds())
+            await self.enqueue(periodic.name, job_id=f"periodic:{periodic.name}")
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        """Start the job now in a task, unless the same job id is still running."""
+        key = job_id or f"{name}:{id(args)}"
+        running = self.tasks.get(key)
+        if running is not None and not running.done():
+            return
+        task = asyncio.create_task(self._run(name, args))
+        self.tasks[key] = task
+        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None))
+
+    async def _run(self, name: str, args: tuple[Any, ...]) -> Any:
+        try:
+            return await JOBS[name](self.context, *args)
+        except Exception:
+            logger.exception("job %s failed", name)
+            return None
+
+    async def drain(self) -> None:
+        """Wait for every queued job to finish (tests, shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancel timers and wait for running jobs."""
+        for timer in self.timers:
+            timer.cancel()
+        await asyncio.gather(*self.timers, return_exceptions=True)
+        await self.drain()
+
+
+class ArqQueue:
+    """Hands jobs to arq workers through Redis."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    @classmethod
+    async def connect(cls, redis_url: str) -> ArqQueue:
+        """Open the Redis pool arq uses."""
+        from arq import create_pool
+        from arq.connections import RedisSettings
+
+        return cls(await create_pool(RedisSettings.from_dsn(redis_url)))
+
+    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+        """Queue the job; arq ignores a job id that is already queued or running."""
+        await self.pool.enqueue_job(name, *args, _job_id=job_id)
+
+    async def close(self) -> None:
+        """Close the Redis connection."""
+        await self.pool.aclose()

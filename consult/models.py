@@ -1,0 +1,22 @@
+"""Every table, imported in one place so metadata and migrations see them all."""
+
+from consult.accounts.models import Role, User, UserSession, VerificationLevel
+from consult.audit.models import AuditEvent
+from consult.bills.models import BillVersion, Provision, ProvisionKind
+from consult.consultations.models import Consultation, ConsultationPhase, Phase
+from consult.db import Base
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "BillVersion",
+    "Consultation",
+    "ConsultationPhase",
+    "Phase",
+    "Provision",
+    "ProvisionKind",
+    "Role",
+    "User",
+    "UserSession",
+    "VerificationLevel",
+]

@@ -1,0 +1,75 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+
+from consult.db import create_engine, create_session_factory, utcnow
+from consult.jobs import ArqQueue, InProcessQueue, JobQueue, job_context
+from consult.settings import Settings
+from consult.web.errors import EXCEPTION_HANDLERS
+from consult.web.middleware import (
+    CrossOriginProtectionMiddleware,
+    LanguageMiddleware,
+    RateLimitMiddleware,
+    SecurityHeadersMiddleware,
+)
+from consult.web.ratelimit import RateLimiter
+from consult.web.routes import all_routes
+from consult.web.routing import PublicStatic
+from consult.web.templating import create_environment
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None, clock: Callable[[], datetime] = utcnow
+) -> Starlette:
+    """Build the web application; nothing touches the network until its lifespan starts."""
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+        app.state.engine = engine
+        app.state.session_factory = session_factory
+        app.state.rate_limiter = RateLimiter(settings.redis_url)
+        queue: JobQueue
+        if settings.redis_url:
+            queue = await ArqQueue.connect(settings.redis_url)
+        else:
+            in_process = InProcessQueue(job_context(settings, session_factory))
+            in_process.start_periodic()
+            queue = in_process
+        app.state.jobs = queue
+        try:
+            yield
+        finally:
+            await queue.close()
+            await engine.dispose()
+
+    app = Starlette(
+        debug=False,
+        routes=[*all_routes(), PublicStatic("/static", str(STATIC_DIR), name="static")],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, settings=settings),
+            Middleware(LanguageMiddleware, settings=settings),
+            Middleware(RateLimitMiddleware, settings=settings),
+            Middleware(CrossOriginProtectionMiddleware, settings=settings),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    app.state.templates = create_environment()
+    # Created here (not only in the lifespan) so middleware can use it in every test setup.
+    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    return app

@@ -1,0 +1,35 @@
+"""Route permissions: every route declares one, and access is denied by default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consult.accounts.models import Role, User
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Who may reach a route. `roles` empty and `login` False means anyone."""
+
+    name: str
+    login: bool = False
+    roles: tuple[Role, ...] = ()
+    anonymous_only: bool = False
+
+    def allows(self, user: User | None) -> bool:
+        """Whether `user` (None when not logged in) may reach the route."""
+        if self.anonymous_only:
+            return True  # handlers redirect logged-in users; nothing to protect
+        if not self.login and not self.roles:
+            return True
+        if user is None:
+            return False
+        return not self.roles or user.has_role(*self.roles)
+
+
+PUBLIC = Permission("public")
+ANONYMOUS = Permission("anonymous", anonymous_only=True)
+AUTHENTICATED = Permission("authenticated", login=True)
+MODERATOR = Permission("moderator", login=True, roles=(Role.MODERATOR,))
+OFFICIAL = Permission("official", login=True, roles=(Role.OFFICIAL,))
+ADMIN = Permission("admin", login=True, roles=(Role.ADMIN,))

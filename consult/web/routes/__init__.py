@@ -1,0 +1,12 @@
+"""Route tables, one module per domain concept."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from consult.web.routes import accounts, articles, bills, consultations, home
+
+
+def all_routes() -> list[BaseRoute]:
+    """Every route of the application."""
+    return [*home.routes, *accounts.routes, *consultations.routes, *bills.routes, *articles.routes]

@@ -1,0 +1,112 @@
+"""Routes that carry their permission, and the per-request unit of work.
+
+Every handler is wrapped: it gets a database session and the current user,
+the route's permission is checked before the handler runs, and the unit of
+work is committed only for unsafe methods that succeed. A test walks the
+route table and fails on any route that is not a `GuardedRoute`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from consult.web.auth import load_current_user
+from consult.web.errors import error_response
+from consult.web.permissions import Permission
+
+Handler = Callable[[Request], Awaitable[Response]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class GuardedRoute(Route):
+    """A route whose handler runs only for people its permission allows."""
+
+    def __init__(
+        self,
+        path: str,
+        endpoint: Handler,
+        *,
+        permission: Permission,
+        methods: Sequence[str] = ("GET",),
+        name: str | None = None,
+        rate_limit: str | None = None,
+    ) -> None:
+        # rate_limit names a budget in the settings (e.g. "login" → rate_limit_login).
+        self.permission = permission
+        self.rate_limit = rate_limit
+        super().__init__(
+            path,
+            _guard(endpoint, permission, rate_limit),
+            methods=list(methods),
+            name=name or endpoint.__name__,
+        )
+
+
+class PublicStatic(Mount):
+    """Static files are public by construction."""
+
+    permission = Permission("public-static")
+
+    def __init__(self, path: str, directory: str, name: str) -> None:
+        super().__init__(path, app=StaticFiles(directory=directory), name=name)
+
+
+def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) -> Handler:
+    async def guarded(request: Request) -> Response:
+        if rate_limit is not None:
+            spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
+            limited = await request.app.state.rate_limiter.check(request, spec)
+            if limited is not None:
+                return limited
+        session_factory = request.app.state.session_factory
+        async with session_factory() as db:
+            request.state.db = db
+            user = await load_current_user(request, db)
+            request.state.user = user
+            if not permission.allows(user):
+                await db.rollback()
+                if user is None:
+                    login_url = request.app.url_path_for("login_form")
+                    query = urlencode({"next": request.url.path})
+                    return RedirectResponse(f"{login_url}?{query}", status_code=303)
+                return error_response(request, 403)
+            try:
+                response = await endpoint(request)
+            except BaseException:
+                await db.rollback()
+                raise
+            if request.method in SAFE_METHODS or response.status_code >= 400:
+                await db.rollback()
+            else:
+                await db.commit()
+            return response
+
+    guarded.__name__ = endpoint.__name__
+    guarded.__doc__ = endpoint.__doc__
+    return guarded
+
+
+def route(
+    path: str,
+    endpoint: Handler,
+    permission: Permission,
+    methods: Sequence[str] = ("GET",),
+    name: str | None = None,
+    rate_limit: str | None = None,
+) -> GuardedRoute:
+    """Declare a route with its permission (short form used by route modules)."""
+    return GuardedRoute(
+        path, endpoint, permission=permission, methods=methods, name=name, rate_limit=rate_limit
+    )
+
+
+def db(request: Request) -> Any:
+    """The request's database session (opened by the guard)."""
+    return request.state.db

@@ -1,0 +1,45 @@
+"""arq worker settings: `consult worker` (or `arq worker.settings.WorkerSettings`)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from consult.db import create_engine, create_session_factory
+from consult.jobs import JOBS, PERIODIC_JOBS, job_context
+from consult.settings import Settings
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    """Open the database engine once per worker process."""
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
+    ctx["engine"] = engine
+    ctx.update(job_context(settings, create_session_factory(engine)))
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    """Close the database engine."""
+    await ctx["engine"].dispose()
+
+
+def _redis_settings() -> RedisSettings:
+    url = Settings.from_env().redis_url
+    return RedisSettings.from_dsn(url) if url else RedisSettings()
+
+
+class WorkerSettings:
+    """What `arq` reads: the job functions, the schedule and the hooks."""
+
+    functions: ClassVar[list[Any]] = list(JOBS.values())
+    cron_jobs: ClassVar[list[Any]] = [
+        cron(JOBS[periodic.name], minute=periodic.minute, run_at_startup=False, unique=True)
+        for periodic in PERIODIC_JOBS
+    ]
+    on_startup = startup
+    on_shutdown = shutdown
+    redis_settings = _redis_settings()
+    job_timeout = 300
+    max_tries = 5
