@@ -306,10 +306,11 @@ def _division_number(kind: DivisionKind, num: str, adverb: str | None) -> tuple[
 class _Line:
     """One classified source line."""
 
-    kind: Literal["blank", "expose", "division", "article", "markdown-heading", "text"]
+    kind: Literal["blank", "expose", "division", "article", "text"]
     number: int
     raw: str = ""  # the stripped source line
     clean: str = ""  # without Markdown heading markers and emphasis
+    markdown_heading: bool = False  # has `#` markers (Markdown format only)
     division: DivisionKind = "titre"
     display: str = ""
     key: str = ""
@@ -369,7 +370,7 @@ def _classify(raw: str, number: int, markdown: bool) -> _Line:
     if _fold(clean[:12]).startswith(_KEYWORDS):
         folded = _fold(clean)
         if _EXPOSE_RE.match(folded):
-            return _Line("expose", number, stripped, clean)
+            return _Line("expose", number, stripped, clean, markdown_heading)
         if division := _DIVISION_RE.match(folded):
             keyword = division.group("kw")
             kind: DivisionKind = (
@@ -417,9 +418,7 @@ def _classify(raw: str, number: int, markdown: bool) -> _Line:
         attempted = _looks_like_heading(clean, folded, markdown_heading)
         if attempted is not None:
             raise _invalid_heading(number, stripped, attempted)
-    if markdown_heading:
-        return _Line("markdown-heading", number, stripped, clean)
-    return _Line("text", number, stripped, clean)
+    return _Line("text", number, stripped, clean, markdown_heading)
 
 
 def _split_label(text: str) -> tuple[str, str]:
@@ -529,7 +528,7 @@ class _BillBuilder:
             self.awaiting_title = None
             return
         if self.article is not None:
-            if line.kind == "markdown-heading":
+            if line.markdown_heading:
                 if self.article_may_take_title:
                     self.article.heading = line.clean
                     self.article_may_take_title = False
@@ -570,16 +569,16 @@ class _BillBuilder:
         parent = self.open_divisions[-1] if self.open_divisions else None
         if kind == "section" and (parent is None or parent.kind != "chapitre"):
             message = _(
-                "Line {line}: “{found}” is outside any chapter: a Section must come after a "
-                "Chapitre heading."
+                "Line {line}: “{found}” is outside any chapter: expected a Chapitre heading "
+                "before a Section."
             )
             raise BillParseError(
                 line.number, message.format(line=line.number, found=_excerpt(line.raw))
             )
         if kind == "sous-section" and (parent is None or parent.kind != "section"):
             message = _(
-                "Line {line}: “{found}” is outside any section: a Sous-section must come after "
-                "a Section heading."
+                "Line {line}: “{found}” is outside any section: expected a Section heading "
+                "before a Sous-section."
             )
             raise BillParseError(
                 line.number, message.format(line=line.number, found=_excerpt(line.raw))
@@ -687,7 +686,7 @@ class _BillBuilder:
         for line in self.memorandum:
             if line.kind == "blank":
                 end_paragraph()
-            elif not self.markdown or line.kind == "markdown-heading":
+            elif not self.markdown or line.markdown_heading:
                 # A Markdown sub-heading of the exposé stays a paragraph of its own.
                 end_paragraph()
                 paragraphs.append(_collapse(line.raw))

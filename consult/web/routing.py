@@ -71,7 +71,6 @@ def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) ->
             user = await load_current_user(request, db)
             request.state.user = user
             if not permission.allows(user):
-                await db.rollback()
                 if user is None:
                     login_url = request.app.url_path_for("login_form")
                     query = urlencode({"next": request.url.path})
@@ -81,6 +80,8 @@ def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) ->
                 response = await endpoint(request)
             except BaseException:
                 await db.rollback()
+                # Rolled-back objects cannot be read any more; error pages show no account.
+                request.state.user = None
                 raise
             if request.method in SAFE_METHODS or response.status_code >= 400:
                 await db.rollback()
