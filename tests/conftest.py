@@ -51,6 +51,16 @@ class Clock:
         self.now += timedelta(**delta)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """Pages are tested in French and English, so the catalogues must be compiled."""
+    from consult.i18n import translations_for
+    from consult.locale_build import compile_catalogs
+
+    compile_catalogs()
+    translations_for.cache_clear()
+
+
 # --- databases ---------------------------------------------------------------------------
 
 

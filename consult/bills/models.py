@@ -44,9 +44,7 @@ class BillVersion(Base):
     explanatory_memorandum: Mapped[str] = mapped_column(Text, default="")
     source_text: Mapped[str] = mapped_column(Text, default="")
     source_format: Mapped[str] = mapped_column(String(16), default="markdown")
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     provisions: Mapped[list[Provision]] = relationship(

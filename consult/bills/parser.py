@@ -123,6 +123,7 @@ _ADV = "|".join(sorted(_ADVERBS, key=len, reverse=True))
 _SEP = r"(?:\s*(?:\.\s*[–—-]|[:.–—])\s*|\s+-(?:\s+|$))"
 
 _KEYWORDS = ("titre", "chapitre", "section", "sous", "article", "expose")
+_KEYWORD_INITIALS = frozenset(keyword[0] for keyword in _KEYWORDS)
 
 _EXPOSE_RE = re.compile(r"^expose\s+des\s+motifs\s*[:.]?$")
 _DIVISION_RE = re.compile(
@@ -367,7 +368,9 @@ def _classify(raw: str, number: int, markdown: bool) -> _Line:
     clean, markdown_heading = _heading_candidate(stripped)
     markdown_heading = markdown_heading and markdown
     # Most lines are alinéas: only fold the whole line when it can be a heading.
-    if _fold(clean[:12]).startswith(_KEYWORDS):
+    if _fold_char(clean[:1] or " ") in _KEYWORD_INITIALS and _fold(clean[:12]).startswith(
+        _KEYWORDS
+    ):
         folded = _fold(clean)
         if _EXPOSE_RE.match(folded):
             return _Line("expose", number, stripped, clean, markdown_heading)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.datastructures import UploadFile
@@ -14,18 +15,32 @@ MAX_FORM_FIELDS = 200
 HONEYPOT_FIELD = "website"
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """A file sent with a form, read into memory (its size is bounded by the parser)."""
+
+    filename: str
+    content: bytes
+
+
 class FormData(dict[str, str]):
     """Text fields of a submitted form, with surrounding whitespace kept as typed."""
 
-    uploads: dict[str, UploadFile]
+    uploads: dict[str, UploadedFile]
 
     def text(self, name: str, default: str = "") -> str:
         """A field's value ("" when missing)."""
         return self.get(name, default)
 
 
-async def read_form(request: Request, max_part_size: int = MAX_FIELD_BYTES) -> FormData:
-    """Parse a posted form; malformed or oversized input is a 400/413 page, never a crash."""
+async def read_form(
+    request: Request, max_part_size: int = MAX_FIELD_BYTES, allow_nul: bool = False
+) -> FormData:
+    """Parse a posted form; malformed or oversized input is a 400/413 page, never a crash.
+
+    NUL characters cannot be stored in PostgreSQL text, so they are refused here
+    unless the caller validates them itself (the bill parser names their line).
+    """
     try:
         form = await request.form(
             max_files=4, max_fields=MAX_FORM_FIELDS, max_part_size=max_part_size
@@ -36,13 +51,17 @@ async def read_form(request: Request, max_part_size: int = MAX_FIELD_BYTES) -> F
         raise HTTPException(400) from exc
     data = FormData()
     data.uploads = {}
-    for name, value in form.multi_items():
-        if isinstance(value, UploadFile):
-            data.uploads[name] = value
-        else:
-            if "\x00" in value:
-                raise HTTPException(400)
-            data.setdefault(name, value)
+    try:
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                if value.filename:
+                    data.uploads[name] = UploadedFile(value.filename, await value.read())
+            else:
+                if "\x00" in value and not allow_nul:
+                    raise HTTPException(400)
+                data.setdefault(name, value)
+    finally:
+        await form.close()
     return data
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import pickle
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,20 @@ from consult.bills.parser import (
     parse_bill,
     render_bill,
 )
+from consult.i18n import get_language, set_language
 
 MALFORMED_DIR = Path(__file__).parent / "malformed"
 KEY_RE = re.compile(r"^[a-z0-9-]+$")
+
+
+@pytest.fixture(autouse=True)
+def english_messages() -> Iterator[None]:
+    """Assertions below read the English messages, whatever catalogues are compiled."""
+    previous = get_language()
+    set_language("en")
+    yield
+    set_language(previous)
+
 
 BILL = """\
 # EXPOSÉ DES MOTIFS
@@ -285,9 +297,7 @@ def test_article_keys(number: str, key: str) -> None:
         ("  chapitre   v  -  Fin", "chapitre", "V", "Fin", "chap-5"),
     ],
 )
-def test_division_heading_forms(
-    line: str, kind: str, number: str, heading: str, key: str
-) -> None:
+def test_division_heading_forms(line: str, kind: str, number: str, heading: str, key: str) -> None:
     division = parse_bill(f"{line}\n\nArticle 1er\n\nLe texte.\n").provisions[0]
     assert (division.kind, division.number, division.heading, division.key) == (
         kind,
@@ -419,7 +429,7 @@ def test_error_carries_line_and_translated_message() -> None:
     assert error.message.startswith("Line 4: ")
     assert "“Article abc”" in error.message
     assert isinstance(error, ValueError)
-    restored = pickle.loads(pickle.dumps(error))
+    restored = pickle.loads(pickle.dumps(error))  # noqa: S301 - pickled just above, trusted
     assert (restored.line, restored.message) == (4, error.message)
 
 
@@ -459,7 +469,12 @@ def test_large_bill_is_accepted() -> None:
 
 
 def malformed_cases() -> list[tuple[Path, str]]:
-    return [(path, fmt) for path in sorted(MALFORMED_DIR.glob("*.txt")) for fmt in ("markdown", "text") if not (fmt == "text" and "__md-" in path.name)]
+    return [
+        (path, fmt)
+        for path in sorted(MALFORMED_DIR.glob("*.txt"))
+        for fmt in ("markdown", "text")
+        if not (fmt == "text" and "__md-" in path.name)
+    ]
 
 
 EXPECTED_SUBSTRINGS = {
@@ -719,10 +734,8 @@ LINE_POOL = [
 ]
 
 
-HEADING_TEMPLATES = [
-    "Article {n}",
-    "# Article {n} bis : Objet",
-    "ARTICLE {n} ter A",
+ARTICLE_TEMPLATES = ["Article {n}", "# Article {n} bis : Objet", "ARTICLE {n} ter A"]
+DIVISION_TEMPLATES = [
     "TITRE {n}",
     "## Chapitre {n}",
     "Chapitre {n} – Intitulé",
@@ -745,19 +758,32 @@ TEXT_POOL = [
 
 
 def line_soups() -> st.SearchStrategy[str]:
-    """Texts mixing well-formed chunks (heading then text) with odd lines."""
-    chunk = st.one_of(
-        st.builds(
+    """Texts mixing well-formed chunks (a heading and its text) with odd lines."""
+    printable = st.text(st.characters(exclude_categories=["Cc", "Cs"]), max_size=15)
+
+    def headed(
+        templates: list[str], min_lines: int, max_lines: int
+    ) -> st.SearchStrategy[list[str]]:
+        return st.builds(
             lambda template, n, lines: [template.format(n=n), *lines],
-            st.sampled_from(HEADING_TEMPLATES),
+            st.sampled_from(templates),
             st.integers(1, 40),
-            st.lists(st.sampled_from(TEXT_POOL) | st.text(max_size=15), min_size=1, max_size=3),
-        ),
+            st.lists(
+                st.sampled_from(TEXT_POOL) | printable, min_size=min_lines, max_size=max_lines
+            ),
+        )
+
+    chunk = st.one_of(
+        headed(ARTICLE_TEMPLATES, 1, 3),
+        headed(ARTICLE_TEMPLATES, 1, 3),
+        headed(DIVISION_TEMPLATES, 0, 1),
         st.sampled_from(LINE_POOL).map(lambda line: [line]),
-        st.text(max_size=20).map(lambda line: [line]),
+        printable.map(lambda line: [line]),
     )
-    return st.lists(chunk, max_size=12).map(
-        lambda chunks: "\n".join(line for lines in chunks for line in lines)
+    return st.builds(
+        lambda first, chunks: "\n".join([first, *(line for lines in chunks for line in lines)]),
+        st.sampled_from(["", "Exposé des motifs", "Article 100\nTexte."]),
+        st.lists(chunk, max_size=10),
     )
 
 

@@ -43,13 +43,13 @@ async def import_form(request: Request) -> Response:
 
 async def _read_bill_source(request: Request) -> tuple[str, str, str | None]:
     """The pasted or uploaded text, its format, and an error message if unreadable."""
-    form = await read_form(request, max_part_size=MAX_UPLOAD_BYTES)
+    form = await read_form(request, max_part_size=MAX_UPLOAD_BYTES, allow_nul=True)
     source_format = form.text("format", "markdown")
     if source_format not in FORMATS:
         source_format = "markdown"
     upload = form.uploads.get("file")
-    if upload is not None and upload.filename:
-        raw = await upload.read()
+    if upload is not None:
+        raw = upload.content
         if upload.filename.lower().endswith(".txt"):
             source_format = "text"
         elif upload.filename.lower().endswith((".md", ".markdown")):

@@ -1,0 +1,187 @@
+"""Security baseline: CSRF by Fetch metadata, headers, permissions on every route."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from starlette.routing import Mount, Route
+
+from consult.accounts.models import Role
+from consult.web.forms import safe_next
+from consult.web.routing import GuardedRoute, PublicStatic
+from tests.conftest import PASSWORD, Site
+from tests.web.routes_sample import sample_requests
+
+
+def test_every_route_declares_a_permission(sqlite_site: Site) -> None:
+    undeclared = []
+    for route in sqlite_site.app.routes:
+        if isinstance(route, GuardedRoute | PublicStatic):
+            continue
+        undeclared.append(getattr(route, "path", repr(route)))
+    assert undeclared == [], f"routes without a declared permission: {undeclared}"
+    # and the sample table used below covers every route
+    covered = {(r.path, m) for r, m, _ in sample_requests(sqlite_site.app)}
+    for route in sqlite_site.app.routes:
+        if isinstance(route, Route):
+            for method in route.methods or ():
+                if method != "HEAD":
+                    assert (route.path, method) in covered, (route.path, method)
+        else:
+            assert isinstance(route, Mount)
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"Sec-Fetch-Site": "same-origin"}, True),
+        ({"Sec-Fetch-Site": "none"}, True),
+        ({"Sec-Fetch-Site": "same-site"}, False),
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}, False),
+        ({"Origin": "http://testserver"}, True),
+        ({"Origin": "https://evil.example"}, False),
+        ({"Origin": "null"}, False),
+        ({"Origin": "http://testserver.evil.example"}, False),
+        ({}, True),  # not a browser: no ambient cookies to abuse
+    ],
+)
+def test_cross_origin_protection_matrix(
+    sqlite_site: Site, headers: dict[str, str], allowed: bool
+) -> None:
+    user = sqlite_site.user()
+    response = sqlite_site.client.post(
+        "/account/login", data={"email": user.email, "password": PASSWORD}, headers=headers
+    )
+    if allowed:
+        assert response.status_code == 303
+    else:
+        assert response.status_code == 403
+        assert "another site" in response.text or "autre site" in response.text
+        assert "set-cookie" not in response.headers
+
+
+def test_cross_site_post_is_refused_on_every_unsafe_route(sqlite_site: Site) -> None:
+    official = sqlite_site.user(Role.OFFICIAL)
+    sqlite_site.login(official)
+    for route, method, path in sample_requests(sqlite_site.app):
+        if method == "GET":
+            continue
+        response = sqlite_site.client.request(
+            method, path, headers={"Sec-Fetch-Site": "cross-site"}, data={}
+        )
+        assert response.status_code == 403, (method, path)
+
+
+EXPECTED_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def check_security_headers(response) -> None:  # type: ignore[no-untyped-def]
+    for name, value in EXPECTED_HEADERS.items():
+        assert response.headers.get(name) == value, (response.request.url, name)
+    csp = response.headers["Content-Security-Policy"]
+    assert "'unsafe-eval'" not in csp and "'unsafe-inline'" not in csp
+    assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    nonce = re.search(r"'nonce-([^']+)'", csp)
+    assert nonce
+    if response.headers.get("content-type", "").startswith("text/html") and "<script" in response.text:
+        for tag in re.findall(r"<script[^>]*>", response.text):
+            assert f'nonce="{nonce.group(1)}"' in tag, tag
+
+
+def test_security_headers_on_every_route(sqlite_site: Site) -> None:
+    official = sqlite_site.user(Role.OFFICIAL)
+    sqlite_site.login(official)
+    for _route, method, path in sample_requests(sqlite_site.app):
+        response = sqlite_site.client.request(method, path, data={} if method == "POST" else None)
+        check_security_headers(response)
+    for path in ("/does-not-exist", "/static/consult.css"):
+        check_security_headers(sqlite_site.client.get(path))
+
+
+def test_nonce_changes_on_every_response(sqlite_site: Site) -> None:
+    first = sqlite_site.client.get("/").headers["Content-Security-Policy"]
+    second = sqlite_site.client.get("/").headers["Content-Security-Policy"]
+    assert first != second
+
+
+def test_a_crash_shows_a_calm_page_with_the_same_headers(
+    sqlite_site: Site, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def explode(request):  # type: ignore[no-untyped-def]
+        raise RuntimeError("boom")
+
+    from consult.web.permissions import PUBLIC
+    from consult.web.routing import route
+
+    sqlite_site.app.router.routes.insert(0, route("/explode", explode, PUBLIC))
+    response = sqlite_site.client.get("/explode")
+    assert response.status_code == 500
+    assert "boom" not in response.text and "Traceback" not in response.text
+    check_security_headers(response)
+    assert any("unhandled error" in r.getMessage() for r in caplog.records)
+    caplog.clear()  # the crash was expected here
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed"),
+    [(None, False), (Role.CITIZEN, False), (Role.MODERATOR, False), (Role.OFFICIAL, True), (Role.ADMIN, True)],
+)
+def test_official_routes_by_role(sqlite_site: Site, role: Role | None, allowed: bool) -> None:
+    from tests.web.test_bill_import import make_consultation
+
+    make_consultation(sqlite_site, "acces")
+    if role is not None:
+        sqlite_site.login(sqlite_site.user(role))
+    for route, method, path in sample_requests(sqlite_site.app, slug="acces"):
+        if route.permission.name != "official":
+            continue
+        response = sqlite_site.client.request(method, path, data={} if method == "POST" else None)
+        if allowed:
+            assert response.status_code in (200, 303, 422), (method, path, response.status_code)
+        elif role is None:
+            assert response.status_code == 303
+            assert response.headers["location"].startswith("/account/login?next=")
+        else:
+            assert response.status_code == 403, (method, path)
+
+
+def test_fragment_requests_cannot_bypass_permissions(sqlite_site: Site) -> None:
+    from tests.web.test_bill_import import make_consultation
+
+    make_consultation(sqlite_site, "acces")
+    sqlite_site.login(sqlite_site.user(Role.CITIZEN))
+    response = sqlite_site.client.get(
+        "/consultations/acces/bill/import",
+        headers={"HX-Request": "true", "HX-Request-Type": "partial"},
+    )
+    assert response.status_code == 403
+    assert "bill_import" not in response.text
+
+
+@given(st.text(max_size=60))
+def test_safe_next_only_ever_returns_a_local_path(target: str) -> None:
+    result = safe_next(target)
+    assert result.startswith("/")
+    assert not result.startswith("//")
+    assert "\\" not in result
+    assert "://" not in result.split("?")[0]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "http:/x", ""],
+)
+def test_safe_next_rejects_off_site_targets(target: str) -> None:
+    assert safe_next(target) == "/"
+
+
+def test_safe_next_keeps_local_paths() -> None:
+    assert safe_next("/consultations/x?version=2") == "/consultations/x?version=2"
