@@ -257,7 +257,7 @@ def compiled(tmp_path: Path) -> Path:
 def test_compiled_french_catalogue_loads(compiled: Path) -> None:
     french = gettext.translation(i18n.DOMAIN, localedir=compiled, languages=["fr"])
     assert french.gettext("Log in") == "Se connecter"
-    assert french.gettext(": ") == f"{NBSP}: "
+    assert french.gettext("%(division)s: %(heading)s") == f"%(division)s{NBSP}: %(heading)s"
     assert french.pgettext("phase", "Closed") == "Clôturée"
     singular, plural = "%(count)s article found.", "%(count)s articles found."
     # French uses the singular for 0 and 1.
@@ -285,7 +285,8 @@ def test_templates_translate_through_consult_i18n(
     i18n.translations_for.cache_clear()
     try:
         template = create_environment().from_string(
-            '{{ _("Chapter %(number)s", number="II") }}{{ _(": ") }}{{ heading }} · '
+            '{{ _("%(division)s: %(heading)s", division=_("Chapter %(number)s", number="II"),'
+            " heading=heading) }} · "
             '{{ pgettext("phase", "Open") }} · '
             '{{ ngettext("%(count)s article found.", "%(count)s articles found.", n, count=n) }}'
         )

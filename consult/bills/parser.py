@@ -127,21 +127,21 @@ _KEYWORD_INITIALS = frozenset(keyword[0] for keyword in _KEYWORDS)
 
 _EXPOSE_RE = re.compile(r"^expose\s+des\s+motifs\s*[:.]?$")
 _DIVISION_RE = re.compile(
-    r"^(?P<kw>titre|chapitre|sous\s?-?\s?section|section)(?:\s+|(?=\d))"
-    r"(?P<num>[ivxlcdm]+(?:er|re)?|\d+(?:er|re)?|premiere?|preliminaire|unique)"
+    r"^(?P<kw>titre|chapitre|sous\s?-?\s?section|section)(?:\s+|(?=[0-9]))"
+    r"(?P<num>[ivxlcdm]+(?:er|re)?|[0-9]+(?:er|re)?|premiere?|preliminaire|unique)"
     rf"(?:\s*(?P<adv>{_ADV}))?"
     rf"(?:{_SEP}(?P<heading>.*)|\s*)$"
 )
 _ARTICLE_RE = re.compile(
-    r"^article(?:\s+|(?=\d))"
-    r"(?P<base>1\s?er|premier|unique|liminaire|[1-9]\d*)"
+    r"^article(?:\s+|(?=[0-9]))"
+    r"(?P<base>1\s?er|premier|unique|liminaire|[1-9][0-9]*)"
     rf"(?:\s*(?P<adv>{_ADV}))?"
     r"(?:\s+(?P<letter>[a-z]))?"
     rf"(?:{_SEP}(?P<heading>.*)|\s*)$"
 )
 # A line that starts like a heading but did not match one of the patterns above.
 _ATTEMPT_RE = re.compile(
-    r"^(?P<kw>article|titre|chapitre|sous\s?-?\s?section|section)(?=[\s\d]|$)"
+    r"^(?P<kw>article|titre|chapitre|sous\s?-?\s?section|section)(?=[\s0-9]|$)"
     r"\s*(?P<tok>[^\s:.–—]*)(?P<rest>.*)$"
 )
 _LEADING_SEP_RE = re.compile(rf"^{_SEP}")
@@ -172,6 +172,12 @@ _KEPT_LABEL_RE = re.compile(
 # Markdown list markers, which are presentation only and removed from the text.
 _MARKDOWN_LABEL_RE = re.compile(r"^(?:(?P<bullet>[-*+])|(?P<ordered>\d{1,9}\.))\s+(?=\S)")
 
+# Spelling variants of "sous-section" are the only keywords missing here.
+_DIVISION_KINDS: dict[str, DivisionKind] = {
+    "titre": "titre",
+    "chapitre": "chapitre",
+    "section": "section",
+}
 _RANK: dict[DivisionKind, int] = {"titre": 0, "chapitre": 1, "section": 2, "sous-section": 3}
 _KEY_PREFIX: dict[DivisionKind, str] = {
     "titre": "titre",
@@ -196,11 +202,11 @@ def _fold_char(char: str) -> str:
     if char in "\u2010\u2011\u2012":
         return "-"
     base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-    lowered = base.lower()
-    if len(lowered) == 1:
-        return lowered
-    lowered = char.lower()
-    return lowered if len(lowered) == 1 else char
+    # A spacing accent ("´") decomposes to a space: it must not turn into a separator.
+    for candidate in (base.lower(), char.lower()):
+        if len(candidate) == 1 and not candidate.isspace():
+            return candidate
+    return char
 
 
 def _fold(text: str) -> str:
@@ -286,7 +292,7 @@ def _division_number(kind: DivisionKind, num: str, adverb: str | None) -> tuple[
         display, key = "préliminaire", "preliminaire"
     elif num == "unique":
         display, key = "unique", "unique"
-    elif arabic := re.fullmatch(r"([1-9]\d*)(er|re)?", num):
+    elif arabic := re.fullmatch(r"([1-9][0-9]*)(er|re)?", num):
         digits, suffix = arabic.group(1), arabic.group(2)
         if suffix and digits != "1":
             return None
@@ -375,16 +381,7 @@ def _classify(raw: str, number: int, markdown: bool) -> _Line:
         if _EXPOSE_RE.match(folded):
             return _Line("expose", number, stripped, clean, markdown_heading)
         if division := _DIVISION_RE.match(folded):
-            keyword = division.group("kw")
-            kind: DivisionKind = (
-                "sous-section"
-                if keyword.startswith("sous")
-                else "titre"
-                if keyword == "titre"
-                else "chapitre"
-                if keyword == "chapitre"
-                else "section"
-            )
+            kind = _DIVISION_KINDS.get(division.group("kw"), "sous-section")
             parsed = _division_number(kind, division.group("num"), division.group("adv"))
             if parsed is None:
                 raise _invalid_heading(number, stripped, "division")

@@ -391,6 +391,34 @@ def test_lines_that_only_look_like_headings_are_text(alinea: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Article abc", "invalid article heading"),
+        ("Article", "invalid article heading"),
+        ("Article 0", "invalid article heading"),
+        ("Article 01", "invalid article heading"),
+        ("Article 2 bis bis", "invalid article heading"),
+        ("Article unique bis", "invalid article heading"),
+        ("Article ٣", "invalid article heading"),
+        ("Article abc : Objet", "invalid article heading"),
+        ("## Article premier alinéa.", "invalid article heading"),
+        ("Chapitre zéro", "invalid heading"),
+        ("Chapitre", "invalid heading"),
+        ("TITRE IIII", "invalid heading"),
+        ("Titre IC", "invalid heading"),
+        ("Titre 2er", "invalid heading"),
+        ("Section 0", "invalid heading"),
+        ("### Titre II bis ter", "invalid heading"),
+    ],
+)
+def test_malformed_headings(line: str, expected: str) -> None:
+    error = parse_error(f"Article 1er\n\nLe texte.\n\n{line}\n\nAutre texte.\n")
+    assert error.line == 5
+    assert expected in error.message
+    assert "expected" in error.message
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Expose des motifs\nTexte.\nArticle 1er\nA.",
@@ -692,6 +720,20 @@ def assert_keys_are_valid(bill: ParsedBill) -> None:
     keys = [node.key for node, _ in bill.walk()]
     assert len(keys) == len(set(keys))
     assert all(KEY_RE.match(key) for key in keys)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Article 1\nLe texte.\nTITRE 1\n´",
+        "Article 1er\n# Exposé des motifs\nExposé des motifs",
+        "Exposé des motifs\n## Contexte\nTexte\n\nArticle 1er : ﹕Objet\n- - tiret\n1. 2. liste",
+    ],
+)
+@pytest.mark.parametrize("format", ["markdown", "text"])
+def test_tricky_texts_round_trip(text: str, format: str) -> None:
+    check_parse_never_crashes(text, format)
+    parse_bill(text, format)  # type: ignore[arg-type]
 
 
 LINE_POOL = [
