@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,7 +16,7 @@ from consult.settings import Settings
 T = TypeVar("T")
 
 
-def _run(work: Callable[[Settings], Awaitable[T]]) -> T:
+def _run(work: Callable[[Settings], Coroutine[Any, Any, T]]) -> T:
     """Run `work` with a database session factory and dispose of the engine afterwards."""
     return asyncio.run(work(Settings.from_env()))
 

@@ -25,7 +25,9 @@ JobContext = dict[str, Any]
 JobFunction = Callable[..., Awaitable[Any]]
 
 
-def job_context(settings: Settings, session_factory: async_sessionmaker[AsyncSession]) -> JobContext:
+def job_context(
+    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> JobContext:
     """What every job receives (arq passes the same keys through its `ctx`)."""
     return {"settings": settings, "session_factory": session_factory}
 
@@ -95,7 +97,11 @@ class InProcessQueue:
             return
         task = asyncio.create_task(self._run(name, args))
         self.tasks[key] = task
-        task.add_done_callback(lambda _t, k=key: self.tasks.pop(k, None))
+
+        def forget(_finished: asyncio.Task[Any]) -> None:
+            self.tasks.pop(key, None)
+
+        task.add_done_callback(forget)
 
     async def _run(self, name: str, args: tuple[Any, ...]) -> Any:
         try:

@@ -225,7 +225,9 @@ def no_unhandled_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     """A test fails if the app logged an unhandled error, even if a page was shown."""
     caplog.set_level(logging.ERROR, logger="consult")
     yield
-    crashes = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("consult")]
+    crashes = [
+        r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("consult")
+    ]
     assert not crashes, f"unhandled errors: {[r.getMessage() for r in crashes]}"
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from arq import cron
 from arq.connections import RedisSettings
@@ -35,7 +35,12 @@ class WorkerSettings:
 
     functions: ClassVar[list[Any]] = list(JOBS.values())
     cron_jobs: ClassVar[list[Any]] = [
-        cron(JOBS[periodic.name], minute=periodic.minute, run_at_startup=False, unique=True)
+        cron(
+            cast(Any, JOBS[periodic.name]),
+            minute=periodic.minute,
+            run_at_startup=False,
+            unique=True,
+        )
         for periodic in PERIODIC_JOBS
     ]
     on_startup = startup

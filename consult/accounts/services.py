@@ -161,7 +161,9 @@ async def resolve_session(
 
 async def end_session(session: AsyncSession, token: str) -> None:
     """Log out: forget this session."""
-    await session.execute(delete(UserSession).where(UserSession.token_digest == digest_token(token)))
+    await session.execute(
+        delete(UserSession).where(UserSession.token_digest == digest_token(token))
+    )
 
 
 async def end_all_sessions(session: AsyncSession, user_id: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime
 
@@ -41,9 +42,7 @@ async def create_consultation(
     summary = summary.strip()
     errors: dict[str, str] = {}
     if not SLUG_PATTERN.match(slug) or len(slug) > 80:
-        errors["slug"] = _(
-            "Use lowercase letters, digits and hyphens only, like “numerique-2026”."
-        )
+        errors["slug"] = _("Use lowercase letters, digits and hyphens only, like “numerique-2026”.")
     elif await session.scalar(select(func.count()).where(Consultation.slug == slug)):
         errors["slug"] = _("Another consultation already uses this address.")
     if not title:
@@ -71,7 +70,9 @@ async def create_consultation(
         languages=chosen_languages,
         phases=[
             ConsultationPhase(phase=phase, starts_at=starts_at)
-            for phase, starts_at in sorted(phase_starts.items(), key=lambda i: PHASE_ORDER.index(i[0]))
+            for phase, starts_at in sorted(
+                phase_starts.items(), key=lambda i: PHASE_ORDER.index(i[0])
+            )
             if phase is not Phase.DRAFT
         ],
     )
@@ -85,11 +86,9 @@ def _check_schedule(phase_starts: dict[Phase, datetime]) -> dict[str, str]:
     if Phase.OPEN not in phase_starts:
         return {"open": _("Enter the date the consultation opens.")}
     scheduled = [(phase, phase_starts[phase]) for phase in PHASE_ORDER if phase in phase_starts]
-    for (earlier, earlier_start), (later, later_start) in zip(scheduled, scheduled[1:], strict=False):
+    for (_earlier, earlier_start), (later, later_start) in itertools.pairwise(scheduled):
         if later_start <= earlier_start:
-            return {
-                later.value: _("This date must come after the previous phase's date.")
-            }
+            return {later.value: _("This date must come after the previous phase's date.")}
     return {}
 
 

@@ -20,7 +20,7 @@ from consult.db import utcnow
 DEMO_DIR = Path(__file__).parent
 DEMO_SLUG = "participation-citoyenne"
 # Demo accounts are for trying the product locally; never run `consult demo` in production.
-DEMO_PASSWORD = "demo-consult-2026"
+DEMO_PASSWORD = "demo-consult-2026"  # noqa: S105  (public on purpose: demo only)
 
 
 @dataclass(frozen=True)

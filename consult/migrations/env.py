@@ -43,9 +43,7 @@ async def _run_online() -> None:
 
 def run_migrations_offline() -> None:
     """Emit SQL to standard output instead of touching a database."""
-    context.configure(
-        url=_database_url(), target_metadata=target_metadata, literal_binds=True
-    )
+    context.configure(url=_database_url(), target_metadata=target_metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 

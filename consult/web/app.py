@@ -64,7 +64,7 @@ def create_app(
             Middleware(RateLimitMiddleware, settings=settings),
             Middleware(CrossOriginProtectionMiddleware, settings=settings),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.settings = settings

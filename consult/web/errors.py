@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -33,7 +34,10 @@ def _messages() -> dict[int, tuple[str, str]]:
 
 
 def error_response(
-    request: Request, status_code: int, detail: str | None = None, headers: dict[str, str] | None = None
+    request: Request,
+    status_code: int,
+    detail: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     """Render the error page (or its fragment for htmx) with `status_code`."""
     from consult.web.templating import render  # avoid an import cycle at module load

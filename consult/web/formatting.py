@@ -17,7 +17,9 @@ def date_filter(value: datetime | None) -> str:
     """A long date, e.g. « 3 mars 2027 » or “March 3, 2027”."""
     if value is None:
         return ""
-    return format_date(value.astimezone(DISPLAY_TIMEZONE), format="long", locale=i18n.get_language())
+    return format_date(
+        value.astimezone(DISPLAY_TIMEZONE), format="long", locale=i18n.get_language()
+    )
 
 
 def datetime_filter(value: datetime | None) -> str:

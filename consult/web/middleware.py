@@ -95,18 +95,18 @@ class CrossOriginProtectionMiddleware:
         self.trusted_origin = settings.origin
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in UNSAFE_METHODS:
-            if not self.is_same_origin(Headers(scope=scope)):
-                response = error_response(
-                    Request(scope),
-                    403,
-                    detail=i18n.gettext(
-                        "This form was sent from another site, so it was refused. "
-                        "Go back to the page, reload it and try again."
-                    ),
-                )
-                await response(scope, receive, send)
-                return
+        unsafe = scope["type"] == "http" and scope["method"] in UNSAFE_METHODS
+        if unsafe and not self.is_same_origin(Headers(scope=scope)):
+            response = error_response(
+                Request(scope),
+                403,
+                detail=i18n.gettext(
+                    "This form was sent from another site, so it was refused. "
+                    "Go back to the page, reload it and try again."
+                ),
+            )
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     def is_same_origin(self, headers: Headers) -> bool:

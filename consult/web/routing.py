@@ -62,7 +62,7 @@ def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) ->
     async def guarded(request: Request) -> Response:
         if rate_limit is not None:
             spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
-            limited = await request.app.state.rate_limiter.check(request, spec)
+            limited: Response | None = await request.app.state.rate_limiter.check(request, spec)
             if limited is not None:
                 return limited
         session_factory = request.app.state.session_factory

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +48,10 @@ def base_context(request: Request) -> dict[str, Any]:
         "user": getattr(request.state, "user", None),
         "csp_nonce": request.scope.get("state", {}).get("csp_nonce", ""),
         "lang": i18n.get_language(),
-        "languages": [(code, i18n.LANGUAGE_NAMES[code]) for code in request.app.state.settings.languages],
-        "current_path": request.url.path
-        + (f"?{request.url.query}" if request.url.query else ""),
+        "languages": [
+            (code, i18n.LANGUAGE_NAMES[code]) for code in request.app.state.settings.languages
+        ],
+        "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": request.app.state.clock(),
         # Paths, not absolute URLs: correct behind any reverse proxy.
         "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
@@ -63,7 +65,7 @@ def render(
     *,
     block: str | None = None,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
     """Render `template`, or only its `block` for an htmx partial request.
 

@@ -54,7 +54,9 @@ def test_in_process_queue_runs_the_job_functions(database_url: str) -> None:
 
 
 @pytest.mark.redis
-def test_arq_worker_runs_jobs_from_redis(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_arq_worker_runs_jobs_from_redis(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not REDIS_URL:
         service_missing("Redis", "CONSULT_TEST_REDIS_URL")
     from arq.worker import Worker

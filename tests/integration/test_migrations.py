@@ -43,6 +43,7 @@ def schema_differences(url: str) -> list[object]:
 
 def empty_database(database_url: str) -> str:
     """The `database_url` fixture comes with tables from the models; start from nothing."""
+
     async def drop() -> None:
         engine = create_engine(database_url)
         try:

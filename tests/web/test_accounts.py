@@ -111,7 +111,12 @@ def test_login_goes_back_to_the_page_asked_for_but_never_off_site(site: Site) ->
     assert response.headers["location"] == "/consultations/new"
 
     site.client.post("/account/logout")
-    for evil in ("https://evil.example/", "//evil.example", "/\\evil.example", "javascript:alert(1)"):
+    for evil in (
+        "https://evil.example/",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ):
         response = site.client.post(
             "/account/login", data={"email": official.email, "password": PASSWORD, "next": evil}
         )

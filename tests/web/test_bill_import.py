@@ -72,7 +72,8 @@ def test_official_previews_publishes_and_a_citizen_reads(site: Site) -> None:
     assert form.status_code == 200
 
     preview = site.client.post(
-        "/consultations/bibliotheques/bill/preview", data={"source": SMALL_BILL, "format": "markdown"}
+        "/consultations/bibliotheques/bill/preview",
+        data={"source": SMALL_BILL, "format": "markdown"},
     )
     assert preview.status_code == 200
     assert "3 articles" in preview.text
@@ -80,7 +81,8 @@ def test_official_previews_publishes_and_a_citizen_reads(site: Site) -> None:
     assert count(site, BillVersion) == 0  # a preview saves nothing
 
     published = site.client.post(
-        "/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL, "format": "markdown"}
+        "/consultations/bibliotheques/bill/versions",
+        data={"source": SMALL_BILL, "format": "markdown"},
     )
     assert published.status_code == 303
     assert published.headers["location"] == "/consultations/bibliotheques?published=1"
@@ -106,13 +108,18 @@ def test_publishing_again_creates_version_two_and_keeps_version_one(site: Site) 
     site.login(site.user(Role.OFFICIAL))
     for _ in range(2):
         site.client.post(
-            "/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL, "format": "markdown"}
+            "/consultations/bibliotheques/bill/versions",
+            data={"source": SMALL_BILL, "format": "markdown"},
         )
     assert count(site, BillVersion) == 2
     old = site.client.get("/consultations/bibliotheques/articles/art-1?version=1")
     assert old.status_code == 200 and "Version 1" in old.text
-    assert site.client.get("/consultations/bibliotheques/articles/art-1?version=3").status_code == 404
-    assert site.client.get("/consultations/bibliotheques/articles/art-1?version=x").status_code == 404
+    assert (
+        site.client.get("/consultations/bibliotheques/articles/art-1?version=3").status_code == 404
+    )
+    assert (
+        site.client.get("/consultations/bibliotheques/articles/art-1?version=x").status_code == 404
+    )
 
 
 def test_upload_a_plain_text_file(site: Site) -> None:
@@ -201,7 +208,12 @@ def test_officials_create_a_consultation_with_its_schedule(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
     bad = site.client.post(
         "/consultations",
-        data={"title": "", "slug": "Pas Valide!", "open": "2027-03-01T09:00", "closed": "2027-02-01T09:00"},
+        data={
+            "title": "",
+            "slug": "Pas Valide!",
+            "open": "2027-03-01T09:00",
+            "closed": "2027-02-01T09:00",
+        },
     )
     assert bad.status_code == 422
     assert 'value="Pas Valide!"' in bad.text

@@ -67,7 +67,7 @@ def test_cross_origin_protection_matrix(
 def test_cross_site_post_is_refused_on_every_unsafe_route(sqlite_site: Site) -> None:
     official = sqlite_site.user(Role.OFFICIAL)
     sqlite_site.login(official)
-    for route, method, path in sample_requests(sqlite_site.app):
+    for _route, method, path in sample_requests(sqlite_site.app):
         if method == "GET":
             continue
         response = sqlite_site.client.request(
@@ -91,7 +91,10 @@ def check_security_headers(response) -> None:  # type: ignore[no-untyped-def]
     assert "object-src 'none'" in csp and "frame-ancestors 'none'" in csp
     nonce = re.search(r"'nonce-([^']+)'", csp)
     assert nonce
-    if response.headers.get("content-type", "").startswith("text/html") and "<script" in response.text:
+    if (
+        response.headers.get("content-type", "").startswith("text/html")
+        and "<script" in response.text
+    ):
         for tag in re.findall(r"<script[^>]*>", response.text):
             assert f'nonce="{nonce.group(1)}"' in tag, tag
 
@@ -132,7 +135,13 @@ def test_a_crash_shows_a_calm_page_with_the_same_headers(
 
 @pytest.mark.parametrize(
     ("role", "allowed"),
-    [(None, False), (Role.CITIZEN, False), (Role.MODERATOR, False), (Role.OFFICIAL, True), (Role.ADMIN, True)],
+    [
+        (None, False),
+        (Role.CITIZEN, False),
+        (Role.MODERATOR, False),
+        (Role.OFFICIAL, True),
+        (Role.ADMIN, True),
+    ],
 )
 def test_official_routes_by_role(sqlite_site: Site, role: Role | None, allowed: bool) -> None:
     from tests.web.test_bill_import import make_consultation
@@ -177,7 +186,14 @@ def test_safe_next_only_ever_returns_a_local_path(target: str) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)", "http:/x", ""],
+    [
+        "https://evil.example",
+        "//evil.example",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/x",
+        "",
+    ],
 )
 def test_safe_next_rejects_off_site_targets(target: str) -> None:
     assert safe_next(target) == "/"

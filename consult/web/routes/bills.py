@@ -57,10 +57,14 @@ async def _read_bill_source(request: Request) -> tuple[str, str, str | None]:
         try:
             return raw.decode("utf-8-sig"), source_format, None
         except UnicodeDecodeError as exc:
-            return "", source_format, _(
-                "The file is not valid UTF-8 text (byte {position}). "
-                "Save it as UTF-8 and try again."
-            ).format(position=exc.start + 1)
+            return (
+                "",
+                source_format,
+                _(
+                    "The file is not valid UTF-8 text (byte {position}). "
+                    "Save it as UTF-8 and try again."
+                ).format(position=exc.start + 1),
+            )
     return form.text("source"), source_format, None
 
 
@@ -111,7 +115,8 @@ async def _parse_then(request: Request, *, publish: bool) -> Response:
     )
     return redirect_after_post(
         request,
-        str(request.app.url_path_for("consultation", slug=consultation.slug)) + f"?published={version.number}",
+        str(request.app.url_path_for("consultation", slug=consultation.slug))
+        + f"?published={version.number}",
     )
 
 
@@ -122,7 +127,11 @@ def _format(value: str) -> Literal["markdown", "text"]:
 routes = [
     route("/consultations/{slug}/bill/import", import_form, OFFICIAL, name="bill_import_form"),
     route(
-        "/consultations/{slug}/bill/preview", preview, OFFICIAL, methods=["POST"], name="bill_preview"
+        "/consultations/{slug}/bill/preview",
+        preview,
+        OFFICIAL,
+        methods=["POST"],
+        name="bill_preview",
     ),
     route(
         "/consultations/{slug}/bill/versions",

@@ -1,0 +1,119 @@
+"""The `consult` command line: database, demo, accounts, bill import."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from consult.accounts.models import Role, User
+from consult.bills.models import BillVersion
+from consult.cli import main
+from consult.db import create_engine, create_session_factory
+from consult.demo.seed import DEMO_SLUG
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("CONSULT_DATABASE_URL", url)
+    return url.replace("sqlite://", "sqlite+aiosqlite://")
+
+
+def query(url: str, statement):  # type: ignore[no-untyped-def]
+    async def run():  # type: ignore[no-untyped-def]
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return (await session.execute(statement)).all()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, ["--language", "en", *args], input=input)
+
+
+def test_demo_then_import_a_new_version_and_create_an_official(
+    cli_env: str, tmp_path: Path
+) -> None:
+    result = invoke("demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert f"/consultations/{DEMO_SLUG}" in result.output
+    again = invoke("demo", "--no-serve")  # idempotent
+    assert again.exit_code == 0, again.output
+    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(1,)]
+
+    bill = tmp_path / "v2.txt"
+    bill.write_text("Article 1er\nTexte révisé.\n", encoding="utf-8")
+    imported = invoke("bill", "import", str(bill), "--consultation", DEMO_SLUG)
+    assert imported.exit_code == 0, imported.output
+    assert "version 2" in imported.output
+    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(2,)]
+
+    created = invoke(
+        "user",
+        "create",
+        "--email",
+        "agent@example.gouv.fr",
+        "--name",
+        "Agent",
+        "--role",
+        "official",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
+    assert created.exit_code == 0, created.output
+    rows = query(cli_env, select(User.role).where(User.email == "agent@example.gouv.fr"))
+    assert rows == [(Role.OFFICIAL,)]
+
+
+def test_bad_bill_file_is_reported_with_its_line_and_nothing_is_saved(
+    cli_env: str, tmp_path: Path
+) -> None:
+    assert invoke("demo", "--no-serve").exit_code == 0
+    bill = tmp_path / "broken.md"
+    bill.write_text("Article 1er\n\nTexte.\n\nArticle 1er\n\nEncore.\n", encoding="utf-8")
+    result = invoke("bill", "import", str(bill), "--consultation", DEMO_SLUG)
+    assert result.exit_code == 1
+    assert "line 5" in result.output.lower() or "ligne 5" in result.output.lower()
+    latin1 = tmp_path / "latin1.md"
+    latin1.write_bytes("Article 1er\n\nÉté".encode("latin-1"))
+    assert "UTF-8" in invoke("bill", "import", str(latin1), "--consultation", DEMO_SLUG).output
+    unknown = invoke("bill", "import", str(bill), "--consultation", "nope")
+    assert unknown.exit_code == 1
+    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(1,)]
+
+
+def test_user_create_refuses_bad_input(cli_env: str) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    result = invoke(
+        "user",
+        "create",
+        "--email",
+        "not-an-email",
+        "--name",
+        "X",
+        "--password-stdin",
+        input="short\n",
+    )
+    assert result.exit_code == 1
+    assert "email" in result.output and "password" in result.output
+
+
+def test_worker_needs_redis(cli_env: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONSULT_REDIS_URL", raising=False)
+    result = invoke("worker")
+    assert result.exit_code == 1
+    assert "CONSULT_REDIS_URL" in result.output
+
+
+def test_db_downgrade_and_upgrade(cli_env: str) -> None:
+    assert invoke("db", "upgrade").exit_code == 0
+    assert invoke("db", "downgrade", "base").exit_code == 0
+    assert invoke("db", "upgrade").exit_code == 0
