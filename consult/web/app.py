@@ -23,7 +23,7 @@ from consult.web.middleware import (
 from consult.web.ratelimit import RateLimiter
 from consult.web.routes import all_routes
 from consult.web.routing import PublicStatic
-from consult.web.templating import create_environment
+from consult.web.templating import create_environment, path_builder
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -70,6 +70,7 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock
     app.state.templates = create_environment()
+    app.state.url_for = path_builder(app)
     # Created here (not only in the lifespan) so middleware can use it in every test setup.
     app.state.rate_limiter = RateLimiter(settings.redis_url)
     return app

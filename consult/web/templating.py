@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,27 @@ from starlette.responses import HTMLResponse
 
 from consult import i18n
 from consult.web.formatting import FILTERS
+from consult.web.labels import LABELS
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 HTMX_VERSION = "4.0.1"
+
+
+def path_builder(app: Any) -> Callable[..., str]:
+    """`url_for(name, **params)` for templates: a local path, memoised.
+
+    Paths rather than absolute URLs stay right behind any reverse proxy; the
+    route table is fixed once the app is built, so answers can be cached.
+    """
+
+    @lru_cache(maxsize=4096)
+    def cached(name: str, params: tuple[tuple[str, str], ...]) -> str:
+        return str(app.url_path_for(name, **dict(params)))
+
+    def url_for(name: str, **params: Any) -> str:
+        return cached(name, tuple(sorted((k, str(v)) for k, v in params.items())))
+
+    return url_for
 
 
 def create_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
@@ -32,6 +51,7 @@ def create_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     env.filters.update(FILTERS)
+    env.globals.update(LABELS)
     env.globals["htmx_version"] = HTMX_VERSION
     return env
 
@@ -53,8 +73,7 @@ def base_context(request: Request) -> dict[str, Any]:
         ],
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": request.app.state.clock(),
-        # Paths, not absolute URLs: correct behind any reverse proxy.
-        "url_for": lambda name, **params: str(request.app.url_path_for(name, **params)),
+        "url_for": request.app.state.url_for,
     }
 
 

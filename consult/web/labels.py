@@ -1,0 +1,64 @@
+"""Translated names of domain values, as template functions.
+
+Plain functions rather than template includes: they are called for every line
+of a table of contents, where an include per line would dominate rendering time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consult.i18n import gettext as _
+from consult.i18n import pgettext
+
+
+def phase_name(phase: Any) -> str:
+    """ "Open", "Closed"... for a consultation phase."""
+    names = {
+        "draft": pgettext("phase", "Draft"),
+        "open": pgettext("phase", "Open"),
+        "closed": pgettext("phase", "Closed"),
+        "answered": pgettext("phase", "Answered"),
+        "published": pgettext("phase", "Published"),
+    }
+    return names[str(phase)]
+
+
+def article_name(provision: Any) -> str:
+    """ "Article 2 bis", or "Single article"."""
+    if provision.number == "unique":
+        return _("Single article")
+    return _("Article %(number)s") % {"number": provision.number}
+
+
+def division_name(provision: Any, with_heading: bool = True) -> str:
+    """ "Chapter II: Heading" for a titre, chapitre, section or sous-section."""
+    templates = {
+        "titre": _("Title %(number)s"),
+        "chapitre": _("Chapter %(number)s"),
+        "section": _("Section %(number)s"),
+        "sous-section": _("Subsection %(number)s"),
+    }
+    name = templates[str(provision.kind)] % {"number": provision.number}
+    if with_heading and provision.heading:
+        return _("%(division)s: %(heading)s") % {"division": name, "heading": provision.heading}
+    return name
+
+
+def role_name(role: Any) -> str:
+    """ "Citizen", "Official"... for a role."""
+    names = {
+        "citizen": _("Citizen"),
+        "moderator": _("Moderator"),
+        "official": _("Official"),
+        "admin": _("Administrator"),
+    }
+    return names[str(role)]
+
+
+LABELS = {
+    "phase_name": phase_name,
+    "article_name": article_name,
+    "division_name": division_name,
+    "role_name": role_name,
+}
