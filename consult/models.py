@@ -4,6 +4,14 @@ from consult.accounts.models import Role, User, UserSession, VerificationLevel
 from consult.audit.models import AuditEvent
 from consult.bills.models import BillVersion, Provision, ProvisionKind
 from consult.consultations.models import Consultation, ConsultationPhase, Phase
+from consult.contributions.models import (
+    Contribution,
+    ContributionKind,
+    Stance,
+    Visibility,
+    Vote,
+    VoteValue,
+)
 from consult.db import Base
 
 __all__ = [
@@ -12,11 +20,17 @@ __all__ = [
     "BillVersion",
     "Consultation",
     "ConsultationPhase",
+    "Contribution",
+    "ContributionKind",
     "Phase",
     "Provision",
     "ProvisionKind",
     "Role",
+    "Stance",
     "User",
     "UserSession",
     "VerificationLevel",
+    "Visibility",
+    "Vote",
+    "VoteValue",
 ]

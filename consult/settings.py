@@ -36,6 +36,8 @@ class Settings:
     rate_limit: str = "100/minute"
     rate_limit_post: str = "300/5 minutes"
     rate_limit_login: str = "10/minute"
+    rate_limit_contribute: str = "20/minute"
+    form_min_seconds: int = 2
     debug: bool = False
 
     @property
@@ -75,13 +77,13 @@ class Settings:
                     f"CONSULT_LANGUAGES: unsupported {unknown}; choose among {SUPPORTED_LANGUAGES}"
                 )
             values["languages"] = chosen
-        for name in ("session_idle_minutes", "session_absolute_days"):
+        for name in ("session_idle_minutes", "session_absolute_days", "form_min_seconds"):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 try:
                     values[name] = int(raw)
                 except ValueError as exc:
                     raise SettingsError(f"CONSULT_{name.upper()} must be an integer") from exc
-        for name in ("rate_limit", "rate_limit_post", "rate_limit_login"):
+        for name in ("rate_limit", "rate_limit_post", "rate_limit_login", "rate_limit_contribute"):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 values[name] = raw
         if raw := env.get("CONSULT_DEBUG"):

@@ -29,11 +29,18 @@ class RateLimiter:
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     async def check(
-        self, request: Request, spec: str, scope_name: str | None = None
+        self,
+        request: Request,
+        spec: str,
+        scope_name: str | None = None,
+        client: str | None = None,
     ) -> Response | None:
-        """None when the request fits its budget, else the 429 response to send."""
+        """None when the request fits its budget, else the 429 response to send.
+
+        Counted per client IP address unless `client` names another key (an account).
+        """
         item = parse(spec)
-        client = request.client.host if request.client else "unknown"
+        client = client or (request.client.host if request.client else "unknown")
         identifiers = (scope_name or request.url.path, client)
         if await self.limiter.hit(item, *identifiers):
             return None

@@ -70,6 +70,14 @@ def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) ->
             request.state.db = db
             user = await load_current_user(request, db)
             request.state.user = user
+            if rate_limit is not None and user is not None:
+                # Per account as well as per address: one person cannot spread over IPs.
+                spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
+                limited = await request.app.state.rate_limiter.check(
+                    request, spec, scope_name=f"{request.url.path}:user", client=f"user:{user.id}"
+                )
+                if limited is not None:
+                    return limited
             if not permission.allows(user):
                 if user is None:
                     login_url = request.app.url_path_for("login_form")

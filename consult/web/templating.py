@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from consult import i18n
+from consult.contributions.services import tally_of
+from consult.text import render_markdown
 from consult.web.formatting import FILTERS
 from consult.web.labels import LABELS
 
@@ -51,7 +53,9 @@ def create_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
     env.filters.update(FILTERS)
+    env.filters["markdown"] = render_markdown
     env.globals.update(LABELS)
+    env.globals["tally_of"] = tally_of
     env.globals["htmx_version"] = HTMX_VERSION
     return env
 

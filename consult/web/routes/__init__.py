@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from consult.web.routes import accounts, articles, bills, consultations, home
+from consult.web.routes import accounts, articles, bills, consultations, contributions, home
 
 
 def all_routes() -> list[BaseRoute]:
     """Every route of the application."""
-    return [*home.routes, *accounts.routes, *consultations.routes, *bills.routes, *articles.routes]
+    return [
+        *home.routes,
+        *accounts.routes,
+        *consultations.routes,
+        *bills.routes,
+        *articles.routes,
+        *contributions.routes,
+    ]

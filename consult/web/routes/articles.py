@@ -1,16 +1,36 @@
-"""Article pages: numbered alinéas, breadcrumb, previous and next."""
+"""Article pages: numbered alinéas with highlighted passages, and the participation beside them."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from consult import i18n
+from consult.bills.amendments import Operation, apply_operation, article_diff, formal_wording
 from consult.bills.services import get_article_page, get_version
 from consult.consultations.services import accepts_contributions, get_consultation
+from consult.contributions.anchors import highlight
+from consult.contributions.models import ContributionKind
+from consult.contributions.services import (
+    SORTS,
+    ArticleContext,
+    amendments_on,
+    anchored_on_version,
+    article_tally,
+    list_contributions,
+    load_article_context,
+    votes_of,
+)
+from consult.contributions.views import describe_amendment, overlapping_groups
+from consult.web.antispam import form_token
 from consult.web.permissions import PUBLIC
 from consult.web.routing import route
 from consult.web.templating import render
+
+KIND_FILTERS = [kind.value for kind in ContributionKind if kind is not ContributionKind.REPLY]
 
 
 async def show(request: Request) -> Response:
@@ -21,17 +41,96 @@ async def show(request: Request) -> Response:
     if raw_version is not None and not raw_version.isdigit():
         raise HTTPException(404)
     version = await get_version(db, consultation, int(raw_version) if raw_version else None)
-    page = await get_article_page(db, version, request.path_params["key"])
+    context = await load_article_context(db, consultation, version, request.path_params["key"])
+    block = "contributions" if request.query_params.get("region") == "contributions" else "article"
+    return await render_article(request, context, block=block)
+
+
+def _listing_options(request: Request) -> dict[str, Any]:
+    params = request.query_params
+    sort = params.get("sort", "supported")
+    kind = params.get("kind") or None
+    alinea = params.get("alinea", "")
+    page = params.get("page", "1")
+    return {
+        "sort": sort if sort in SORTS else "supported",
+        "kind": kind if kind in KIND_FILTERS else None,
+        "alinea": int(alinea) if alinea.isdigit() else None,
+        "page": int(page) if page.isdigit() and int(page) > 0 else 1,
+    }
+
+
+async def render_article(
+    request: Request,
+    context: ArticleContext,
+    *,
+    form_name: str | None = None,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    preview: Operation | None = None,
+    status_code: int = 200,
+    block: str = "article",
+) -> Response:
+    """The article page (or one of its regions), optionally with a form re-shown."""
+    db, now, user = request.state.db, request.app.state.clock(), request.state.user
+    consultation, version = context.consultation, context.version
+    language = i18n.get_language()
+    page = await get_article_page(db, version, context.article.key)
+    options = _listing_options(request)
+    listing = await list_contributions(db, consultation, context.article.key, **options)
+    shown = listing.items + [c for thread in listing.children.values() for c in thread]
+    anchored = await anchored_on_version(db, version, context.article.key)
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for contribution in anchored:
+        if contribution.alinea and contribution.quote_start is not None:
+            spans.setdefault(contribution.alinea, []).append(
+                (contribution.quote_start, contribution.quote_end or 0, contribution.id)
+            )
+    amendments = await amendments_on(db, consultation, context.article.key)
+    views = {
+        a.id: describe_amendment(
+            a, context.alineas, context.article.number, language, a.version_id == version.id
+        )
+        for a in amendments
+    }
+    preview_view = None
+    if preview is not None:
+        after = apply_operation(preview, context.alineas)
+        preview_view = {
+            "wording": formal_wording(preview, context.article.number, context.alineas, language),
+            "diff": article_diff([] if preview.kind == "new_article" else context.alineas, after),
+            "after": after,
+        }
     return render(
         request,
         "articles/show.html",
         {
             "consultation": consultation,
             "page": page,
+            "context": context,
             "is_open": accepts_contributions(consultation, now),
             "phase": consultation.phase_at(now),
+            "segments": {
+                number: highlight(text, spans.get(number, []))
+                for number, text in enumerate(context.alineas, start=1)
+            },
+            "listing": listing,
+            "options": options,
+            "kind_filters": KIND_FILTERS,
+            "amendment_views": views,
+            "overlaps": overlapping_groups(amendments, context.alineas),
+            "article_tally": await article_tally(db, consultation, context.article.key),
+            "my_votes": await votes_of(
+                db, user, consultation, [c.id for c in shown], context.article.key
+            ),
+            "form_name": form_name,
+            "values": values or {},
+            "errors": errors or {},
+            "preview": preview_view,
+            "form_token": form_token(request.app.state.settings, now),
         },
-        block="article",
+        block=block,
+        status_code=status_code,
     )
 
 

@@ -1,0 +1,1 @@
+"""Contributions: what citizens write on an article, and their votes."""

@@ -1,0 +1,78 @@
+"""What an amendment looks like to a reader: its wording, its diff, the text it would give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from consult.bills.amendments import (
+    AlineaDiff,
+    AmendmentError,
+    Operation,
+    OperationKind,
+    apply_operation,
+    article_diff,
+    formal_wording,
+    overlaps,
+)
+from consult.contributions.models import Contribution
+from consult.contributions.services import operation_of
+
+
+@dataclass(frozen=True)
+class AmendmentView:
+    """An amendment shown three ways: formal wording, word-level diff, resulting text."""
+
+    contribution: Contribution
+    operation: Operation
+    wording: str
+    diff: list[AlineaDiff]
+    after: list[str]
+    is_new_article: bool
+    applies: bool
+
+    @property
+    def changed(self) -> list[AlineaDiff]:
+        """Only the alinéas the amendment touches."""
+        return [d for d in self.diff if d.status != "unchanged"]
+
+
+def describe_amendment(
+    contribution: Contribution,
+    alineas: list[str],
+    article_number: str,
+    language: str,
+    same_version: bool = True,
+) -> AmendmentView:
+    """Build the reader's view of an amendment on the article text it was made on."""
+    operation = operation_of(contribution)
+    wording = formal_wording(operation, article_number, alineas, language)
+    is_new_article = operation.kind is OperationKind.NEW_ARTICLE
+    try:
+        after = apply_operation(operation, alineas) if same_version else []
+    except AmendmentError:
+        after = []
+    applies = bool(after) or (same_version and operation.kind is OperationKind.DELETE_ALINEA)
+    if is_new_article:
+        diff = article_diff([], after)
+    elif applies:
+        diff = article_diff(alineas, after)
+    else:
+        diff = []
+    return AmendmentView(contribution, operation, wording, diff, after, is_new_article, applies)
+
+
+def overlapping_groups(amendments: list[Contribution], alineas: list[str]) -> dict[int, list[int]]:
+    """For each amendment, the other amendments that touch the same passage."""
+    operations = {a.id: operation_of(a) for a in amendments}
+    groups: dict[int, list[int]] = {a.id: [] for a in amendments}
+    ids = list(operations)
+    for index, first in enumerate(ids):
+        for second in ids[index + 1 :]:
+            try:
+                touching = overlaps(operations[first], operations[second], alineas)
+            except AmendmentError:
+                touching = False
+            if touching:
+                groups[first].append(second)
+                groups[second].append(first)
+    return groups

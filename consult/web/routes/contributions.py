@@ -1,0 +1,320 @@
+"""Participation on an article: annotate, amend, argue, reply, cite, vote."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from consult import i18n
+from consult.bills.amendments import Operation, OperationKind
+from consult.bills.services import get_version
+from consult.consultations.services import get_consultation
+from consult.contributions.services import (
+    ArticleContext,
+    cast_vote,
+    check_amendment,
+    create_amendment,
+    create_annotation,
+    create_argument,
+    create_reply,
+    create_source,
+    get_contribution,
+    load_article_context,
+    tally_of,
+    votes_of,
+)
+from consult.contributions.views import describe_amendment
+from consult.errors import FormError
+from consult.i18n import gettext as _
+from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
+from consult.web.forms import FormData, looks_automated, read_form, redirect_after_post
+from consult.web.permissions import AUTHENTICATED, PUBLIC
+from consult.web.routes.articles import render_article
+from consult.web.routing import route
+from consult.web.templating import is_partial, render
+
+
+async def _context(request: Request) -> ArticleContext:
+    db = request.state.db
+    consultation = await get_consultation(
+        db, request.path_params["slug"], request.state.user, request.app.state.clock()
+    )
+    version = await get_version(db, consultation, None)
+    return await load_article_context(db, consultation, version, request.path_params["key"])
+
+
+async def _read(request: Request) -> FormData:
+    """The posted form, refused when it looks automated."""
+    form = await read_form(request)
+    settings, now = request.app.state.settings, request.app.state.clock()
+    if looks_automated(form) or not filled_by_a_person(settings, form.text(FORM_TOKEN_FIELD), now):
+        raise FormError(
+            {
+                "form": _(
+                    "Your contribution could not be accepted. Reload the page, then send it again."
+                )
+            }
+        )
+    return form
+
+
+def _done(request: Request, context: ArticleContext, contribution_id: int) -> Response:
+    url = request.app.state.url_for(
+        "article", slug=context.consultation.slug, key=context.article.key
+    )
+    if is_partial(request):
+        return Response(status_code=200, headers={"HX-Redirect": f"{url}#c{contribution_id}"})
+    return redirect_after_post(request, f"{url}#c{contribution_id}")
+
+
+async def _post(request: Request, form_name: str, create: Any) -> Response:
+    """Shared flow: read, create, then redirect, or re-render the page with errors (422)."""
+    context = await _context(request)
+    form: dict[str, str] = {}
+    try:
+        data = await _read(request)
+        form = dict(data)
+        contribution = await create(context, data)
+    except FormError as error:
+        return await render_article(
+            request, context, form_name=form_name, values=form, errors=error.fields, status_code=422
+        )
+    return _done(request, context, contribution.id)
+
+
+async def annotate(request: Request) -> Response:
+    """Comment on a passage of the article."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+
+    async def create(context: ArticleContext, form: FormData) -> Any:
+        return await create_annotation(
+            db,
+            context,
+            user,
+            alinea=form.text("alinea"),
+            quote=form.text("quote"),
+            comment=form.text("body"),
+            now=now,
+            prefix=form.text("prefix"),
+            suffix=form.text("suffix"),
+            start=int(form.text("start")) if form.text("start").isdigit() else None,
+        )
+
+    return await _post(request, "annotate", create)
+
+
+def operation_from(form: FormData) -> Operation:
+    """The typed operation described by the amendment form."""
+    raw_kind = form.text("operation")
+    try:
+        kind = OperationKind(raw_kind)
+    except ValueError as error:
+        raise FormError({"operation": _("Choose what the amendment does.")}) from error
+    alinea_raw = form.text("alinea").strip()
+    occurrence_raw = form.text("occurrence", "1").strip() or "1"
+    return Operation(
+        kind=kind,
+        alinea=int(alinea_raw) if alinea_raw.isdigit() else None,
+        old_text=form.text("old_text").strip(),
+        occurrence=int(occurrence_raw) if occurrence_raw.isdigit() else 0,
+        new_text=form.text("new_text").strip(),
+    )
+
+
+async def amend(request: Request) -> Response:
+    """Propose an amendment; `action=preview` shows it without saving."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+    context = await _context(request)
+    values: dict[str, str] = {}
+    try:
+        form = await _read(request)
+        values = dict(form)
+        operation = operation_from(form)
+        if form.text("action") == "preview":
+            check_amendment(operation, context)
+            return await render_article(
+                request, context, form_name="amend", values=values, preview=operation
+            )
+        contribution = await create_amendment(
+            db, context, user, operation=operation, rationale=form.text("body"), now=now
+        )
+    except FormError as error:
+        return await render_article(
+            request, context, form_name="amend", values=values, errors=error.fields, status_code=422
+        )
+    return _done(request, context, contribution.id)
+
+
+async def argue(request: Request) -> Response:
+    """Argue for, against or neutrally on the article or one of its amendments."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+
+    async def create(context: ArticleContext, form: FormData) -> Any:
+        target = form.text("amendment")
+        return await create_argument(
+            db,
+            context,
+            user,
+            stance=form.text("stance"),
+            body=form.text("body"),
+            now=now,
+            amendment_id=int(target) if target.isdigit() else None,
+        )
+
+    return await _post(request, "argue", create)
+
+
+async def cite(request: Request) -> Response:
+    """Add a source: a link and a note."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+
+    async def create(context: ArticleContext, form: FormData) -> Any:
+        return await create_source(
+            db, context, user, url=form.text("url"), note=form.text("body"), now=now
+        )
+
+    return await _post(request, "cite", create)
+
+
+async def reply(request: Request) -> Response:
+    """Answer a contribution in its thread."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+    parent_id = request.path_params["contribution_id"]
+
+    async def create(context: ArticleContext, form: FormData) -> Any:
+        return await create_reply(
+            db, context, user, parent_id=parent_id, body=form.text("body"), now=now
+        )
+
+    return await _post(request, f"reply-{parent_id}", create)
+
+
+async def vote_article(request: Request) -> Response:
+    """Vote pour, mitigé or contre on the article, change the vote or withdraw it."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+    context = await _context(request)
+    form = await read_form(request)
+    try:
+        await cast_vote(
+            db,
+            user,
+            context.consultation,
+            now=now,
+            value=form.text("value") or None,
+            article_key=context.article.key,
+        )
+    except FormError as error:
+        return await render_article(request, context, errors=error.fields, status_code=422)
+    if is_partial(request):
+        await db.flush()
+        return await render_article(request, context, block="article_votes")
+    return redirect_after_post(
+        request,
+        request.app.state.url_for(
+            "article", slug=context.consultation.slug, key=context.article.key
+        ),
+    )
+
+
+async def vote_contribution(request: Request) -> Response:
+    """Vote on a contribution; htmx gets back just its vote widget with fresh counts."""
+    db, user, now = request.state.db, request.state.user, request.app.state.clock()
+    context = await _context(request)
+    contribution = await get_contribution(
+        db, context.consultation, request.path_params["contribution_id"]
+    )
+    if contribution.article_key != context.article.key:
+        raise HTTPException(404)
+    form = await read_form(request)
+    try:
+        value = await cast_vote(
+            db,
+            user,
+            context.consultation,
+            now=now,
+            value=form.text("value") or None,
+            contribution=contribution,
+        )
+    except FormError as error:
+        return await render_article(request, context, errors=error.fields, status_code=422)
+    if is_partial(request):
+        await db.refresh(contribution)
+        return render(
+            request,
+            "contributions/vote.html",
+            {
+                "consultation": context.consultation,
+                "article_key": context.article.key,
+                "target": contribution,
+                "tally": tally_of(contribution),
+                "current": value,
+                "is_open": True,
+            },
+        )
+    return redirect_after_post(
+        request,
+        request.app.state.url_for(
+            "article", slug=context.consultation.slug, key=context.article.key
+        )
+        + f"#c{contribution.id}",
+    )
+
+
+async def permalink(request: Request) -> Response:
+    """A contribution's own page, with its thread, and its amendment in full."""
+    db, now = request.state.db, request.app.state.clock()
+    consultation = await get_consultation(db, request.path_params["slug"], request.state.user, now)
+    contribution = await get_contribution(db, consultation, request.path_params["contribution_id"])
+    version = await get_version(db, consultation, None)
+    context = await load_article_context(db, consultation, version, contribution.article_key)
+    amendment = None
+    if contribution.operation:
+        amendment = describe_amendment(
+            contribution,
+            context.alineas,
+            context.article.number,
+            i18n.get_language(),
+            same_version=contribution.version_id == version.id,
+        )
+    return render(
+        request,
+        "contributions/show.html",
+        {
+            "consultation": consultation,
+            "context": context,
+            "contribution": contribution,
+            "amendment": amendment,
+            "tally": tally_of(contribution),
+            "my_votes": await votes_of(db, request.state.user, consultation, [contribution.id]),
+        },
+    )
+
+
+ARTICLE = "/consultations/{slug}/articles/{key}"
+CONTRIBUTION = "/consultations/{slug}/contributions/{contribution_id:int}"
+
+routes = [
+    route(f"{ARTICLE}/annotations", annotate, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/amendments", amend, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/arguments", argue, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/sources", cite, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/votes", vote_article, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(
+        "/consultations/{slug}/articles/{key}/contributions/{contribution_id:int}/replies",
+        reply,
+        AUTHENTICATED,
+        ["POST"],
+        rate_limit="contribute",
+    ),
+    route(
+        "/consultations/{slug}/articles/{key}/contributions/{contribution_id:int}/votes",
+        vote_contribution,
+        AUTHENTICATED,
+        ["POST"],
+        rate_limit="contribute",
+    ),
+    route(CONTRIBUTION, permalink, PUBLIC, name="contribution"),
+]
