@@ -18,10 +18,10 @@ import enum
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from typing import Literal
+from typing import Literal, TypeVar
 
 from consult.i18n import gettext as _
 
@@ -44,6 +44,8 @@ __all__ = [
 ]
 
 MAX_NEW_TEXT = 20_000
+
+_T = TypeVar("_T", bound=Hashable)
 
 
 class OperationKind(enum.StrEnum):
@@ -583,6 +585,8 @@ _COMBINING = "\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
 _TOKEN_RE = re.compile(rf"(?:\w|[{_COMBINING}])+|\s+|.", re.DOTALL)
 # Beyond this many alinéa pairs in one changed block, pairing is positional (cost bound).
 _MAX_ALIGNMENT_CELLS = 10_000
+# Beyond this many candidate pairs, matching is skipped and the stretch shown as replaced.
+_MAX_MATCHING_COST = 400_000
 
 
 @dataclass(frozen=True)
@@ -603,8 +607,66 @@ class AlineaDiff:
     segments: tuple[DiffSegment, ...]
 
 
+def _opcodes(old: Sequence[_T], new: Sequence[_T]) -> list[tuple[str, int, int, int, int]]:
+    """`SequenceMatcher` opcodes, the common ends matched first.
+
+    When matching the middles would cost too much (long runs of repeated elements make it
+    quadratic), they are reported as one replacement.
+    """
+    shortest = min(len(old), len(new))
+    prefix = 0
+    while prefix < shortest and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and old[-1 - suffix] == new[-1 - suffix]:
+        suffix += 1
+    old_end, new_end = len(old) - suffix, len(new) - suffix
+    opcodes: list[tuple[str, int, int, int, int]] = []
+    if prefix:
+        opcodes.append(("equal", 0, prefix, 0, prefix))
+    old_middle, new_middle = old[prefix:old_end], new[prefix:new_end]
+    counts = Counter(new_middle)
+    if sum(counts[element] for element in old_middle) <= _MAX_MATCHING_COST:
+        matcher = SequenceMatcher(None, old_middle, new_middle, autojunk=False)
+        opcodes.extend(
+            (tag, prefix + i1, prefix + i2, prefix + j1, prefix + j2)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        )
+    else:
+        # A positive cost means that both middles have elements.
+        opcodes.append(("replace", prefix, old_end, prefix, new_end))
+    if suffix:
+        opcodes.append(("equal", old_end, len(old), new_end, len(new)))
+    return opcodes
+
+
 def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
+
+
+def _units(text: str) -> list[tuple[str, ...]]:
+    """Tokens grouped as a word or mark with the whitespace that follows it."""
+    units: list[tuple[str, ...]] = []
+    for token in _tokens(text):
+        if token.isspace() and units:
+            units[-1] = (*units[-1], token)
+        else:
+            units.append((token,))
+    return units
+
+
+def _token_segments(old: list[str], new: list[str]) -> list[DiffSegment]:
+    segments: list[DiffSegment] = []
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+        old_text, new_text = "".join(old[i1:i2]), "".join(new[j1:j2])
+        if tag == "equal":
+            segments.append(DiffSegment("equal", old_text))
+            continue
+        if old_text:
+            segments.append(DiffSegment("delete", old_text))
+        if new_text:
+            segments.append(DiffSegment("insert", new_text))
+    return segments
 
 
 def word_diff(before: str, after: str) -> list[DiffSegment]:
@@ -616,50 +678,47 @@ def word_diff(before: str, after: str) -> list[DiffSegment]:
     kind. Joining the texts of the "equal" and "delete" segments gives `before` exactly, and
     joining those of the "equal" and "insert" segments gives `after`.
     """
-    old, new = _tokens(before), _tokens(after)
+    # Words are first matched with their trailing whitespace, then the changed stretches
+    # token by token: matching whitespace tokens directly is quadratic on long texts.
+    old, new = _units(before), _units(after)
     raw: list[DiffSegment] = []
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(old, new):
+        old_tokens = [token for unit in old[i1:i2] for token in unit]
+        new_tokens = [token for unit in new[j1:j2] for token in unit]
         if tag == "equal":
-            raw.append(DiffSegment("equal", "".join(old[i1:i2])))
-            continue
-        if i2 > i1:
-            raw.append(DiffSegment("delete", "".join(old[i1:i2])))
-        if j2 > j1:
-            raw.append(DiffSegment("insert", "".join(new[j1:j2])))
+            raw.append(DiffSegment("equal", "".join(old_tokens)))
+        else:
+            raw.extend(_token_segments(old_tokens, new_tokens))
+    merged: list[DiffSegment] = []
+    for segment in raw:
+        if merged and merged[-1].kind == segment.kind == "equal":
+            merged[-1] = DiffSegment("equal", merged[-1].text + segment.text)
+        else:
+            merged.append(segment)
     segments: list[DiffSegment] = []
     deleted: list[str] = []
     inserted: list[str] = []
-
-    def flush() -> None:
-        if deleted:
-            segments.append(DiffSegment("delete", "".join(deleted)))
-        if inserted:
-            segments.append(DiffSegment("insert", "".join(inserted)))
-        deleted.clear()
-        inserted.clear()
-
-    for position, segment in enumerate(raw):
+    for position, segment in enumerate(merged):
         if segment.kind == "delete":
             deleted.append(segment.text)
         elif segment.kind == "insert":
             inserted.append(segment.text)
-        elif (
-            segment.text.isspace()
-            and 0 < position < len(raw) - 1
-            and raw[position + 1].kind != "equal"
-            and (deleted or inserted)
-        ):
+        elif (deleted or inserted) and segment.text.isspace() and position + 1 < len(merged):
             # Whitespace alone between two changes reads better as part of one change.
             deleted.append(segment.text)
             inserted.append(segment.text)
         else:
-            flush()
-            if segments and segments[-1].kind == "equal":
-                segments[-1] = DiffSegment("equal", segments[-1].text + segment.text)
-            else:
-                segments.append(segment)
-    flush()
+            if deleted:
+                segments.append(DiffSegment("delete", "".join(deleted)))
+            if inserted:
+                segments.append(DiffSegment("insert", "".join(inserted)))
+            deleted.clear()
+            inserted.clear()
+            segments.append(segment)
+    if deleted:
+        segments.append(DiffSegment("delete", "".join(deleted)))
+    if inserted:
+        segments.append(DiffSegment("insert", "".join(inserted)))
     return segments
 
 
@@ -708,8 +767,7 @@ def article_diff(before: Sequence[str], after: Sequence[str]) -> list[AlineaDiff
     others are "deleted" (one "delete" segment) or "inserted" (one "insert" segment).
     """
     diffs: list[AlineaDiff] = []
-    matcher = SequenceMatcher(None, list(before), list(after), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _opcodes(before, after):
         if tag == "equal":
             diffs.extend(
                 AlineaDiff("unchanged", i1 + k + 1, j1 + k + 1, (DiffSegment("equal", text),))

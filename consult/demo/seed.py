@@ -98,12 +98,17 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> Consu
         languages=["fr", "en"],
     )
     source = demo_bill_text()
-    await publish_version(
+    version = await publish_version(
         session,
         consultation,
         parse_bill(source, format="markdown"),
         source_text=source,
         source_format="markdown",
         published_by=users[Role.OFFICIAL],
+    )
+    from consult.demo.contributions import seed_demo_contributions
+
+    await seed_demo_contributions(
+        session, consultation, version, demo_schedule(now)[Phase.OPEN], now
     )
     return consultation

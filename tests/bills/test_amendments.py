@@ -259,7 +259,7 @@ def test_unknown_kind() -> None:
         (Operation(K.INSERT_ALINEA, 4, new_text="x"), "between 0 (to insert"),
         (Operation(K.INSERT_ALINEA, -1, new_text="x"), "between 0 (to insert"),
         (Operation(K.INSERT_ALINEA, None, new_text="x"), "after which to insert"),
-        (Operation(K.DELETE_ALINEA, True), "Give the number of the alinéa"),  # type: ignore[arg-type]
+        (Operation(K.DELETE_ALINEA, True), "Give the number of the alinéa"),
     ],
 )
 def test_alinea_must_exist(operation: Operation, expected: str) -> None:
@@ -382,10 +382,13 @@ def test_deleting_every_word_of_an_alinea_asks_to_delete_the_alinea() -> None:
     assert "delete the alinéa" in error.message
 
 
-def test_messages_follow_the_active_language() -> None:
+def test_error_reads_as_its_message() -> None:
     error = error_of(Operation(K.DELETE_ALINEA, 9), ARTICLE)
-    assert error.message.startswith("There is no alinéa 9")
-    assert str(error) == error.message
+    assert (
+        str(error)
+        == error.message
+        == ("There is no alinéa 9 in this article: give a whole number between 1 and 3.")
+    )
 
 
 def test_amendment_error_survives_pickling() -> None:
@@ -700,6 +703,29 @@ def test_word_diff_edge_cases() -> None:
     assert word_diff("old", "") == [DiffSegment("delete", "old")]
 
 
+def test_word_diff_of_whitespace() -> None:
+    assert word_diff("a b", "a  b") == [
+        DiffSegment("equal", "a"),
+        DiffSegment("delete", " "),
+        DiffSegment("insert", "  "),
+        DiffSegment("equal", "b"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        (".," * 10_000, ",." * 10_000),
+        (" ".join("ab" * 5_000), " ".join("ba" * 5_000)),
+        (" ".join("a" * 10_000), " ".join("a" * 9_990) + " b"),
+    ],
+)
+def test_word_diff_of_long_repetitive_texts_is_exact(before: str, after: str) -> None:
+    segments = word_diff(before, after)
+    assert joined(segments, {"equal", "delete"}) == before
+    assert joined(segments, {"equal", "insert"}) == after
+
+
 def test_article_diff() -> None:
     before = [
         "Le code est ainsi modifié :",
@@ -904,7 +930,7 @@ def test_apply_only_raises_amendment_errors_and_only_changes_the_target(
 def test_overlaps_is_symmetric(alineas: list[str], data: st.DataObject) -> None:
     a = data.draw(operations_on(alineas))
     b = data.draw(operations_on(alineas))
-    outcomes = []
+    outcomes: list[bool | None] = []
     for first, second in ((a, b), (b, a)):
         try:
             outcomes.append(overlaps(first, second, alineas))
