@@ -1,6 +1,10 @@
-"""Load client for the benchmarks: `python -m bench.client URL REQUESTS CONCURRENCY`.
+"""Load client for the benchmarks.
 
-Prints requests/s, P50 and P95 latency in milliseconds, and the count of non-200 answers.
+    python -m bench.client URL REQUESTS CONCURRENCY [METHOD [BODY [COOKIE]]]
+
+BODY may hold alternatives separated by "|", sent in turn.
+Prints requests/s, P50 and P95 latency in milliseconds, and the count of answers that were
+not 200 or 303 (a POST answered by a redirect is a success).
 """
 
 from __future__ import annotations
@@ -13,23 +17,32 @@ import time
 import httpx2
 
 
-async def run(url: str, requests: int, concurrency: int) -> None:
+async def run(
+    url: str, requests: int, concurrency: int, method: str, body: str, cookie: str
+) -> None:
     latencies: list[float] = []
     errors = 0
     remaining = requests
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else {}
+    bodies = body.split("|") if body else [""]  # alternatives, cycled request by request
+    sent = 0
+    if cookie:
+        headers["Cookie"] = cookie
 
     async def worker(client: httpx2.AsyncClient) -> None:
-        nonlocal remaining, errors
+        nonlocal remaining, errors, sent
         while remaining > 0:
             remaining -= 1
+            content = bodies[sent % len(bodies)] or None
+            sent += 1
             started = time.perf_counter()
-            response = await client.get(url)
+            response = await client.request(method, url, content=content, headers=headers)
             latencies.append((time.perf_counter() - started) * 1000)
-            errors += response.status_code != 200
+            errors += response.status_code not in (200, 303)
 
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx2.AsyncClient(limits=limits) as client:
-        await client.get(url)  # warm up
+        await client.request(method, url, content=bodies[0] or None, headers=headers)  # warm up
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
@@ -38,4 +51,5 @@ async def run(url: str, requests: int, concurrency: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(run(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
+    args = sys.argv[1:] + [""] * (6 - len(sys.argv[1:]))
+    asyncio.run(run(args[0], int(args[1]), int(args[2]), args[3] or "GET", args[4], args[5]))

@@ -47,9 +47,17 @@ def serve(app: Any, port: int) -> Any:
     return server
 
 
-def load(url: str, requests: int, concurrency: int) -> dict[str, float]:
+def load(
+    url: str,
+    requests: int,
+    concurrency: int,
+    method: str = "GET",
+    body: str = "",
+    cookie: str = "",
+) -> dict[str, float]:
     """Run the load client in a child process and read its figures."""
     command = [sys.executable, "-m", "bench.client", url, str(requests), str(concurrency)]
+    command += [method, body, cookie]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
     rps, p50, p95, errors = (float(x) for x in output.split())
     return {"rps": rps, "p50": p50, "p95": p95, "errors": errors}

@@ -184,6 +184,60 @@ def bill_import(file: Path, slug: str, source_format: str | None) -> None:
 
 
 @main.group()
+def contributions() -> None:
+    """Contributions."""
+
+
+@contributions.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--consultation", "slug", required=True, help="The consultation's address.")
+@click.option(
+    "--format",
+    "source_format",
+    type=click.Choice(["jsonl", "csv"]),
+    default=None,
+    help="Default: from the file extension (.csv is CSV, anything else JSON Lines).",
+)
+def contributions_import(file: Path, slug: str, source_format: str | None) -> None:
+    """Import contributions from FILE onto the latest bill version (safe to run twice)."""
+    from sqlalchemy import select
+
+    from consult.bills.services import latest_version
+    from consult.consultations.models import Consultation
+    from consult.contributions.importer import import_contributions, read_rows
+    from consult.db import utcnow
+
+    fmt = source_format or ("csv" if file.suffix.lower() == ".csv" else "jsonl")
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file}: not valid UTF-8 (byte {exc.start + 1})") from exc
+    rows = list(read_rows(text, fmt))
+
+    async def work(session: Any) -> Any:
+        consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
+        if consultation is None:
+            raise click.ClickException(f"no consultation at “{slug}”")
+        version = await latest_version(session, consultation)
+        if version is None:
+            raise click.ClickException(f"“{slug}” has no bill yet: import the bill first")
+        with click.progressbar(length=len(rows), label="Importing", file=sys.stderr) as bar:
+            return await import_contributions(
+                session, consultation, version, rows, now=utcnow(), progress=bar.update
+            )
+
+    report = _run(lambda settings: _with_session(settings, work))
+    for error in report.errors:
+        click.echo(f"{file}:{error.line}: {error.reason}", err=True)
+    click.echo(
+        f"{report.created} imported, {report.already_present} already present, "
+        f"{len(report.errors)} rejected"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.group()
 def user() -> None:
     """Accounts."""
 

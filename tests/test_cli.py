@@ -117,3 +117,65 @@ def test_db_downgrade_and_upgrade(cli_env: str) -> None:
     assert invoke("db", "upgrade").exit_code == 0
     assert invoke("db", "downgrade", "base").exit_code == 0
     assert invoke("db", "upgrade").exit_code == 0
+
+
+GOOD_AND_BAD = "\n".join(
+    [
+        '{"ref": "m1", "author": "Lire Partout", "article": "art-3", "kind": "argument", '
+        '"stance": "pour", "body": "Enfin.", "votes_for": 12}',
+        '{"ref": "m2", "author": "J. Martin", "article": "art-3", "kind": "reply", '
+        '"parent": "m1", "body": "D’accord."}',
+        "{not json",
+        '{"ref": "m3", "author": "X", "article": "art-99", "kind": "argument", "body": "?"}',
+        '{"ref": "m4", "author": "X", "article": "art-3", "kind": "annotation", "alinea": 1, '
+        '"quote": "mots absents du texte", "body": "?"}',
+        '{"ref": "m5", "author": "X", "article": "art-3", "kind": "reply", "parent": "nope", '
+        '"body": "?"}',
+        '{"ref": "m6", "author": "Y", "article": "art-3", "kind": "source", '
+        '"url": "javascript:alert(1)", "body": "?"}',
+        '{"ref": "m1", "author": "Z", "article": "art-3", "kind": "argument", "body": "twice"}',
+    ]
+)
+
+
+def test_contributions_import_keeps_good_rows_reports_bad_ones_and_is_idempotent(
+    cli_env: str, tmp_path: Path
+) -> None:
+    from consult.contributions.models import Contribution
+
+    assert invoke("demo", "--no-serve").exit_code == 0
+    before = query(cli_env, select(func.count()).select_from(Contribution))[0][0]
+    data = tmp_path / "mails.jsonl"
+    data.write_text(GOOD_AND_BAD, encoding="utf-8")
+    result = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
+    assert result.exit_code == 1
+    assert "2 imported, 0 already present, 6 rejected" in result.output
+    for line in (3, 4, 5, 6, 7, 8):
+        assert f"mails.jsonl:{line}:" in result.output
+    rows = query(
+        cli_env,
+        select(Contribution.external_ref, Contribution.depth, Contribution.votes_for)
+        .where(Contribution.external_ref.in_(["m1", "m2"]))
+        .order_by(Contribution.external_ref),
+    )
+    assert rows == [("m1", 0, 12), ("m2", 1, 0)]
+
+    again = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
+    # the repeated "m1" of line 8 now counts as already present too
+    assert "0 imported, 3 already present, 5 rejected" in again.output
+    after = query(cli_env, select(func.count()).select_from(Contribution))[0][0]
+    assert after == before + 2
+
+
+def test_contributions_import_reads_csv(cli_env: str, tmp_path: Path) -> None:
+    assert invoke("demo", "--no-serve").exit_code == 0
+    data = tmp_path / "paper.csv"
+    data.write_text(
+        "ref,author,article,kind,stance,body\n"
+        'p1,Courrier 1,art-5,argument,contre,"Trop court,\nvraiment."\n'
+        "p2,Courrier 2,art-5,argument,pour,Bien.\n",
+        encoding="utf-8",
+    )
+    result = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
+    assert result.exit_code == 0, result.output
+    assert "2 imported" in result.output

@@ -516,7 +516,7 @@ def find_span(operation: Operation, alineas: Sequence[str]) -> tuple[int, int, i
 
 
 @dataclass(frozen=True)
-class _Footprint:
+class Footprint:
     """The passage an operation touches, for overlap tests.
 
     `scope` is "new_article", "article", "gap" (between alinéa `number` and the next),
@@ -529,22 +529,24 @@ class _Footprint:
     end: int = 0
 
 
-def _footprint(operation: Operation, alineas: Sequence[str]) -> _Footprint:
+def footprint(operation: Operation, alineas: Sequence[str]) -> Footprint:
+    """Where an operation acts, computed once and stored, so overlap tests need no text."""
     target = _locate(operation, alineas)
     if target.kind is OperationKind.NEW_ARTICLE:
-        return _Footprint("new_article")
+        return Footprint("new_article")
     if target.number is None:
-        return _Footprint("article")
+        return Footprint("article")
     if target.kind is OperationKind.INSERT_ALINEA:
-        return _Footprint("gap", target.number)
+        return Footprint("gap", target.number)
     if target.kind in _ALINEA_KINDS:
-        return _Footprint("alinea", target.number)
+        return Footprint("alinea", target.number)
     if target.kind is OperationKind.INSERT_WORDS:
-        return _Footprint("point", target.number, target.end, target.end)
-    return _Footprint("range", target.number, target.start, target.end)
+        return Footprint("point", target.number, target.end, target.end)
+    return Footprint("range", target.number, target.start, target.end)
 
 
-def _touch(a: _Footprint, b: _Footprint) -> bool:
+def touches(a: Footprint, b: Footprint) -> bool:
+    """Whether two footprints on the same article touch (see `overlaps`)."""
     if a.scope == "new_article" or b.scope == "new_article":
         return a.scope == b.scope
     if a.scope == "article" or b.scope == "article":
@@ -576,7 +578,7 @@ def overlaps(a: Operation, b: Operation, alineas: Sequence[str]) -> bool:
     point. The relation is symmetric. Raises `AmendmentError` when an operation cannot be
     located (see `find_span`).
     """
-    return _touch(_footprint(a, alineas), _footprint(b, alineas))
+    return touches(footprint(a, alineas), footprint(b, alineas))
 
 
 # --- Diffs -------------------------------------------------------------------------------------

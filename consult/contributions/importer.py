@@ -29,7 +29,7 @@ from consult.contributions.models import (
     ContributionKind,
     Stance,
 )
-from consult.contributions.services import MAX_BODY, check_url
+from consult.contributions.services import MAX_BODY, check_url, store_footprint
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.text import normalise_user_text
@@ -253,6 +253,7 @@ def _amend(contribution: Contribution, row: Row, alineas: list[str]) -> None:
         raise RowRejected(error.message) from error
     contribution.operation = kind.value
     contribution.alinea = operation.alinea
+    store_footprint(contribution, operation, alineas)
     contribution.old_text = operation.old_text
     contribution.occurrence = operation.occurrence
     contribution.new_text = operation.new_text

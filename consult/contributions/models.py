@@ -114,6 +114,11 @@ class Contribution(Base):
     old_text: Mapped[str] = mapped_column(Text, default="")
     occurrence: Mapped[int] = mapped_column(Integer, default=1)
     new_text: Mapped[str] = mapped_column(Text, default="")
+    # Where an amendment acts (amendments.Footprint), stored so that grouping competing
+    # amendments compares numbers instead of searching the text of each one.
+    span_scope: Mapped[str | None] = mapped_column(String(16))
+    span_start: Mapped[int | None] = mapped_column(Integer)
+    span_end: Mapped[int | None] = mapped_column(Integer)
 
     visibility: Mapped[Visibility] = mapped_column(
         Enum(Visibility, name="contribution_visibility", values_callable=_values),

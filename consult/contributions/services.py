@@ -10,10 +10,16 @@ from urllib.parse import urlsplit
 from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 
 from consult.accounts.models import User
-from consult.bills.amendments import AmendmentError, Operation, OperationKind, find_span
+from consult.bills.amendments import (
+    AmendmentError,
+    Footprint,
+    Operation,
+    OperationKind,
+    find_span,
+    footprint,
+)
 from consult.bills.models import BillVersion, Provision, ProvisionKind
 from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions
@@ -199,6 +205,7 @@ async def create_amendment(
     contribution.old_text = operation.old_text
     contribution.occurrence = operation.occurrence
     contribution.new_text = operation.new_text
+    store_footprint(contribution, operation, context.alineas)
     span = find_span(operation, context.alineas)
     if span is not None:
         number, start, end = span
@@ -213,6 +220,26 @@ async def create_amendment(
     session.add(contribution)
     await session.flush()
     return contribution
+
+
+def store_footprint(contribution: Contribution, operation: Operation, alineas: list[str]) -> None:
+    """Record where the amendment acts, for grouping competing amendments."""
+    where = footprint(operation, alineas)
+    contribution.span_scope = where.scope
+    contribution.span_start = where.start
+    contribution.span_end = where.end
+    if where.number:
+        contribution.alinea = where.number
+
+
+def footprint_of(contribution: Contribution) -> Footprint:
+    """The stored footprint of an amendment."""
+    return Footprint(
+        scope=contribution.span_scope or "article",  # type: ignore[arg-type]
+        number=contribution.alinea or 0,
+        start=contribution.span_start or 0,
+        end=contribution.span_end or 0,
+    )
 
 
 def check_amendment(operation: Operation, context: ArticleContext) -> None:
@@ -632,30 +659,27 @@ async def anchored_on_version(
     )
 
 
-async def amendments_on(
+async def amendment_footprints(
     session: AsyncSession, consultation: Consultation, article_key: str
-) -> list[Contribution]:
-    """Every visible amendment on the article, oldest first (for overlap grouping)."""
-    return list(
-        (
-            await session.scalars(
-                select(Contribution)
-                .where(
-                    Contribution.consultation_id == consultation.id,
-                    Contribution.article_key == article_key,
-                    Contribution.kind == ContributionKind.AMENDMENT,
-                    Contribution.visibility == Visibility.VISIBLE,
-                )
-                .order_by(Contribution.created_at, Contribution.id)
-            )
-        ).all()
+) -> list[tuple[int, Footprint]]:
+    """Where each visible amendment on the article acts, oldest first (a light query)."""
+    rows = await session.execute(
+        select(
+            Contribution.id,
+            Contribution.span_scope,
+            Contribution.alinea,
+            Contribution.span_start,
+            Contribution.span_end,
+        )
+        .where(
+            Contribution.consultation_id == consultation.id,
+            Contribution.article_key == article_key,
+            Contribution.kind == ContributionKind.AMENDMENT,
+            Contribution.visibility == Visibility.VISIBLE,
+        )
+        .order_by(Contribution.created_at, Contribution.id)
     )
-
-
-async def with_authors(session: AsyncSession, contribution_id: int) -> Contribution | None:
-    """A contribution with its author loaded."""
-    return await session.scalar(
-        select(Contribution)
-        .where(Contribution.id == contribution_id)
-        .options(selectinload(Contribution.author))
-    )
+    return [
+        (row_id, Footprint(scope or "article", number or 0, start or 0, end or 0))  # type: ignore[arg-type]
+        for row_id, scope, number, start, end in rows
+    ]

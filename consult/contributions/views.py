@@ -7,15 +7,16 @@ from dataclasses import dataclass
 from consult.bills.amendments import (
     AlineaDiff,
     AmendmentError,
+    Footprint,
     Operation,
     OperationKind,
     apply_operation,
     article_diff,
     formal_wording,
-    overlaps,
+    touches,
 )
 from consult.contributions.models import Contribution
-from consult.contributions.services import operation_of
+from consult.contributions.services import footprint_of, operation_of
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,27 @@ def describe_amendment(
     return AmendmentView(contribution, operation, wording, diff, after, is_new_article, applies)
 
 
-def overlapping_groups(amendments: list[Contribution], alineas: list[str]) -> dict[int, list[int]]:
-    """For each amendment, the other amendments that touch the same passage."""
-    operations = {a.id: operation_of(a) for a in amendments}
-    groups: dict[int, list[int]] = {a.id: [] for a in amendments}
-    ids = list(operations)
-    for index, first in enumerate(ids):
-        for second in ids[index + 1 :]:
-            try:
-                touching = overlaps(operations[first], operations[second], alineas)
-            except AmendmentError:
-                touching = False
-            if touching:
-                groups[first].append(second)
-                groups[second].append(first)
+def overlapping_groups(
+    shown: list[Contribution], footprints: list[tuple[int, Footprint]]
+) -> dict[int, list[int]]:
+    """For each amendment shown, the other amendments of the article touching its passage."""
+    by_alinea: dict[int, list[tuple[int, Footprint]]] = {}
+    everywhere: list[tuple[int, Footprint]] = []
+    for entry in footprints:
+        if entry[1].scope in ("article", "new_article"):
+            everywhere.append(entry)
+        else:
+            by_alinea.setdefault(entry[1].number, []).append(entry)
+    groups: dict[int, list[int]] = {}
+    for amendment in shown:
+        mine = footprint_of(amendment)
+        if mine.scope in ("article", "new_article"):
+            candidates = footprints
+        else:
+            candidates = by_alinea.get(mine.number, []) + everywhere
+        groups[amendment.id] = sorted(
+            other_id
+            for other_id, other in candidates
+            if other_id != amendment.id and touches(mine, other)
+        )
     return groups

@@ -50,7 +50,9 @@ def test_annotate_a_passage_without_javascript(open_site: Site) -> None:
     )
     assert response.status_code == 303
     (annotation,) = contributions(open_site)
-    assert response.headers["location"] == f"{ARTICLE}#c{annotation.id}"
+    assert response.headers["location"] == (
+        f"{ARTICLE}?sort=newest&posted={annotation.id}#c{annotation.id}"
+    )
     assert annotation.kind is ContributionKind.ANNOTATION
     assert (annotation.quote_exact, annotation.quote_start, annotation.quote_end) == (
         "le dimanche",
@@ -59,7 +61,7 @@ def test_annotate_a_passage_without_javascript(open_site: Site) -> None:
     )
     assert annotation.quote_prefix.endswith("ouvrent ")
     page = open_site.client.get(ARTICLE)
-    assert f'<a href="#c{annotation.id}" class="passage-link">le dimanche</a></mark>' in page.text
+    assert f'<mark class="passage">le dimanche</mark><a href="#c{annotation.id}"' in page.text
     assert "Et les jours fériés ?" in page.text
 
 
@@ -84,7 +86,9 @@ def test_annotation_as_htmx_redirects_to_the_new_contribution(open_site: Site) -
         headers=htmx_headers(),
     )
     assert response.status_code == 200
-    assert re.fullmatch(rf"{ARTICLE}#c\d+", response.headers["HX-Redirect"])
+    assert re.fullmatch(
+        rf"{ARTICLE}\?sort=newest&posted=(\d+)#c\1", response.headers["HX-Redirect"]
+    )
     bad = post(
         open_site, "/annotations", {"alinea": "2", "quote": "", "body": ""}, headers=htmx_headers()
     )

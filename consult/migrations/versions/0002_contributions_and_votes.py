@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-25 00:05:26.282220
+Create Date: 2026-11-25 00:23:20.773039
 """
 
 from collections.abc import Sequence
@@ -43,6 +43,9 @@ def upgrade() -> None:
     sa.Column('old_text', sa.Text(), nullable=False),
     sa.Column('occurrence', sa.Integer(), nullable=False),
     sa.Column('new_text', sa.Text(), nullable=False),
+    sa.Column('span_scope', sa.String(length=16), nullable=True),
+    sa.Column('span_start', sa.Integer(), nullable=True),
+    sa.Column('span_end', sa.Integer(), nullable=True),
     sa.Column('visibility', sa.Enum('visible', 'hidden', name='contribution_visibility'), nullable=False),
     sa.Column('hidden_reason', sa.Text(), nullable=False),
     sa.Column('votes_for', sa.Integer(), nullable=False),

@@ -10,18 +10,17 @@ from starlette.responses import Response
 
 from consult import i18n
 from consult.bills.amendments import Operation, apply_operation, article_diff, formal_wording
-from consult.bills.services import get_article_page, get_version
+from consult.bills.services import ArticlePage, get_article_page, get_version
 from consult.consultations.services import accepts_contributions, get_consultation
 from consult.contributions.anchors import highlight
 from consult.contributions.models import ContributionKind
 from consult.contributions.services import (
     SORTS,
     ArticleContext,
-    amendments_on,
+    amendment_footprints,
     anchored_on_version,
     article_tally,
     list_contributions,
-    load_article_context,
     votes_of,
 )
 from consult.contributions.views import describe_amendment, overlapping_groups
@@ -41,9 +40,11 @@ async def show(request: Request) -> Response:
     if raw_version is not None and not raw_version.isdigit():
         raise HTTPException(404)
     version = await get_version(db, consultation, int(raw_version) if raw_version else None)
-    context = await load_article_context(db, consultation, version, request.path_params["key"])
+    page = await get_article_page(db, version, request.path_params["key"])
+    context = ArticleContext(consultation, version, page.article, [a.text for a in page.alineas])
+    # The region is one of this handler's own blocks; the parameter only picks between them.
     block = "contributions" if request.query_params.get("region") == "contributions" else "article"
-    return await render_article(request, context, block=block)
+    return await render_article(request, context, block=block, page=page)
 
 
 def _listing_options(request: Request) -> dict[str, Any]:
@@ -70,12 +71,13 @@ async def render_article(
     preview: Operation | None = None,
     status_code: int = 200,
     block: str = "article",
+    page: ArticlePage | None = None,
 ) -> Response:
     """The article page (or one of its regions), optionally with a form re-shown."""
     db, now, user = request.state.db, request.app.state.clock(), request.state.user
     consultation, version = context.consultation, context.version
     language = i18n.get_language()
-    page = await get_article_page(db, version, context.article.key)
+    page = page or await get_article_page(db, version, context.article.key)
     options = _listing_options(request)
     listing = await list_contributions(db, consultation, context.article.key, **options)
     shown = listing.items + [c for thread in listing.children.values() for c in thread]
@@ -86,12 +88,13 @@ async def render_article(
             spans.setdefault(contribution.alinea, []).append(
                 (contribution.quote_start, contribution.quote_end or 0, contribution.id)
             )
-    amendments = await amendments_on(db, consultation, context.article.key)
+    footprints = await amendment_footprints(db, consultation, context.article.key)
+    shown_amendments = [c for c in shown if c.kind is ContributionKind.AMENDMENT]
     views = {
         a.id: describe_amendment(
             a, context.alineas, context.article.number, language, a.version_id == version.id
         )
-        for a in amendments
+        for a in shown_amendments
     }
     preview_view = None
     if preview is not None:
@@ -118,7 +121,8 @@ async def render_article(
             "options": options,
             "kind_filters": KIND_FILTERS,
             "amendment_views": views,
-            "overlaps": overlapping_groups(amendments, context.alineas),
+            "overlaps": overlapping_groups(shown_amendments, footprints),
+            "amendment_ids": [amendment_id for amendment_id, _ in footprints],
             "article_tally": await article_tally(db, consultation, context.article.key),
             "my_votes": await votes_of(
                 db, user, consultation, [c.id for c in shown], context.article.key
@@ -128,6 +132,9 @@ async def render_article(
             "errors": errors or {},
             "preview": preview_view,
             "form_token": form_token(request.app.state.settings, now),
+            "posted": int(posted)
+            if (posted := request.query_params.get("posted", "")).isdigit()
+            else None,
         },
         block=block,
         status_code=status_code,

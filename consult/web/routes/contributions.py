@@ -62,12 +62,16 @@ async def _read(request: Request) -> FormData:
 
 
 def _done(request: Request, context: ArticleContext, contribution_id: int) -> Response:
+    """Back to the article, newest first, so the new contribution is at the top of the list."""
     url = request.app.state.url_for(
         "article", slug=context.consultation.slug, key=context.article.key
     )
+    # `posted` makes every such address new, so the browser loads it even when only the
+    # fragment would otherwise differ from the current address.
+    target = f"{url}?sort=newest&posted={contribution_id}#c{contribution_id}"
     if is_partial(request):
-        return Response(status_code=200, headers={"HX-Redirect": f"{url}#c{contribution_id}"})
-    return redirect_after_post(request, f"{url}#c{contribution_id}")
+        return Response(status_code=200, headers={"HX-Redirect": target})
+    return redirect_after_post(request, target)
 
 
 async def _post(request: Request, form_name: str, create: Any) -> Response:

@@ -1,0 +1,176 @@
+"""An article page with 500 contributions, and a vote loop, against a bare Starlette app.
+
+    .venv/bin/python -m bench.participation [--requests 1000] [--concurrency 8]
+
+The article page carries 500 contributions with their vote counts; the bare app serves the
+very same bytes. The vote loop posts votes as a logged-in citizen (each one changes the
+vote, so every request writes); the bare app answers a POST with a 303. The ratio of
+consult's requests/s to the bare app's is the figure (aim: ≥ 0.3 for the page). PostgreSQL
+is measured when CONSULT_BENCH_DATABASE_URL names an empty database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, RedirectResponse
+from starlette.routing import Route
+
+from bench.import_rows import generate
+from bench.pages import HEADER, ROW, load, serve
+from consult.accounts.services import create_user
+from consult.bills.services import latest_version
+from consult.contributions.importer import import_contributions
+from consult.db import create_engine, create_session_factory, utcnow
+from consult.demo.seed import DEMO_SLUG, seed_demo
+from consult.migrate import downgrade, upgrade
+from consult.settings import Settings, normalise_database_url
+
+ARTICLE = f"/consultations/{DEMO_SLUG}/articles/art-3"
+PASSWORD = "benchmark password"  # noqa: S105  (a throw-away benchmark account)
+
+
+async def prepare(url: str) -> None:
+    """The demo, 500 more contributions on article 3 (with votes), and a citizen account."""
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            consultation = await seed_demo(session)
+            version = await latest_version(session, consultation)
+            assert version is not None
+            rows = generate(500, seed=11)
+            await import_contributions(session, consultation, version, rows, now=utcnow())
+            await create_user(session, "bench@example.org", "Bench", PASSWORD)
+            await session.commit()
+    finally:
+        await engine.dispose()
+
+
+def login_cookie(port: int) -> str:
+    """Log in through the real form and return the session cookie."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/account/login",
+        data=f"email=bench%40example.org&password={PASSWORD.replace(' ', '+')}".encode(),
+        method="POST",
+    )
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as answer:  # the 303 after login
+        cookie = answer.headers["set-cookie"]
+        return str(cookie.split(";", 1)[0])
+    raise RuntimeError("login failed")
+
+
+def first_contribution_id(port: int) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{ARTICLE}") as response:
+        body = response.read().decode()
+    start = body.index('<article id="c') + len('<article id="c')
+    return int(body[start : body.index('"', start)])
+
+
+def report(name: str, what: str, ours: dict[str, float], bare: dict[str, float]) -> None:
+    ratio = f"{ours['rps'] / bare['rps']:.2f}"
+    for label, figures, shown in (("consult", ours, ratio), ("bare", bare, "")):
+        print(
+            ROW.format(
+                name,
+                what,
+                label,
+                f"{figures['rps']:.0f}",
+                f"{figures['p50']:.1f}",
+                f"{figures['p95']:.1f}",
+                shown,
+            )
+        )
+    if ours["errors"]:
+        print(f"  ! consult answered {ours['errors']:.0f} errors")
+
+
+def measure(name: str, url: str, port: int, requests: int, concurrency: int) -> None:
+    from consult.web.app import create_app
+
+    asyncio.run(prepare(url))
+    settings = Settings(
+        database_url=url,
+        base_url=f"http://127.0.0.1:{port}",
+        rate_limit="1000000/minute",
+        rate_limit_post="1000000/minute",
+        rate_limit_contribute="1000000/minute",
+        rate_limit_login="1000000/minute",
+    )
+    server = serve(create_app(settings), port)
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{ARTICLE}") as response:
+            page = response.read()
+        assert page.count(b'class="contribution ') >= 20
+        bare_page = serve(
+            Starlette(routes=[Route(ARTICLE, lambda _r: HTMLResponse(page))]), port + 1
+        )
+        report(
+            name,
+            "article page, 500 contributions",
+            load(f"http://127.0.0.1:{port}{ARTICLE}", requests, concurrency),
+            load(f"http://127.0.0.1:{port + 1}{ARTICLE}", requests, concurrency),
+        )
+        bare_page.should_exit = True
+        time.sleep(0.3)
+
+        cookie = login_cookie(port)
+        target = first_contribution_id(port)
+        vote_url = f"http://127.0.0.1:{port}{ARTICLE}/contributions/{target}/votes"
+        bare_vote = serve(
+            Starlette(
+                routes=[Route("/vote", lambda _r: RedirectResponse("/", 303), methods=["POST"])]
+            ),
+            port + 1,
+        )
+        # Alternate values so that requests change the vote (a write), not repeat it.
+        report(
+            name,
+            "vote POST (alternating values)",
+            load(vote_url, requests, concurrency, "POST", "value=pour|value=contre", cookie),
+            load(f"http://127.0.0.1:{port + 1}/vote", requests, concurrency, "POST", "value=pour"),
+        )
+        bare_vote.should_exit = True
+        time.sleep(0.3)
+    finally:
+        server.should_exit = True
+        time.sleep(0.5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+    print(ROW.format(*HEADER))
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        upgrade(url)
+        measure("sqlite", url, 18710, args.requests, args.concurrency)
+    postgres = os.environ.get("CONSULT_BENCH_DATABASE_URL")
+    if postgres:
+        url = normalise_database_url(postgres)
+        downgrade(url, "base")
+        upgrade(url)
+        measure("postgresql", url, 18712, args.requests, args.concurrency)
+    else:
+        print("postgresql: set CONSULT_BENCH_DATABASE_URL (an empty database) to measure it")
+
+
+if __name__ == "__main__":
+    main()
