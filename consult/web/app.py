@@ -20,6 +20,7 @@ from consult.web.middleware import (
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
 )
+from consult.web.pagecache import PageCache
 from consult.web.ratelimit import RateLimiter
 from consult.web.routes import all_routes
 from consult.web.routing import PublicStatic
@@ -71,6 +72,7 @@ def create_app(
     app.state.clock = clock
     app.state.templates = create_environment()
     app.state.url_for = path_builder(app)
+    app.state.page_cache = PageCache(settings.page_cache_seconds)
     # Created here (not only in the lifespan) so middleware can use it in every test setup.
     app.state.rate_limiter = RateLimiter(settings.redis_url)
     return app

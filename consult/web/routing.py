@@ -17,8 +17,10 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from consult.web.auth import load_current_user
+from consult import i18n
+from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.errors import error_response
+from consult.web.pagecache import NONCE_PLACEHOLDER, PageCache
 from consult.web.permissions import Permission
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -37,13 +39,15 @@ class GuardedRoute(Route):
         methods: Sequence[str] = ("GET",),
         name: str | None = None,
         rate_limit: str | None = None,
+        cache: bool = False,
     ) -> None:
-        # rate_limit names a budget in the settings (e.g. "login" → rate_limit_login).
+        # rate_limit names a budget in the settings (e.g. "login" → rate_limit_login);
+        # cache serves anonymous readers from the short-lived page cache.
         self.permission = permission
         self.rate_limit = rate_limit
         super().__init__(
             path,
-            _guard(endpoint, permission, rate_limit),
+            _guard(endpoint, permission, rate_limit, cache),
             methods=list(methods),
             name=name or endpoint.__name__,
         )
@@ -58,48 +62,110 @@ class PublicStatic(Mount):
         super().__init__(path, app=StaticFiles(directory=directory), name=name)
 
 
-def _guard(endpoint: Handler, permission: Permission, rate_limit: str | None) -> Handler:
+def _guard(
+    endpoint: Handler, permission: Permission, rate_limit: str | None, cache: bool
+) -> Handler:
     async def guarded(request: Request) -> Response:
         if rate_limit is not None:
             spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
             limited: Response | None = await request.app.state.rate_limiter.check(request, spec)
             if limited is not None:
                 return limited
-        session_factory = request.app.state.session_factory
-        async with session_factory() as db:
-            request.state.db = db
-            user = await load_current_user(request, db)
-            request.state.user = user
-            if rate_limit is not None and user is not None:
-                # Per account as well as per address: one person cannot spread over IPs.
-                spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
-                limited = await request.app.state.rate_limiter.check(
-                    request, spec, scope_name=f"{request.url.path}:user", client=f"user:{user.id}"
-                )
-                if limited is not None:
-                    return limited
-            if not permission.allows(user):
-                if user is None:
-                    login_url = request.app.url_path_for("login_form")
-                    query = urlencode({"next": request.url.path})
-                    return RedirectResponse(f"{login_url}?{query}", status_code=303)
-                return error_response(request, 403)
-            try:
-                response = await endpoint(request)
-            except BaseException:
-                await db.rollback()
-                # Rolled-back objects cannot be read any more; error pages show no account.
-                request.state.user = None
-                raise
-            if request.method in SAFE_METHODS or response.status_code >= 400:
-                await db.rollback()
-            else:
-                await db.commit()
-            return response
+        if cache and _anonymous_read(request):
+            return await _cached(
+                request, lambda: _unit_of_work(request, endpoint, permission, rate_limit)
+            )
+        return await _unit_of_work(request, endpoint, permission, rate_limit)
 
     guarded.__name__ = endpoint.__name__
     guarded.__doc__ = endpoint.__doc__
     return guarded
+
+
+async def _unit_of_work(
+    request: Request, endpoint: Handler, permission: Permission, rate_limit: str | None
+) -> Response:
+    """Open the session, find the user, check the permission, run, commit or roll back."""
+    session_factory = request.app.state.session_factory
+    async with session_factory() as db:
+        request.state.db = db
+        user = await load_current_user(request, db)
+        request.state.user = user
+        if rate_limit is not None and user is not None:
+            # Per account as well as per address: one person cannot spread over IPs.
+            spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
+            limited: Response | None = await request.app.state.rate_limiter.check(
+                request, spec, scope_name=f"{request.url.path}:user", client=f"user:{user.id}"
+            )
+            if limited is not None:
+                return limited
+        if not permission.allows(user):
+            if user is None:
+                login_url = request.app.url_path_for("login_form")
+                query = urlencode({"next": request.url.path})
+                return RedirectResponse(f"{login_url}?{query}", status_code=303)
+            return error_response(request, 403)
+        try:
+            response = await endpoint(request)
+        except BaseException:
+            await db.rollback()
+            # Rolled-back objects cannot be read any more; error pages show no account.
+            request.state.user = None
+            raise
+        if request.method in SAFE_METHODS or response.status_code >= 400:
+            await db.rollback()
+        else:
+            await db.commit()
+        return response
+
+
+def _anonymous_read(request: Request) -> bool:
+    """A GET from someone without a session cookie, while the page cache is on."""
+    cache: PageCache = request.app.state.page_cache
+    cookie = session_cookie_name(request.app.state.settings)
+    return cache.enabled and request.method == "GET" and cookie not in request.cookies
+
+
+async def _cached(request: Request, render: Callable[[], Awaitable[Response]]) -> Response:
+    """Serve an anonymous page from the cache, or render it and keep it."""
+    cache: PageCache = request.app.state.page_cache
+    key = (
+        request.url.path,
+        request.url.query,
+        i18n.get_language(),
+        request.headers.get("HX-Request-Type", ""),
+    )
+    state = request.scope.setdefault("state", {})
+    nonce = state.get("csp_nonce", "")
+    page = cache.get(key)
+    if page is None:
+        state["csp_nonce"] = NONCE_PLACEHOLDER
+        try:
+            response = await render()
+        finally:
+            state["csp_nonce"] = nonce
+        cacheable = (
+            response.status_code == 200
+            and "set-cookie" not in response.headers
+            and response.media_type == "text/html"
+        )
+        if not cacheable:
+            body = bytes(response.body).decode().replace(NONCE_PLACEHOLDER, nonce)
+            return Response(body, response.status_code, _headers(response), response.media_type)
+        headers = [(k, v) for k, v in response.headers.items() if k != "content-length"]
+        cache.put(key, response.status_code, headers, bytes(response.body).decode())
+        page = cache.get(key)
+        assert page is not None
+    return Response(
+        page.body.replace(NONCE_PLACEHOLDER, nonce),
+        page.status_code,
+        dict(page.headers),
+        media_type="text/html",
+    )
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k != "content-length"}
 
 
 def route(
@@ -109,10 +175,17 @@ def route(
     methods: Sequence[str] = ("GET",),
     name: str | None = None,
     rate_limit: str | None = None,
+    cache: bool = False,
 ) -> GuardedRoute:
     """Declare a route with its permission (short form used by route modules)."""
     return GuardedRoute(
-        path, endpoint, permission=permission, methods=methods, name=name, rate_limit=rate_limit
+        path,
+        endpoint,
+        permission=permission,
+        methods=methods,
+        name=name,
+        rate_limit=rate_limit,
+        cache=cache,
     )
 
 

@@ -24,6 +24,16 @@ def log_in(page: Any, live_server: str, index: int = 0) -> None:
     page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}$"))
 
 
+def register(page: Any, live_server: str) -> None:
+    """A newcomer creates an account from the article and comes back to it."""
+    page.goto(f"{live_server}/account/register?next={ARTICLE}")
+    page.get_by_label("Adresse électronique").fill("nouvelle@example.org")
+    page.get_by_label("Nom public").fill("Nouvelle citoyenne")
+    page.get_by_label("Mot de passe").fill("une phrase de passe solide")
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}$"))
+
+
 def select_with_mouse(page: Any, alinea: int, width: int = 160) -> str:
     text = page.locator(f"#art-4-al-{alinea} .alinea-text")
     box = text.bounding_box()
@@ -35,8 +45,10 @@ def select_with_mouse(page: Any, alinea: int, width: int = 160) -> str:
     return str(page.evaluate("window.getSelection().toString()")).strip()
 
 
-def test_select_with_the_mouse_annotate_amend_and_vote(page: Any, live_server: str) -> None:
-    log_in(page, live_server)
+def test_register_select_with_the_mouse_annotate_amend_and_vote(
+    page: Any, live_server: str
+) -> None:
+    register(page, live_server)
     assert axe_violations(page) == []
     quote = select_with_mouse(page, 1)
     assert len(quote) > 3

@@ -116,3 +116,34 @@ def test_health_check(demo: Site) -> None:
 def test_unknown_language_is_ignored(demo: Site) -> None:
     demo.client.post("/language", data={"language": "xx", "next": "/"})
     assert '<html lang="fr">' in demo.client.get("/").text
+
+
+def test_anonymous_pages_are_cached_briefly_but_never_for_logged_in_readers(
+    sqlite_url: str,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    from tests.conftest import make_settings, start_site
+
+    for site in start_site(make_settings(sqlite_url, page_cache_seconds=60), clock):
+        now = site.clock()
+        site.db(lambda s: seed_demo(s, now=now))
+        path = f"/consultations/{DEMO_SLUG}/articles/art-2"
+        first = site.client.get(path)
+        second = site.client.get(path)
+        nonce = lambda r: r.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]  # noqa: E731
+        assert nonce(first) != nonce(second)
+        for response in (first, second):  # each copy carries its own response's nonce
+            assert f'nonce="{nonce(response)}"' in response.text
+            assert "__consult_csp_nonce__" not in response.text
+        assert first.text.replace(nonce(first), "") == second.text.replace(nonce(second), "")
+        english = site.client.get(path, headers={"Accept-Language": "en"})
+        assert '<html lang="en">' in english.text  # the language is part of the key
+
+        # A logged-in citizen sees the page fresh, with the forms that are theirs.
+        site.login(site.user())
+        response = site.client.post(
+            f"{path}/arguments", data={"stance": "pour", "body": "Tout frais."}
+        )
+        assert response.status_code == 303
+        assert "Tout frais." in site.client.get(path + "?sort=newest").text
+        assert 'id="annotate-form"' in site.client.get(path).text

@@ -458,3 +458,14 @@ def test_posting_is_rate_limited_per_account(sqlite_url: str, clock) -> None:  #
             for n in range(4)
         ]
         assert codes == [303, 303, 303, 429]
+
+
+def test_double_submission_adds_nothing(open_site: Site) -> None:
+    data = {"stance": "contre", "body": "Envoyé deux fois par un double clic."}
+    first = post(open_site, "/arguments", data)
+    second = post(open_site, "/arguments", data)
+    assert first.headers["location"] == second.headers["location"]
+    assert len(contributions(open_site)) == 1
+    open_site.clock.advance(minutes=11)  # the same words later are a new contribution
+    post(open_site, "/arguments", data)
+    assert len(contributions(open_site)) == 2

@@ -31,7 +31,7 @@ async def register_form(request: Request) -> Response:
 async def register(request: Request) -> Response:
     """Create a citizen account and log it in."""
     form = await read_form(request)
-    values = {k: form.text(k) for k in ("email", "display_name")}
+    values = {k: form.text(k) for k in ("email", "display_name", "next")}
     if looks_automated(form):
         errors = {"form": _("Your submission could not be accepted. Please try again.")}
         return _register_page(request, values, errors)

@@ -141,4 +141,4 @@ async def render_article(
     )
 
 
-routes = [route("/consultations/{slug}/articles/{key}", show, PUBLIC, name="article")]
+routes = [route("/consultations/{slug}/articles/{key}", show, PUBLIC, name="article", cache=True)]

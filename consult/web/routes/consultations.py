@@ -112,6 +112,6 @@ async def create(request: Request) -> Response:
 routes = [
     route("/consultations/new", new_form, OFFICIAL, name="consultation_new"),
     route("/consultations", create, OFFICIAL, methods=["POST"], name="consultation_create"),
-    route("/consultations/{slug}", show, PUBLIC, name="consultation"),
-    route("/consultations/{slug}/motifs", memorandum, PUBLIC, name="memorandum"),
+    route("/consultations/{slug}", show, PUBLIC, name="consultation", cache=True),
+    route("/consultations/{slug}/motifs", memorandum, PUBLIC, name="memorandum", cache=True),
 ]

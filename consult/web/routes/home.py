@@ -47,7 +47,7 @@ async def health(request: Request) -> Response:
 
 
 routes = [
-    route("/", home, PUBLIC),
+    route("/", home, PUBLIC, cache=True),
     route("/language", change_language, PUBLIC, methods=["POST"]),
     route("/healthz", health, PUBLIC),
 ]
