@@ -126,7 +126,7 @@ def test_anonymous_pages_are_cached_briefly_but_never_for_logged_in_readers(
 
     for site in start_site(make_settings(sqlite_url, page_cache_seconds=60), clock):
         now = site.clock()
-        site.db(lambda s: seed_demo(s, now=now))
+        site.db(lambda s, now=now: seed_demo(s, now=now))
         path = f"/consultations/{DEMO_SLUG}/articles/art-2"
         first = site.client.get(path)
         second = site.client.get(path)
