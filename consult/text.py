@@ -12,6 +12,7 @@ HTML it produces then goes through an nh3 (ammonia) allowlist.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -202,6 +203,7 @@ def _check_length(text: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=8192)
 def render_markdown(text: str) -> Markup:
     """Render a contribution written in the Markdown subset to safe HTML.
 

@@ -721,3 +721,18 @@ async def amendment_footprints(
         (row_id, Footprint(scope or "article", number or 0, start or 0, end or 0))  # type: ignore[arg-type]
         for row_id, scope, number, start, end in rows
     ]
+
+
+async def contributions_by_id(session: AsyncSession, ids: list[int]) -> list[Contribution]:
+    """These contributions, oldest first."""
+    if not ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Contribution)
+                .where(Contribution.id.in_(ids))
+                .order_by(Contribution.created_at, Contribution.id)
+            )
+        ).all()
+    )

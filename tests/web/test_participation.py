@@ -153,6 +153,8 @@ def test_overlapping_amendments_are_listed_together(open_site: Site) -> None:
     page = open_site.client.get(ARTICLE)
     assert f'<a href="#c{second.id}">#{second.id}</a>' in page.text
     assert f'<a href="#c{first.id}">#{first.id}</a>' in page.text
+    permalink = open_site.client.get(f"/consultations/bibliotheques/contributions/{first.id}")
+    assert "chaque dimanche" in permalink.text.split('class="competing"')[1]
 
 
 def test_arguments_replies_and_thread_depth(open_site: Site) -> None:

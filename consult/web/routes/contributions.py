@@ -14,8 +14,10 @@ from consult.bills.services import get_version
 from consult.consultations.services import get_consultation
 from consult.contributions.services import (
     ArticleContext,
+    amendment_footprints,
     cast_vote,
     check_amendment,
+    contributions_by_id,
     create_amendment,
     create_annotation,
     create_argument,
@@ -26,7 +28,7 @@ from consult.contributions.services import (
     tally_of,
     votes_of,
 )
-from consult.contributions.views import describe_amendment
+from consult.contributions.views import describe_amendment, overlapping_groups
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
@@ -275,14 +277,28 @@ async def permalink(request: Request) -> Response:
     version = await get_version(db, consultation, None)
     context = await load_article_context(db, consultation, version, contribution.article_key)
     amendment = None
+    competing = []
     if contribution.operation:
+        language = i18n.get_language()
         amendment = describe_amendment(
             contribution,
             context.alineas,
             context.article.number,
-            i18n.get_language(),
+            language,
             same_version=contribution.version_id == version.id,
         )
+        footprints = await amendment_footprints(db, consultation, contribution.article_key)
+        others = overlapping_groups([contribution], footprints)[contribution.id]
+        competing = [
+            describe_amendment(
+                other,
+                context.alineas,
+                context.article.number,
+                language,
+                same_version=other.version_id == version.id,
+            )
+            for other in await contributions_by_id(db, others)
+        ]
     return render(
         request,
         "contributions/show.html",
@@ -291,6 +307,7 @@ async def permalink(request: Request) -> Response:
             "context": context,
             "contribution": contribution,
             "amendment": amendment,
+            "competing": competing,
             "tally": tally_of(contribution),
             "my_votes": await votes_of(db, request.state.user, consultation, [contribution.id]),
         },
