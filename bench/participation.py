@@ -2,13 +2,14 @@
 
     .venv/bin/python -m bench.participation [--requests 1000] [--concurrency 8]
 
-The article page carries 500 contributions with their vote counts; the bare app serves the
-very same bytes. Anonymous readers are served from the short page cache
-(CONSULT_PAGE_CACHE_SECONDS); logged-in readers get a page rendered for them every time.
-The vote loop posts votes as a logged-in citizen, alternating values so that requests
-write; the bare app answers a POST with a 303. The ratio of consult's requests/s to the
-bare app's is the figure (aim: at least 0.3 for the page). PostgreSQL is measured when
-CONSULT_BENCH_DATABASE_URL names an empty database.
+The article page carries 500 contributions with their vote counts; the bare app renders,
+with Jinja, the same amount of HTML (no database, no session, no middleware). Anonymous
+readers are served from the short page cache (CONSULT_PAGE_CACHE_SECONDS); logged-in
+readers get a page rendered for them every time. The vote loop posts votes as a logged-in
+citizen, alternating values so that requests write; the bare app answers a POST with a
+303. The ratio of consult's requests/s to the bare app's is the figure (aim: at least 0.3
+for the page). PostgreSQL is measured when CONSULT_BENCH_DATABASE_URL names an empty
+database.
 """
 
 from __future__ import annotations
@@ -54,6 +55,41 @@ async def prepare(url: str) -> None:
             await session.commit()
     finally:
         await engine.dispose()
+
+
+BARE_TEMPLATE = (
+    '<!doctype html><html lang="fr"><head><title>{{ title }}</title></head><body>'
+    "<main><h1>{{ title }}</h1>{% for item in items %}"
+    '<article id="c{{ item.id }}"><header><h3>{{ item.kind }}</h3>'
+    "<p>{{ item.author }} · {{ item.date }}</p></header><p>{{ item.body }}</p>"
+    "<p>Pour {{ item.votes }}</p></article>{% endfor %}</main></body></html>"
+)
+
+
+def bare_rendering_app(path: str, size: int) -> Starlette:
+    """A bare Starlette app that renders, with Jinja, about `size` bytes of similar HTML."""
+    from jinja2 import Environment
+
+    template = Environment(autoescape=True).from_string(BARE_TEMPLATE)
+    one = {
+        "id": 1,
+        "kind": "Argument pour",
+        "author": "Claire M.",
+        "date": "19 novembre 2026",
+        "body": "Je soutiens cet article, mais le délai de 21 jours est court pour les "
+        "associations et les collectivités. " * 3,
+        "votes": 12,
+    }
+    per_item = len(template.render(title="x", items=[one])) - len(
+        template.render(title="x", items=[])
+    )
+    count = max(1, size // per_item)
+    items = [{**one, "id": n} for n in range(count)]
+
+    async def page(_request: Any) -> HTMLResponse:
+        return HTMLResponse(template.render(title="Article 3", items=items))
+
+    return Starlette(routes=[Route(path, page)])
 
 
 def login_cookie(port: int) -> str:
@@ -119,9 +155,7 @@ def measure(name: str, url: str, port: int, requests: int, concurrency: int) -> 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{ARTICLE}") as response:
             page = response.read()
         assert page.count(b'class="contribution ') >= 20
-        bare_page = serve(
-            Starlette(routes=[Route(ARTICLE, lambda _r: HTMLResponse(page))]), port + 1
-        )
+        bare_page = serve(bare_rendering_app(ARTICLE, len(page)), port + 1)
         bare = load(f"http://127.0.0.1:{port + 1}{ARTICLE}", requests, concurrency)
         report(
             name,

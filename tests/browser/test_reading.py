@@ -88,6 +88,8 @@ def test_log_in_with_a_demo_account_and_see_errors_in_place(page: Any, live_serv
         "/",
         f"/consultations/{DEMO_SLUG}",
         f"/consultations/{DEMO_SLUG}/articles/art-3",
+        f"/consultations/{DEMO_SLUG}/articles/art-7-bis?sort=contested",
+        f"/consultations/{DEMO_SLUG}/contributions/10",
         f"/consultations/{DEMO_SLUG}/motifs",
         "/account/login",
         "/account/register",
