@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from consult.accounts.models import Role, User, UserSession
 from consult.accounts.passwords import (
@@ -146,7 +146,7 @@ async def resolve_session(
     user_session = await session.scalar(
         select(UserSession)
         .where(UserSession.token_digest == digest_token(token))
-        .options(selectinload(UserSession.user))
+        .options(joinedload(UserSession.user))
     )
     if user_session is None:
         return None
