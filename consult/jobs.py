@@ -46,7 +46,43 @@ async def purge_sessions(ctx: JobContext) -> int:
     return purged
 
 
-JOBS: dict[str, JobFunction] = {"purge_sessions": purge_sessions}
+def embedder_for(ctx: JobContext) -> Any:
+    """The configured embedder, loaded once per process on first use (loading takes seconds)."""
+    if "embedder" not in ctx:
+        from consult.nlp.embed import embedder_from_setting
+
+        ctx["embedder"] = embedder_from_setting(ctx["settings"].embedding_model)
+    return ctx["embedder"]
+
+
+async def embed_contribution(ctx: JobContext, contribution_id: int) -> int:
+    """Embed one new contribution (a no-op when its text is already embedded)."""
+    from consult.synthesis.embeddings import embed_contributions
+
+    async with ctx["session_factory"]() as db:
+        report = await embed_contributions(
+            db, embedder_for(ctx), contribution_ids=[contribution_id]
+        )
+        await db.commit()
+    return report.embedded
+
+
+async def embed_missing(ctx: JobContext) -> int:
+    """Sweep: embed every contribution still missing a vector (lost jobs, imports)."""
+    from consult.synthesis.embeddings import embed_contributions
+
+    async with ctx["session_factory"]() as db:
+        report = await embed_contributions(db, embedder_for(ctx))
+        await db.commit()
+    logger.info("sweep embedded %d texts", report.embedded)
+    return report.embedded
+
+
+JOBS: dict[str, JobFunction] = {
+    "purge_sessions": purge_sessions,
+    "embed_contribution": embed_contribution,
+    "embed_missing": embed_missing,
+}
 
 
 @dataclass(frozen=True)
@@ -55,10 +91,14 @@ class PeriodicJob:
 
     name: str
     every: timedelta
-    minute: int = 17  # the arq cron minute; spread away from the top of the hour
+    # arq cron minutes, spread away from the top of the hour
+    minutes: frozenset[int] = frozenset({17})
 
 
-PERIODIC_JOBS = (PeriodicJob("purge_sessions", timedelta(hours=1)),)
+PERIODIC_JOBS = (
+    PeriodicJob("purge_sessions", timedelta(hours=1)),
+    PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10))),
+)
 
 
 class JobQueue(Protocol):

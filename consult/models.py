@@ -13,6 +13,7 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
+from consult.synthesis.models import Embedding
 
 __all__ = [
     "AuditEvent",
@@ -22,6 +23,7 @@ __all__ = [
     "ConsultationPhase",
     "Contribution",
     "ContributionKind",
+    "Embedding",
     "Phase",
     "Provision",
     "ProvisionKind",

@@ -39,6 +39,7 @@ class Settings:
     rate_limit_contribute: str = "20/minute"
     form_min_seconds: int = 2
     page_cache_seconds: int = 5
+    embedding_model: str = ""
     debug: bool = False
 
     @property
@@ -92,6 +93,8 @@ class Settings:
         for name in ("rate_limit", "rate_limit_post", "rate_limit_login", "rate_limit_contribute"):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 values[name] = raw
+        if raw := env.get("CONSULT_EMBEDDING_MODEL"):
+            values["embedding_model"] = raw.strip()
         if raw := env.get("CONSULT_DEBUG"):
             values["debug"] = raw.lower() in ("1", "true", "yes", "on")
         return cls(**{**defaults.__dict__, **values})

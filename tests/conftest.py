@@ -161,6 +161,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "rate_limit_contribute": "10000/minute",
         "form_min_seconds": 0,
         "page_cache_seconds": 0,
+        "embedding_model": "hashing",
     }
     values.update(overrides)
     return Settings(**values)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
+import anyio.to_thread
 from arq import cron
 from arq.connections import RedisSettings
 
 from consult.db import create_engine, create_session_factory
-from consult.jobs import JOBS, PERIODIC_JOBS, job_context
+from consult.jobs import JOBS, PERIODIC_JOBS, embedder_for, job_context
 from consult.settings import Settings
 
 
@@ -18,6 +19,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(settings.database_url)
     ctx["engine"] = engine
     ctx.update(job_context(settings, create_session_factory(engine)))
+    # Load the embedding model once per worker, before the first job needs it.
+    load = getattr(embedder_for(ctx), "load", None)
+    if load is not None:
+        await anyio.to_thread.run_sync(load)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
@@ -37,7 +42,7 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[Any]] = [
         cron(
             cast(Any, JOBS[periodic.name]),
-            minute=periodic.minute,
+            minute=set(periodic.minutes),
             run_at_startup=False,
             unique=True,
         )

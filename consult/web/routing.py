@@ -8,6 +8,7 @@ route table and fails on any route that is not a `GuardedRoute`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from consult.web.pagecache import NONCE_PLACEHOLDER, PageCache
 from consult.web.permissions import Permission
 
 Handler = Callable[[Request], Awaitable[Response]]
+logger = logging.getLogger("consult.web")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -116,7 +118,23 @@ async def _unit_of_work(
             await db.rollback()
         else:
             await db.commit()
+            await _run_after_commit(request)
         return response
+
+
+def after_commit(request: Request, action: Callable[[], Awaitable[None]]) -> None:
+    """Run `action` once the request's writes are committed (e.g. enqueue a job by id)."""
+    request.state.after_commit = [*getattr(request.state, "after_commit", []), action]
+
+
+async def _run_after_commit(request: Request) -> None:
+    # The data is saved; a job that cannot be queued now is picked up by the periodic sweep,
+    # so a failure here is logged, never shown to the person who just wrote.
+    for action in getattr(request.state, "after_commit", []):
+        try:
+            await action()
+        except Exception:
+            logger.warning("could not enqueue follow-up work after commit", exc_info=True)
 
 
 def _anonymous_read(request: Request) -> bool:

@@ -35,7 +35,7 @@ from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
 from consult.web.forms import FormData, looks_automated, read_form, redirect_after_post
 from consult.web.permissions import AUTHENTICATED, PUBLIC
 from consult.web.routes.articles import render_article
-from consult.web.routing import route
+from consult.web.routing import after_commit, route
 from consult.web.templating import is_partial, render
 
 
@@ -64,7 +64,15 @@ async def _read(request: Request) -> FormData:
 
 
 def _done(request: Request, context: ArticleContext, contribution_id: int) -> Response:
-    """Back to the article, newest first, so the new contribution is at the top of the list."""
+    """Queue the new contribution's embedding, then go back to the article, newest first, so
+    the new contribution is at the top of the list."""
+    jobs = request.app.state.jobs
+    after_commit(
+        request,
+        lambda: jobs.enqueue(
+            "embed_contribution", contribution_id, job_id=f"embed:{contribution_id}"
+        ),
+    )
     url = request.app.state.url_for(
         "article", slug=context.consultation.slug, key=context.article.key
     )

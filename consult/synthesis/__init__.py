@@ -1,0 +1,1 @@
+"""Synthesis: embeddings of contributions, clusters, campaigns and reports."""

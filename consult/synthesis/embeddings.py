@@ -1,0 +1,121 @@
+"""Embedding contributions: find what is missing, embed it in batches, store it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import anyio.to_thread
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.contributions.models import Contribution
+from consult.nlp.embed import Embedder, content_hash, prepare_text
+from consult.synthesis.models import Embedding
+
+BATCH_SIZE = 256
+
+
+def text_of(contribution: Contribution) -> str:
+    """What stands for a contribution in the synthesis: its text, and an amendment's wording."""
+    parts = [contribution.body]
+    if contribution.new_text:
+        parts.append(contribution.new_text)
+    return prepare_text("\n\n".join(part for part in parts if part))
+
+
+@dataclass(frozen=True)
+class EmbeddingReport:
+    """What an embedding pass did."""
+
+    considered: int
+    embedded: int
+
+
+async def _known_hashes(session: AsyncSession, model_id: str, hashes: Sequence[str]) -> set[str]:
+    known: set[str] = set()
+    unique = sorted(set(hashes))
+    for start in range(0, len(unique), 900):  # stay under SQLite's bound-parameter limit
+        chunk = unique[start : start + 900]
+        rows = await session.scalars(
+            select(Embedding.content_hash).where(
+                Embedding.model_id == model_id, Embedding.content_hash.in_(chunk)
+            )
+        )
+        known.update(rows.all())
+    return known
+
+
+async def embed_texts(
+    session: AsyncSession,
+    embedder: Embedder,
+    texts: Sequence[str],
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Store embeddings of the texts not embedded yet under this model; returns how many."""
+    by_hash = {content_hash(text): text for text in texts}
+    known = await _known_hashes(session, embedder.model_id, list(by_hash))
+    missing = [(h, t) for h, t in sorted(by_hash.items()) if h not in known]
+    for start in range(0, len(missing), BATCH_SIZE):
+        batch = missing[start : start + BATCH_SIZE]
+        # Embedding is CPU-bound: run it off the event loop so pages keep being served.
+        vectors = np.asarray(
+            await anyio.to_thread.run_sync(embedder.embed, [text for _, text in batch]),
+            dtype="<f4",
+        )
+        session.add_all(
+            Embedding(
+                model_id=embedder.model_id,
+                content_hash=digest,
+                dimension=int(vectors.shape[1]),
+                vector=vectors[row].tobytes(),
+            )
+            for row, (digest, _) in enumerate(batch)
+        )
+        await session.flush()
+        if progress is not None:
+            progress(len(batch))
+    return len(missing)
+
+
+async def embed_contributions(
+    session: AsyncSession,
+    embedder: Embedder,
+    *,
+    consultation_id: int | None = None,
+    contribution_ids: Sequence[int] | None = None,
+) -> EmbeddingReport:
+    """Embed the contributions (of a consultation, or given ids) that have no vector yet."""
+    query = select(Contribution)
+    if consultation_id is not None:
+        query = query.where(Contribution.consultation_id == consultation_id)
+    if contribution_ids is not None:
+        query = query.where(Contribution.id.in_(list(contribution_ids)))
+    contributions = (await session.scalars(query)).all()
+    texts = [text for text in (text_of(c) for c in contributions) if text]
+    embedded = await embed_texts(session, embedder, texts)
+    return EmbeddingReport(considered=len(contributions), embedded=embedded)
+
+
+async def vectors_for(
+    session: AsyncSession, model_id: str, contributions: Sequence[Contribution]
+) -> np.ndarray:
+    """The stored vectors of these contributions, in order (zero rows for empty texts)."""
+    hashes = [content_hash(text) if (text := text_of(c)) else "" for c in contributions]
+    rows = {}
+    wanted = sorted({h for h in hashes if h})
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for digest, dimension, vector in await session.execute(
+            select(Embedding.content_hash, Embedding.dimension, Embedding.vector).where(
+                Embedding.model_id == model_id, Embedding.content_hash.in_(chunk)
+            )
+        ):
+            rows[digest] = np.frombuffer(vector, dtype="<f4", count=dimension)
+    dimension = next((len(v) for v in rows.values()), 0)
+    matrix = np.zeros((len(contributions), dimension), dtype=np.float32)
+    for index, digest in enumerate(hashes):
+        if digest in rows:
+            matrix[index] = rows[digest]
+    return matrix
