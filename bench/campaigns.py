@@ -263,6 +263,14 @@ TEMPLATES = [
     "synthèse publique, rédigée dans un langage clair, devrait être publiée au plus tard deux "
     "mois après la clôture de chaque consultation.",
 ]
+# The letter of the signed campaign (``--signed``): every copy starts with the signer's name.
+SIGNED_TEMPLATE = (
+    "demande que le Parlement renonce à la réduction du délai de recours contre les décisions "
+    "d'urbanisme prévue à l'article 17. Ramener ce délai de deux mois à quinze jours empêcherait "
+    "les riverains, qui découvrent souvent les projets tardivement, de faire valoir leurs droits. "
+    "Les associations de quartier n'auraient plus le temps de se réunir ni de consulter un avocat. "
+    "Je vous prie de maintenir le droit actuel."
+)
 
 ADDED_SENTENCES = [
     "Je suis mère de trois enfants et je m'inquiète pour leur avenir.",
@@ -352,10 +360,12 @@ START = datetime(2025, 3, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Corpus:
-    """Items, in shuffled order, and the injected campaign of each item id (or None)."""
+    """Items, in shuffled order, the injected campaign of each item id (or None) and how
+    each item was made (organic, a copy as is, an edit kind, signed)."""
 
     items: list[Item]
     truth: dict[int, int | None]
+    kinds: dict[int, str]
 
 
 def _fill(rng: random.Random, fragment: str) -> str:
@@ -377,10 +387,8 @@ def organic_text(rng: random.Random) -> str:
     opening = _fill(rng, rng.choice(OPENINGS)).format(
         subject=subject, Subject=subject[0].upper() + subject[1:]
     )
-    sentences = [opening, rng.choice(ARGUMENTS)]
-    if rng.random() < 0.6:
-        sentences.append(rng.choice(ARGUMENTS))
-    if rng.random() < 0.6:
+    sentences = [opening, *rng.sample(ARGUMENTS, 2)]
+    if rng.random() < 0.7:
         sentences.append(_fill(rng, rng.choice(EXAMPLES)))
     if rng.random() < 0.8:
         sentences.append(f"Je propose de {_fill(rng, rng.choice(PROPOSALS))}.")
@@ -423,24 +431,26 @@ def _typography(rng: random.Random, text: str) -> str:
     return text
 
 
-def edited_copy(rng: random.Random, template: str) -> str:
-    """A lightly edited copy of a form letter, as people personalise them."""
-    kind = rng.choice(["word", "added", "removed", "typos", "typography"])
-    if kind == "word":
+EDIT_KINDS = ["word replaced", "sentence added", "sentence removed", "typos", "typography"]
+
+
+def edited_copy(rng: random.Random, template: str) -> tuple[str, str]:
+    """A lightly edited copy of a form letter, as people personalise them, and the edit."""
+    kind = rng.choice(EDIT_KINDS)
+    sentences = _split_sentences(template)
+    if kind == "word replaced":
         words = [word for word in REPLACEMENTS if word in template]
-        word = rng.choice(words) if words else template.split()[3]
-        return template.replace(word, REPLACEMENTS.get(word, "vraiment"), 1)
-    if kind == "added":
-        sentences = _split_sentences(template)
+        word = rng.choice(words)
+        return template.replace(word, REPLACEMENTS[word], 1), kind
+    if kind == "sentence added":
         sentences.insert(rng.choice([0, len(sentences)]), rng.choice(ADDED_SENTENCES))
-        return " ".join(sentences)
-    if kind == "removed":
-        sentences = _split_sentences(template)
+        return " ".join(sentences), kind
+    if kind == "sentence removed":
         del sentences[rng.randrange(1, len(sentences))]
-        return " ".join(sentences)
+        return " ".join(sentences), kind
     if kind == "typos":
-        return _typos(rng, template)
-    return _typography(rng, template)
+        return _typos(rng, template), kind
+    return _typography(rng, template), kind
 
 
 def make_corpus(size: int, seed: int, signed: int = 0) -> Corpus:
@@ -448,7 +458,7 @@ def make_corpus(size: int, seed: int, signed: int = 0) -> Corpus:
     rng = random.Random(seed)
     scale = min(1.0, size / 100_000)
     sizes = [max(50, round(copies * scale)) for copies in CAMPAIGN_SIZES]
-    texts: list[tuple[str, int | None, str, datetime]] = []
+    texts: list[tuple[str, int | None, str, str, datetime]] = []
     author_number = 0
 
     def new_author() -> str:
@@ -463,25 +473,27 @@ def make_corpus(size: int, seed: int, signed: int = 0) -> Corpus:
             # A few people sign the same letter twice.
             author = rng.choice(authors) if authors and rng.random() < 0.03 else new_author()
             authors.append(author)
-            text = edited_copy(rng, template) if rng.random() < 0.5 else template
+            text, kind = edited_copy(rng, template) if rng.random() < 0.5 else (template, "as is")
             moment = opened + timedelta(hours=rng.uniform(0, 72))
-            texts.append((text, campaign, author, moment))
+            texts.append((text, campaign, kind, author, moment))
     if signed:
         campaign = len(TEMPLATES)
         for _ in range(signed):
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-            letter = f"Je soussigné(e) {name}, domicilié(e) à {rng.randint(1000, 95999)}. "
-            texts.append((letter + TEMPLATES[-1], campaign, new_author(), START))
+            letter = f"Je soussigné(e) {name}, domicilié(e) à {rng.randint(1000, 95999)}, "
+            moment = START + timedelta(days=rng.uniform(0, 30))
+            texts.append((letter + SIGNED_TEMPLATE, campaign, "signed", new_author(), moment))
     while len(texts) < size:
         moment = START + timedelta(days=rng.uniform(0, 30))
-        texts.append((organic_text(rng), None, new_author(), moment))
+        texts.append((organic_text(rng), None, "organic", new_author(), moment))
     rng.shuffle(texts)
     items = [
         Item(id=number, text=text, author=author, created_at=moment)
-        for number, (text, _, author, moment) in enumerate(texts, start=1)
+        for number, (text, _, _, author, moment) in enumerate(texts, start=1)
     ]
-    truth = {number: campaign for number, (_, campaign, _, _) in enumerate(texts, start=1)}
-    return Corpus(items=items, truth=truth)
+    truth = {number: row[1] for number, row in enumerate(texts, start=1)}
+    kinds = {number: row[2] for number, row in enumerate(texts, start=1)}
+    return Corpus(items=items, truth=truth, kinds=kinds)
 
 
 def _pairs(count: int) -> int:
@@ -507,6 +519,25 @@ def score(campaigns: list[Campaign], truth: dict[int, int | None]) -> dict[str, 
     }
 
 
+def joined_by_kind(
+    campaigns: list[Campaign], truth: dict[int, int | None], kinds: dict[int, str]
+) -> dict[str, float]:
+    """For each way a copy was made, the share of copies found in the same campaign as most
+    of their letter's copies."""
+    found = {member: number for number, c in enumerate(campaigns) for member in c.members}
+    votes = Counter((truth[item], found[item]) for item in found if truth[item] is not None)
+    main: dict[int, int] = {}
+    for (letter, number), _ in votes.most_common():
+        main.setdefault(letter, number)
+    made = Counter(kinds[item] for item in truth if truth[item] is not None)
+    joined = Counter(
+        kinds[item]
+        for item, letter in truth.items()
+        if letter is not None and item in found and found[item] == main.get(letter)
+    )
+    return {kind: joined[kind] / count for kind, count in sorted(made.items())}
+
+
 def _peak_rss_mb() -> float:
     # Linux reports ru_maxrss in KiB.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -523,11 +554,14 @@ def run(size: int, seed: int, signed: int) -> str:
     peak = _peak_rss_mb()
     figures = score(campaigns, corpus.truth)
     injected = len({c for c in corpus.truth.values() if c is not None})
+    joined = joined_by_kind(campaigns, corpus.truth, corpus.kinds)
     return (
         f"{size:>8}{signed:>8}{distinct:>9}{elapsed:>8.1f}{peak:>8.0f}{peak - before:>7.0f}"
         f"{injected:>5}{len(campaigns):>6}"
         f"{figures['item_precision']:>8.3f}{figures['item_recall']:>8.3f}"
-        f"{figures['pair_precision']:>8.3f}{figures['pair_recall']:>8.3f}"
+        f"{figures['pair_precision']:>8.3f}{figures['pair_recall']:>8.3f}\n"
+        "         copies in their letter's main campaign: "
+        + ", ".join(f"{kind} {share:.3f}" for kind, share in joined.items())
     )
 
 

@@ -11,7 +11,10 @@ authors and time span, and names the most central text as its representative.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import gc
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -51,9 +54,10 @@ _INDEXED_PER_GROUP = 256
 # pick the representative is too costly, and the MinHash estimate of the mean similarity,
 # which is linear in the number of texts, is used instead.
 _EXACT_CENTRALITY_LIMIT = 2000
-# Shingle positions hashed together in one numpy batch: bounds the (positions x permutations)
-# matrix to about 32 MB at 128 permutations.
-_BATCH_POSITIONS = 1 << 16
+# Shingle positions hashed together in one numpy batch: at 128 permutations the (permutations
+# x positions) matrix is 8 MB, small enough to stay in the CPU caches (four times faster here
+# than batches of 32 MB).
+_BATCH_POSITIONS = 1 << 14
 # Cached shingle sets for verifying candidate pairs: the texts a campaign is verified against
 # come back often, and 1,024 sets of a few hundred shingles stay under a few tens of MB.
 _SHINGLE_CACHE = 1024
@@ -136,6 +140,14 @@ def detect_campaigns(
         raise ValueError("item ids must be unique")
     if len(items) < params.min_copies:
         return []
+    # The index allocates millions of small long-lived containers, which the cyclic garbage
+    # collector would scan again and again (a fifth of the time at 100,000 texts); none of
+    # them can form a reference cycle.
+    with _collector_paused():
+        return _detect(items, params)
+
+
+def _detect(items: Sequence[Item], params: CampaignParams) -> list[Campaign]:
     by_text: dict[str, list[Item]] = defaultdict(list)
     for item in items:
         normalised = normalise_for_matching(item.text)
@@ -185,10 +197,13 @@ def signatures(texts: Sequence[str], params: CampaignParams = CampaignParams()) 
     size = params.shingle_size
     result = np.empty((len(texts), params.num_perm), dtype=np.uint32)
     for start, stop in _batches(texts, size):
-        batch = texts[start:stop]
-        hashes, offsets = _shingle_hashes(batch, size)
-        permuted = _fmix32(hashes)[:, None] * a[None, :] + b[None, :]
-        result[start:stop] = np.minimum.reduceat(permuted, offsets, axis=0)
+        hashes, offsets = _shingle_hashes(texts[start:stop], size)
+        # Permutations along rows and positions along columns, so that the per-text minimum
+        # runs over contiguous memory; small batches keep the matrix in the CPU caches.
+        permuted = np.empty((params.num_perm, len(hashes)), dtype=np.uint32)
+        np.multiply(a[:, None], _fmix32(hashes)[None, :], out=permuted)
+        np.add(permuted, b[:, None], out=permuted)
+        result[start:stop] = np.minimum.reduceat(permuted, offsets, axis=1).T
     return result
 
 
@@ -211,6 +226,17 @@ def shingle_hash(shingle: bytes) -> int:
 
 
 # --- internals ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_params(params: CampaignParams) -> None:
@@ -308,12 +334,21 @@ def _near_duplicate_groups(
             node = parent[node]
         return node
 
+    # Candidates whose MinHash estimate is this far below the threshold are not worth the exact
+    # check: 4.5 standard deviations of the estimate, a miss chance around one in 100,000.
+    spread = params.threshold * (1.0 - params.threshold) / params.num_perm
+    floor = params.threshold - 4.5 * math.sqrt(spread) - 1.0 / params.num_perm
     lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm, weights=_LSH_WEIGHTS)
     # Each text queries the index before entering it, so every pair is seen once, by its
-    # later text; the connected components do not depend on which pair is seen first.
+    # later text; the connected components do not depend on which pair is seen first. Index
+    # keys are rows of ``sigs``, in the same order as the texts.
     for row, index in enumerate(long_texts):
         sketch = LeanMinHash(seed=params.seed, hashvalues=sigs[row], scheme=_SCHEME)
-        for candidate in sorted(lsh.query(sketch)):
+        found = np.array(sorted(lsh.query(sketch)), dtype=np.intp)
+        if len(found):
+            estimates = np.count_nonzero(sigs[found] == sigs[row], axis=1) / params.num_perm
+            found = found[estimates >= floor]
+        for candidate in (long_texts[other] for other in found.tolist()):
             mine, theirs = find(index), find(candidate)
             if mine == theirs:
                 continue
@@ -324,7 +359,7 @@ def _near_duplicate_groups(
                 indexed[low] += indexed[high]
         root = find(index)
         if indexed[root] < _INDEXED_PER_GROUP:
-            lsh.insert(index, sketch, check_duplication=False)
+            lsh.insert(row, sketch, check_duplication=False)
             indexed[root] += 1
 
     groups: dict[int, list[int]] = defaultdict(list)
