@@ -525,7 +525,11 @@ def joined_by_kind(
     """For each way a copy was made, the share of copies found in the same campaign as most
     of their letter's copies."""
     found = {member: number for number, c in enumerate(campaigns) for member in c.members}
-    votes = Counter((truth[item], found[item]) for item in found if truth[item] is not None)
+    votes = Counter(
+        (letter, found[item])
+        for item, letter in truth.items()
+        if letter is not None and item in found
+    )
     main: dict[int, int] = {}
     for (letter, number), _ in votes.most_common():
         main.setdefault(letter, number)
