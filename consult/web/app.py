@@ -41,7 +41,6 @@ def create_app(
         session_factory = create_session_factory(engine)
         app.state.engine = engine
         app.state.session_factory = session_factory
-        app.state.rate_limiter = RateLimiter(settings.redis_url)
         queue: JobQueue
         if settings.redis_url:
             queue = await ArqQueue.connect(settings.redis_url)

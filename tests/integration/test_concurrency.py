@@ -3,50 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from consult.accounts.models import Role
-from consult.accounts.services import create_user
-from consult.bills.parser import parse_bill
-from consult.bills.services import publish_version
-from consult.consultations.models import Phase
-from consult.consultations.services import create_consultation
 from consult.contributions.models import Contribution, Vote
-from consult.contributions.services import cast_vote, create_argument, load_article_context
+from consult.contributions.services import cast_vote, create_argument
 from consult.db import create_engine, create_session_factory, utcnow
-from tests.conftest import PASSWORD
+from tests.integration.seeding import open_article
 
 
 async def _setup(factory):  # type: ignore[no-untyped-def]
     async with factory() as session:
-        official = await create_user(session, "o@example.org", "O", PASSWORD, Role.OFFICIAL)
-        voter = await create_user(session, "v@example.org", "V", PASSWORD)
-        consultation = await create_consultation(
-            session,
-            slug="c",
-            title="C",
-            summary="",
-            ministry="",
-            owner=official,
-            phase_starts={Phase.OPEN: utcnow() - timedelta(days=1)},
-        )
-        version = await publish_version(
-            session,
-            consultation,
-            parse_bill("Article 1er\n\nTexte."),
-            source_text="",
-            source_format="markdown",
-            published_by=official,
-        )
-        context = await load_article_context(session, consultation, version, "art-1")
+        voter, context = await open_article(session, "c")
         argument = await create_argument(
             session, context, voter, stance="pour", body="Oui.", now=utcnow()
         )
         await session.commit()
-        return voter.id, consultation.id, argument.id
+        return voter.id, context.consultation.id, argument.id
 
 
 @pytest.mark.parametrize("values", [("pour", "pour"), ("pour", "contre")])

@@ -13,6 +13,7 @@ from consult.db import create_engine, create_session_factory
 from consult.jobs import InProcessQueue, job_context
 from consult.synthesis.models import Embedding
 from tests.conftest import REDIS_URL, Site, make_settings, service_missing
+from tests.integration.seeding import open_article
 from tests.web.test_bill_import import SMALL_BILL, make_consultation
 
 ARTICLE = "/consultations/bibliotheques/articles/art-1"
@@ -89,12 +90,7 @@ def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
     from arq.connections import RedisSettings
     from arq.worker import Worker
 
-    from consult.accounts.services import create_user
-    from consult.bills.parser import parse_bill
-    from consult.bills.services import publish_version
-    from consult.consultations.models import Phase
-    from consult.consultations.services import create_consultation
-    from consult.contributions.services import create_argument, load_article_context
+    from consult.contributions.services import create_argument
     from consult.db import utcnow
     from consult.jobs import ArqQueue
     from worker.settings import WorkerSettings, shutdown, startup
@@ -105,8 +101,6 @@ def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
     queue_name = f"consult-test-{uuid.uuid4().hex[:8]}"
 
     async def scenario() -> tuple[int, int]:
-        from datetime import timedelta
-
         engine = create_engine(database_url)
         factory = create_session_factory(engine)
         queue = await ArqQueue.connect(REDIS_URL or "")
@@ -125,25 +119,7 @@ def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
 
         try:
             async with factory() as session:
-                author = await create_user(session, "a@example.org", "A", "a long password")
-                consultation = await create_consultation(
-                    session,
-                    slug="q",
-                    title="Q",
-                    summary="",
-                    ministry="",
-                    owner=author,
-                    phase_starts={Phase.OPEN: utcnow() - timedelta(days=1)},
-                )
-                version = await publish_version(
-                    session,
-                    consultation,
-                    parse_bill("Article 1er\n\nTexte."),
-                    source_text="",
-                    source_format="markdown",
-                    published_by=None,
-                )
-                context = await load_article_context(session, consultation, version, "art-1")
+                author, context = await open_article(session, "q")
                 first = await create_argument(
                     session, context, author, stance="pour", body="Un.", now=utcnow()
                 )

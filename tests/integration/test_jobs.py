@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import uuid
 from datetime import timedelta
 
@@ -101,4 +100,3 @@ def test_arq_worker_runs_jobs_from_redis(
             await engine.dispose()
 
     assert asyncio.run(scenario()) == 1
-    assert os.environ["CONSULT_REDIS_URL"] == REDIS_URL

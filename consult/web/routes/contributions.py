@@ -15,6 +15,7 @@ from consult.consultations.services import get_consultation
 from consult.contributions.services import (
     ArticleContext,
     amendment_footprints,
+    article_tally,
     cast_vote,
     check_amendment,
     contributions_by_id,
@@ -223,8 +224,19 @@ async def vote_article(request: Request) -> Response:
     except FormError as error:
         return await render_article(request, context, errors=error.fields, status_code=422)
     if is_partial(request):
-        await db.flush()
-        return await render_article(request, context, block="article_votes")
+        # Only the vote widget changes: render its block with just what it shows.
+        return render(
+            request,
+            "articles/show.html",
+            {
+                "consultation": context.consultation,
+                "context": context,
+                "article_tally": await article_tally(db, context.consultation, context.article.key),
+                "my_votes": await votes_of(db, user, context.consultation, [], context.article.key),
+                "is_open": True,
+            },
+            block="article_votes",
+        )
     return redirect_after_post(
         request,
         request.app.state.url_for(

@@ -1,0 +1,43 @@
+"""Domain-level seeding shared by the integration tests (no HTTP involved)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.accounts.models import Role, User
+from consult.accounts.services import create_user
+from consult.bills.parser import parse_bill
+from consult.bills.services import publish_version
+from consult.consultations.models import Phase
+from consult.consultations.services import create_consultation
+from consult.contributions.services import ArticleContext, load_article_context
+from consult.db import utcnow
+from tests.conftest import PASSWORD
+
+
+async def open_article(session: AsyncSession, slug: str) -> tuple[User, ArticleContext]:
+    """An official's open consultation whose bill has one article; returns a citizen and it."""
+    official = await create_user(
+        session, f"official-{slug}@example.org", "Official", PASSWORD, Role.OFFICIAL
+    )
+    citizen = await create_user(session, f"citizen-{slug}@example.org", "Citizen", PASSWORD)
+    consultation = await create_consultation(
+        session,
+        slug=slug,
+        title=slug.title(),
+        summary="",
+        ministry="",
+        owner=official,
+        phase_starts={Phase.OPEN: utcnow() - timedelta(days=1)},
+    )
+    version = await publish_version(
+        session,
+        consultation,
+        parse_bill("Article 1er\n\nTexte."),
+        source_text="",
+        source_format="markdown",
+        published_by=official,
+    )
+    return citizen, await load_article_context(session, consultation, version, "art-1")
