@@ -78,10 +78,45 @@ async def embed_missing(ctx: JobContext) -> int:
     return report.embedded
 
 
+async def synthesize(ctx: JobContext, run_id: int) -> str:
+    """Execute a synthesis run (idempotent: a run already done is left as it is)."""
+    from consult.synthesis.runs import execute_run
+
+    status = await execute_run(ctx["session_factory"], embedder_for(ctx), run_id)
+    return status.value
+
+
+async def resume_synthesis_runs(ctx: JobContext) -> int:
+    """Sweep: queue again the runs whose job was lost (Redis flushed, worker killed)."""
+    from consult.db import utcnow
+    from consult.synthesis.runs import run_job_id, runs_to_resume
+
+    async with ctx["session_factory"]() as db:
+        lost = await runs_to_resume(db, utcnow())
+    queue: JobQueue = ctx["queue"]
+    for run_id in lost:
+        await queue.enqueue("synthesize", run_id, job_id=run_job_id(run_id))
+    if lost:
+        logger.info("resumed %d synthesis runs", len(lost))
+    return len(lost)
+
+
 JOBS: dict[str, JobFunction] = {
     "purge_sessions": purge_sessions,
     "embed_contribution": embed_contribution,
     "embed_missing": embed_missing,
+    "synthesize": synthesize,
+    "resume_synthesis_runs": resume_synthesis_runs,
+}
+
+# Explicit time limits (seconds), the same on an arq worker and in-process. A synthesis of
+# 100,000 contributions embeds for about six minutes on two cores the first time.
+JOB_TIMEOUTS: dict[str, int] = {
+    "purge_sessions": 300,
+    "embed_contribution": 120,
+    "embed_missing": 3600,
+    "synthesize": 3600,
+    "resume_synthesis_runs": 60,
 }
 
 
@@ -98,6 +133,7 @@ class PeriodicJob:
 PERIODIC_JOBS = (
     PeriodicJob("purge_sessions", timedelta(hours=1)),
     PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10))),
+    PeriodicJob("resume_synthesis_runs", timedelta(minutes=5), frozenset(range(3, 60, 5))),
 )
 
 
@@ -118,6 +154,10 @@ class InProcessQueue:
     context: JobContext
     tasks: dict[str, asyncio.Task[Any]] = field(default_factory=dict)
     timers: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Jobs that queue other jobs (the sweeps) find the queue in their context.
+        self.context["queue"] = self
 
     def start_periodic(self) -> None:
         """Start the timers of the periodic jobs."""
@@ -145,7 +185,7 @@ class InProcessQueue:
 
     async def _run(self, name: str, args: tuple[Any, ...]) -> Any:
         try:
-            return await JOBS[name](self.context, *args)
+            return await asyncio.wait_for(JOBS[name](self.context, *args), JOB_TIMEOUTS[name])
         except Exception:
             logger.exception("job %s failed", name)
             return None
@@ -155,12 +195,21 @@ class InProcessQueue:
         while self.tasks:
             await asyncio.gather(*list(self.tasks.values()), return_exceptions=True)
 
-    async def close(self) -> None:
-        """Cancel timers and wait for running jobs."""
+    async def close(self, grace_seconds: float = 10.0) -> None:
+        """Cancel timers, give running jobs a moment to finish, then cancel the rest.
+
+        A cancelled job records itself as interrupted and the periodic sweep of the next
+        start resumes it, so a long synthesis does not hold a shutdown for minutes.
+        """
         for timer in self.timers:
             timer.cancel()
         await asyncio.gather(*self.timers, return_exceptions=True)
-        await self.drain()
+        running = list(self.tasks.values())
+        if running:
+            _, pending = await asyncio.wait(running, timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 class ArqQueue:

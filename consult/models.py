@@ -13,7 +13,14 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
-from consult.synthesis.models import Embedding
+from consult.synthesis.models import (
+    Embedding,
+    SynthesisCampaign,
+    SynthesisCampaignMember,
+    SynthesisCluster,
+    SynthesisMembership,
+    SynthesisRun,
+)
 
 __all__ = [
     "AuditEvent",
@@ -29,6 +36,11 @@ __all__ = [
     "ProvisionKind",
     "Role",
     "Stance",
+    "SynthesisCampaign",
+    "SynthesisCampaignMember",
+    "SynthesisCluster",
+    "SynthesisMembership",
+    "SynthesisRun",
     "User",
     "UserSession",
     "VerificationLevel",

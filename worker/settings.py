@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any, ClassVar, cast
 
 import anyio.to_thread
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
 
 from consult.db import create_engine, create_session_factory
-from consult.jobs import JOBS, PERIODIC_JOBS, embedder_for, job_context
+from consult.jobs import JOB_TIMEOUTS, JOBS, PERIODIC_JOBS, ArqQueue, embedder_for, job_context
 from consult.settings import Settings
 
 
@@ -19,6 +19,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     engine = create_engine(settings.database_url)
     ctx["engine"] = engine
     ctx.update(job_context(settings, create_session_factory(engine)))
+    # Sweeps queue jobs through the worker's own Redis connection (arq owns and closes it).
+    ctx["queue"] = ArqQueue(ctx["redis"])
     # Load the embedding model once per worker, before the first job needs it.
     load = getattr(embedder_for(ctx), "load", None)
     if load is not None:
@@ -38,12 +40,15 @@ def _redis_settings() -> RedisSettings:
 class WorkerSettings:
     """What `arq` reads: the job functions, the schedule and the hooks."""
 
-    functions: ClassVar[list[Any]] = list(JOBS.values())
+    functions: ClassVar[list[Any]] = [
+        func(cast(Any, job), name=name, timeout=JOB_TIMEOUTS[name]) for name, job in JOBS.items()
+    ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(
             cast(Any, JOBS[periodic.name]),
             minute=set(periodic.minutes),
             run_at_startup=False,
+            timeout=JOB_TIMEOUTS[periodic.name],
             unique=True,
         )
         for periodic in PERIODIC_JOBS

@@ -1,10 +1,23 @@
-"""Stored embeddings."""
+"""Stored embeddings and synthesis runs with their clusters and campaigns."""
 
 from __future__ import annotations
 
+import enum
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import (
+    JSON,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -26,3 +39,172 @@ class Embedding(Base):
     # float32, little-endian, L2-normalised
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RunStatus(enum.StrEnum):
+    """Where a synthesis run stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class RunStage(enum.StrEnum):
+    """The pipeline stages, in the order they run."""
+
+    QUEUED = "queued"
+    LOADING = "loading"
+    EMBEDDING = "embedding"
+    CAMPAIGNS = "campaigns"
+    CLUSTERING = "clustering"
+    SAVING = "saving"
+    DONE = "done"
+
+
+ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+def _values(enum_class: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_class]
+
+
+class SynthesisRun(Base):
+    """One computation of a consultation's synthesis, with what it was computed from.
+
+    A run records its model, parameters, seed and a hash of its input, so a report can say
+    exactly what produced it, and the same input reproduces the same report. Progress is
+    stored so every web process and the command line can show it; the last successful run
+    stays the published report until a newer one succeeds.
+    """
+
+    __tablename__ = "synthesis_runs"
+    __table_args__ = (Index("ix_synthesis_runs_consultation_status", "consultation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE")
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    # Stored as text (not a database enum type): stages may be added without a type migration.
+    status: Mapped[RunStatus] = mapped_column(
+        Enum(RunStatus, native_enum=False, length=16, values_callable=_values),
+        default=RunStatus.QUEUED,
+    )
+    stage: Mapped[RunStage] = mapped_column(
+        Enum(RunStage, native_enum=False, length=16, values_callable=_values),
+        default=RunStage.QUEUED,
+    )
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    model_id: Mapped[str] = mapped_column(String(200), default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    input_hash: Mapped[str] = mapped_column(String(64), default="")
+    contribution_count: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def active(self) -> bool:
+        """Queued or running."""
+        return self.status in ACTIVE_STATUSES
+
+
+class SynthesisCluster(Base):
+    """A group of similar contributions in one scope of a run.
+
+    The scope is an article's key, or ``""`` for the whole consultation. Position ``-1`` is
+    the scope's "other" group (contributions that fit no cluster), so that every contribution
+    of a scope is in exactly one row and the sizes add up to the scope's total.
+    """
+
+    __tablename__ = "synthesis_clusters"
+    __table_args__ = (
+        UniqueConstraint("run_id", "scope", "position"),
+        Index("ix_synthesis_clusters_run_scope", "run_id", "scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("synthesis_runs.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(120), default="")
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    items: Mapped[int] = mapped_column(Integer, default=0)
+    """Texts clustered: a campaign counts once."""
+    contributions: Mapped[int] = mapped_column(Integer, default=0)
+    """Contributions behind them: every copy of a campaign counts."""
+    votes_for: Mapped[int] = mapped_column(Integer, default=0)
+    votes_mixed: Mapped[int] = mapped_column(Integer, default=0)
+    votes_against: Mapped[int] = mapped_column(Integer, default=0)
+    stances: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    kinds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    quotes: Mapped[list[int]] = mapped_column(JSON, default=list)
+    """Ids of the representative contributions, most central first."""
+    amendments: Mapped[list[int]] = mapped_column(JSON, default=list)
+    x: Mapped[float] = mapped_column(Float, default=0.0)
+    y: Mapped[float] = mapped_column(Float, default=0.0)
+
+    @property
+    def is_other(self) -> bool:
+        """The scope's "other" group."""
+        return self.position < 0
+
+
+class SynthesisMembership(Base):
+    """Which cluster of a scope a contribution belongs to, and where it sits on the map."""
+
+    __tablename__ = "synthesis_memberships"
+    __table_args__ = (Index("ix_synthesis_memberships_run_contribution", "run_id", "contribution_id"),)
+
+    cluster_id: Mapped[int] = mapped_column(
+        ForeignKey("synthesis_clusters.id", ondelete="CASCADE"), primary_key=True
+    )
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[int] = mapped_column(ForeignKey("synthesis_runs.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(120), default="")
+    x: Mapped[float] = mapped_column(Float, default=0.0)
+    y: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SynthesisCampaign(Base):
+    """A copy-paste campaign found by a run: one letter, many signatures, all kept."""
+
+    __tablename__ = "synthesis_campaigns"
+    __table_args__ = (UniqueConstraint("run_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("synthesis_runs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    representative_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE")
+    )
+    copies: Mapped[int] = mapped_column(Integer)
+    exact_copies: Mapped[int] = mapped_column(Integer)
+    distinct_authors: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    article_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class SynthesisCampaignMember(Base):
+    """One signature of a campaign."""
+
+    __tablename__ = "synthesis_campaign_members"
+    __table_args__ = (Index("ix_synthesis_campaign_members_contribution", "contribution_id"),)
+
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("synthesis_campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    contribution_id: Mapped[int] = mapped_column(
+        ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
+    )

@@ -56,7 +56,37 @@ def role_name(role: Any) -> str:
     return names[str(role)]
 
 
+def run_status_name(status: Any) -> str:
+    """ "Queued", "Running"... for a synthesis run."""
+    names = {
+        "queued": pgettext("run", "Waiting to start"),
+        "running": pgettext("run", "Running"),
+        "succeeded": pgettext("run", "Complete"),
+        "failed": pgettext("run", "Failed"),
+    }
+    return names[str(status)]
+
+
+def run_stage_name(stage: Any) -> str:
+    """ "Embedding the texts"... for a stage of the synthesis pipeline."""
+    names = {
+        "queued": pgettext("stage", "Waiting"),
+        "loading": pgettext("stage", "Reading the contributions"),
+        "embedding": pgettext("stage", "Reading the meaning of each text"),
+        "campaigns": pgettext("stage", "Finding copy-paste campaigns"),
+        "clustering": pgettext("stage", "Grouping similar contributions"),
+        "saving": pgettext("stage", "Saving the report"),
+        "done": pgettext("stage", "Done"),
+    }
+    return names[str(stage)]
+
+
+RUN_STAGES = ("loading", "embedding", "campaigns", "clustering", "saving")
+
 LABELS = {
+    "run_status_name": run_status_name,
+    "run_stage_name": run_stage_name,
+    "run_stages": RUN_STAGES,
     "phase_name": phase_name,
     "article_name": article_name,
     "division_name": division_name,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from consult.web.routes import accounts, articles, bills, consultations, contributions, home
+from consult.web.routes import (
+    accounts,
+    articles,
+    bills,
+    consultations,
+    contributions,
+    home,
+    synthesis,
+)
 
 
 def all_routes() -> list[BaseRoute]:
@@ -16,4 +24,5 @@ def all_routes() -> list[BaseRoute]:
         *bills.routes,
         *articles.routes,
         *contributions.routes,
+        *synthesis.routes,
     ]

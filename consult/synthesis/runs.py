@@ -1,0 +1,438 @@
+"""Synthesis runs: start one, execute it stage by stage with stored progress, find the reports.
+
+A run is created by an official (web or command line) and executed by the ``synthesize`` job,
+on an arq worker or in-process. Execution is idempotent: it can be interrupted at any point
+(worker killed, Redis flushed, timeout) and run again from the start; embeddings already
+stored are never recomputed and the run's earlier partial results are replaced. The last
+successful run of a consultation stays its published report until a newer run succeeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import anyio.to_thread
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from consult.contributions.models import Contribution, ContributionKind, Visibility
+from consult.db import utcnow
+from consult.nlp.embed import Embedder
+from consult.synthesis.embeddings import embed_texts, text_of, vectors_for
+from consult.synthesis.models import (
+    ACTIVE_STATUSES,
+    RunStage,
+    RunStatus,
+    SynthesisCampaign,
+    SynthesisCampaignMember,
+    SynthesisCluster,
+    SynthesisMembership,
+    SynthesisRun,
+)
+from consult.synthesis.pipeline import (
+    Item,
+    ScopeResult,
+    SynthesisParams,
+    find_campaigns,
+    input_hash,
+    scopes_of,
+    synthesise_scope,
+)
+
+logger = logging.getLogger("consult.synthesis")
+
+# What the synthesis reads: contributions with text of their own. Replies are conversation
+# inside a thread and sources are links; both stay on the pages but are not clustered.
+SYNTHESISED_KINDS = (ContributionKind.ANNOTATION, ContributionKind.AMENDMENT, ContributionKind.ARGUMENT)
+# A run whose worker has given no sign of life for this long is considered lost and resumed.
+STALE_AFTER = timedelta(minutes=10)
+# A queued run not picked up after this long is queued again (its job was lost with Redis).
+UNCLAIMED_AFTER = timedelta(minutes=2)
+# Interrupted runs are resumed until they have started this many times, then marked failed.
+MAX_ATTEMPTS = 3
+# Texts embedded between two commits, so an interrupted run keeps what it has embedded.
+EMBED_CHUNK = 1024
+# Membership rows per INSERT statement.
+INSERT_CHUNK = 5000
+# Progress is written at most this often (seconds), except at stage changes.
+PROGRESS_INTERVAL = 1.0
+
+ProgressCallback = Callable[[RunStage, int, int], None]
+
+
+def run_job_id(run_id: int) -> str:
+    """The job id of a run's execution: the same run is never queued twice."""
+    return f"synthesis:{run_id}"
+
+
+async def start_run(
+    db: AsyncSession,
+    consultation_id: int,
+    *,
+    model_id: str,
+    params: SynthesisParams,
+    requested_by_id: int | None,
+    now: datetime,
+) -> tuple[SynthesisRun, bool]:
+    """Create a queued run, or return the one already queued or running (and False)."""
+    active = await active_run(db, consultation_id)
+    if active is not None:
+        return active, False
+    run = SynthesisRun(
+        consultation_id=consultation_id,
+        requested_by_id=requested_by_id,
+        status=RunStatus.QUEUED,
+        stage=RunStage.QUEUED,
+        model_id=model_id,
+        params=params.as_json(),
+        seed=params.seed,
+        created_at=now,
+    )
+    db.add(run)
+    await db.flush()
+    return run, True
+
+
+async def active_run(db: AsyncSession, consultation_id: int) -> SynthesisRun | None:
+    """The consultation's queued or running run, if any."""
+    return await db.scalar(
+        select(SynthesisRun)
+        .where(
+            SynthesisRun.consultation_id == consultation_id,
+            SynthesisRun.status.in_(ACTIVE_STATUSES),
+        )
+        .order_by(SynthesisRun.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_report_run(db: AsyncSession, consultation_id: int) -> SynthesisRun | None:
+    """The run whose results are the consultation's current report: the last one that succeeded."""
+    return await db.scalar(
+        select(SynthesisRun)
+        .where(
+            SynthesisRun.consultation_id == consultation_id,
+            SynthesisRun.status == RunStatus.SUCCEEDED,
+        )
+        .order_by(SynthesisRun.finished_at.desc(), SynthesisRun.id.desc())
+        .limit(1)
+    )
+
+
+async def get_run(db: AsyncSession, consultation_id: int, run_id: int) -> SynthesisRun | None:
+    """A run of this consultation (None for another consultation's run)."""
+    run = await db.get(SynthesisRun, run_id)
+    if run is None or run.consultation_id != consultation_id:
+        return None
+    return run
+
+
+async def recent_runs(db: AsyncSession, consultation_id: int, limit: int = 10) -> Sequence[SynthesisRun]:
+    """The consultation's latest runs, newest first."""
+    result = await db.scalars(
+        select(SynthesisRun)
+        .where(SynthesisRun.consultation_id == consultation_id)
+        .order_by(SynthesisRun.id.desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def runs_to_resume(db: AsyncSession, now: datetime) -> list[int]:
+    """Runs whose job was lost: queued and never claimed, or running without a heartbeat."""
+    result = await db.scalars(
+        select(SynthesisRun.id)
+        .where(
+            (
+                (SynthesisRun.status == RunStatus.QUEUED)
+                & (SynthesisRun.created_at <= now - UNCLAIMED_AFTER)
+            )
+            | (
+                (SynthesisRun.status == RunStatus.RUNNING)
+                & (SynthesisRun.heartbeat_at <= now - STALE_AFTER)
+            )
+        )
+        .order_by(SynthesisRun.id)
+    )
+    return list(result.all())
+
+
+# --------------------------------------------------------------------------- execution
+
+
+@dataclass
+class _Tracker:
+    """Writes a run's stage and counts, committed in their own short transactions."""
+
+    session_factory: async_sessionmaker[AsyncSession]
+    run_id: int
+    clock: Callable[[], datetime]
+    listener: ProgressCallback | None = None
+    stage: RunStage = RunStage.QUEUED
+    last_write: float = 0.0
+
+    async def __call__(self, stage: RunStage, done: int, total: int, *, force: bool = False) -> None:
+        if self.listener is not None:
+            self.listener(stage, done, total)
+        moment = asyncio.get_running_loop().time()
+        if not force and stage == self.stage and moment - self.last_write < PROGRESS_INTERVAL:
+            return
+        self.stage, self.last_write = stage, moment
+        await self.write(stage=stage, done=done, total=total, heartbeat_at=self.clock())
+
+    async def write(self, **values: Any) -> None:
+        async with self.session_factory() as db:
+            await db.execute(update(SynthesisRun).where(SynthesisRun.id == self.run_id).values(**values))
+            await db.commit()
+
+
+def _author_key(contribution: Contribution) -> str:
+    if contribution.author_id is not None:
+        return f"account:{contribution.author_id}"
+    return f"name:{contribution.author_pseudonym}"
+
+
+async def _load_items(db: AsyncSession, consultation_id: int) -> tuple[list[Contribution], list[Item]]:
+    contributions = list(
+        (
+            await db.scalars(
+                select(Contribution)
+                .where(
+                    Contribution.consultation_id == consultation_id,
+                    Contribution.visibility == Visibility.VISIBLE,
+                    Contribution.kind.in_(SYNTHESISED_KINDS),
+                )
+                .order_by(Contribution.id)
+            )
+        ).all()
+    )
+    items = [
+        Item(
+            id=c.id,
+            article_key=c.article_key,
+            kind=c.kind.value,
+            stance=c.stance.value if c.stance else None,
+            text=text_of(c),
+            author=_author_key(c),
+            created_at=c.created_at,
+            votes_for=c.votes_for,
+            votes_mixed=c.votes_mixed,
+            votes_against=c.votes_against,
+        )
+        for c in contributions
+    ]
+    return contributions, items
+
+
+async def execute_run(
+    session_factory: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+    run_id: int,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    listener: ProgressCallback | None = None,
+) -> RunStatus:
+    """Run every stage of a synthesis run and store its results; returns its final status.
+
+    A run that already succeeded is left as it is. A failure is recorded on the run (stage
+    and error) and returned as FAILED; a cancellation (timeout, worker stopping) is recorded
+    too and then propagated, so the job system sees it.
+    """
+    tracker = _Tracker(session_factory, run_id, clock, listener)
+    async with session_factory() as db:
+        claimed = await db.execute(
+            update(SynthesisRun)
+            .where(SynthesisRun.id == run_id, SynthesisRun.status != RunStatus.SUCCEEDED)
+            .values(
+                status=RunStatus.RUNNING,
+                stage=RunStage.LOADING,
+                done=0,
+                total=0,
+                error="",
+                attempts=SynthesisRun.attempts + 1,
+                started_at=clock(),
+                heartbeat_at=clock(),
+                finished_at=None,
+            )
+        )
+        await db.commit()
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            run = await db.get(SynthesisRun, run_id)
+            return run.status if run is not None else RunStatus.FAILED
+        run = await db.get(SynthesisRun, run_id)
+        assert run is not None
+        consultation_id, params = run.consultation_id, SynthesisParams.from_json(run.params)
+    try:
+        await _execute(session_factory, embedder, run_id, consultation_id, params, tracker, clock)
+    except asyncio.CancelledError:
+        # Interrupted (time limit, worker or web process stopping): say so on the run, and
+        # leave it queued so the sweep resumes it, unless it has been interrupted too often.
+        async with session_factory() as db:
+            run = await db.get(SynthesisRun, run_id)
+            attempts = run.attempts if run is not None else MAX_ATTEMPTS
+        resumable = attempts < MAX_ATTEMPTS
+        await tracker.write(
+            status=RunStatus.QUEUED if resumable else RunStatus.FAILED,
+            error=f"interrupted during the {tracker.stage.value} stage (attempt {attempts})",
+            finished_at=None if resumable else clock(),
+        )
+        raise
+    except Exception as error:
+        logger.exception("synthesis run %d failed", run_id)
+        await tracker.write(
+            status=RunStatus.FAILED,
+            error=f"{type(error).__name__}: {error}"[:2000],
+            finished_at=clock(),
+        )
+        return RunStatus.FAILED
+    return RunStatus.SUCCEEDED
+
+
+async def _execute(
+    session_factory: async_sessionmaker[AsyncSession],
+    embedder: Embedder,
+    run_id: int,
+    consultation_id: int,
+    params: SynthesisParams,
+    progress: _Tracker,
+    clock: Callable[[], datetime],
+) -> None:
+    async with session_factory() as db:
+        contributions, items = await _load_items(db, consultation_id)
+
+        texts = sorted({item.text for item in items if item.text})
+        await progress(RunStage.EMBEDDING, 0, len(texts), force=True)
+        for start in range(0, len(texts), EMBED_CHUNK):
+            await embed_texts(db, embedder, texts[start : start + EMBED_CHUNK])
+            await db.commit()  # keep what is embedded if the run is interrupted
+            await progress(RunStage.EMBEDDING, min(start + EMBED_CHUNK, len(texts)), len(texts))
+        vectors = await vectors_for(db, embedder.model_id, contributions)
+        del contributions
+
+        await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
+        campaigns = await anyio.to_thread.run_sync(find_campaigns, items, params.campaigns)
+
+        scopes = scopes_of(items)
+        results: list[ScopeResult] = []
+        await progress(RunStage.CLUSTERING, 0, len(scopes), force=True)
+        for scope, members in scopes.items():
+            results.append(
+                await anyio.to_thread.run_sync(
+                    synthesise_scope, scope, members, items, vectors, campaigns, params
+                )
+            )
+            await progress(RunStage.CLUSTERING, len(results), len(scopes))
+
+        await progress(RunStage.SAVING, 0, len(items), force=True)
+        await _save(db, run_id, items, campaigns, results)
+        await db.execute(
+            update(SynthesisRun)
+            .where(SynthesisRun.id == run_id)
+            .values(
+                status=RunStatus.SUCCEEDED,
+                stage=RunStage.DONE,
+                done=len(items),
+                total=len(items),
+                model_id=embedder.model_id,
+                input_hash=input_hash(embedder.model_id, params, items),
+                contribution_count=len(items),
+                finished_at=clock(),
+                heartbeat_at=clock(),
+                error="",
+            )
+        )
+        await db.commit()
+    if progress.listener is not None:
+        progress.listener(RunStage.DONE, len(items), len(items))
+
+
+async def _save(
+    db: AsyncSession,
+    run_id: int,
+    items: Sequence[Item],
+    campaigns: Sequence[Any],
+    results: Sequence[ScopeResult],
+) -> None:
+    """Replace the run's stored results (a resumed run may have saved some) with these."""
+    await db.execute(delete(SynthesisMembership).where(SynthesisMembership.run_id == run_id))
+    await db.execute(delete(SynthesisCluster).where(SynthesisCluster.run_id == run_id))
+    await db.execute(delete(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id))
+
+    index_of = {item.id: index for index, item in enumerate(items)}
+    campaign_rows = [
+        SynthesisCampaign(
+            run_id=run_id,
+            position=position,
+            representative_id=campaign.representative,
+            copies=campaign.copies,
+            exact_copies=campaign.exact_copies,
+            distinct_authors=campaign.distinct_authors,
+            first_at=campaign.first_at,
+            last_at=campaign.last_at,
+            article_keys=sorted({items[index_of[m]].article_key for m in campaign.members}),
+        )
+        for position, campaign in enumerate(campaigns)
+    ]
+    db.add_all(campaign_rows)
+    await db.flush()
+    await _insert_rows(
+        db,
+        SynthesisCampaignMember,
+        [
+            {"campaign_id": row.id, "contribution_id": member}
+            for row, campaign in zip(campaign_rows, campaigns, strict=True)
+            for member in campaign.members
+        ],
+    )
+
+    for result in results:
+        cluster_rows = [
+            SynthesisCluster(
+                run_id=run_id,
+                scope=result.scope,
+                position=c.position,
+                title=c.title[:300],
+                keywords=list(c.keywords),
+                items=c.units,
+                contributions=len(c.members),
+                votes_for=c.votes[0],
+                votes_mixed=c.votes[1],
+                votes_against=c.votes[2],
+                stances=c.stances,
+                kinds=c.kinds,
+                quotes=[items[i].id for i in c.quotes],
+                amendments=[items[i].id for i in c.amendments],
+                x=c.x,
+                y=c.y,
+            )
+            for c in result.clusters
+        ]
+        db.add_all(cluster_rows)
+        await db.flush()
+        await _insert_rows(
+            db,
+            SynthesisMembership,
+            [
+                {
+                    "cluster_id": row.id,
+                    "contribution_id": items[member].id,
+                    "run_id": run_id,
+                    "scope": result.scope,
+                    "x": result.coordinates.get(member, (0.5, 0.5))[0],
+                    "y": result.coordinates.get(member, (0.5, 0.5))[1],
+                }
+                for row, c in zip(cluster_rows, result.clusters, strict=True)
+                for member in c.members
+            ],
+        )
+
+
+async def _insert_rows(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await db.execute(insert(model), rows[start : start + INSERT_CHUNK])
+
