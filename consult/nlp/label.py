@@ -1,0 +1,446 @@
+"""Name each topic cluster: its keywords by class-based TF-IDF, and a short readable title.
+
+Keywords are ranked by c-TF-IDF, the weighting BERTopic uses: the texts of each cluster are
+treated as one document (summing their term counts is the same as concatenating them), and a
+term scores
+
+    tf(t, c) * log(1 + A / f(t))
+
+where ``tf(t, c)`` is the term's count in cluster ``c`` divided by the cluster's total count,
+``f(t)`` the term's count over all classes and ``A`` the average total count per class. Terms are
+unigrams and bigrams, counted together as in BERTopic's vectoriser. The "other" items (label -1)
+form one more class: they are part of the background that makes a word common (``f`` and ``A``)
+but get no label themselves. A copy-paste campaign collapsed to one item counts its copies
+through ``weights``, which multiply that item's counts.
+
+Tokenisation is written for French first and for English, since consultations mix both:
+
+- NFC, lower case, accents kept (*côte*, *cote* and *côté* are different words);
+- curly apostrophes fold to ``'``; French elisions (``l'``, ``d'``, ``qu'``, ``j'``, ``lorsqu'``...)
+  are dropped so that *l'accès* counts as *accès*; an English possessive ``'s`` is dropped;
+- hyphenated words stay whole (*vélo-cargo*, *bien-être*), but an inverted pronoun is cut off
+  (*faut-il* is *faut*, *celle-ci* is *celle*);
+- numbers, ordinals (*1er*, *3e*) and legal article references (*L. 123-4*, *R123-4*) are
+  dropped rather than left as letters and digit shards; so are URLs, e-mail addresses, HTML tags
+  and single letters;
+- the French and English stop-word lists shipped in ``consult/nlp/stopwords/`` both apply to
+  every text.
+
+A bigram is two kept words that are adjacent in the text: a stop-word, a dropped token or
+punctuation between them breaks it, so a bigram never starts or ends with a stop-word and never
+spans two sentences.
+
+Everything is deterministic: equal scores are ordered alphabetically, and the title is chosen
+by fixed rules (see :func:`label_clusters`).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.feature_extraction.text import CountVectorizer
+
+from consult.nlp.embed import prepare_text
+
+__all__ = [
+    "STOP_WORD_LANGUAGES",
+    "TITLE_MAX_CHARS",
+    "ClusterLabel",
+    "label_clusters",
+    "stop_words",
+    "terms_of",
+]
+
+STOP_WORD_LANGUAGES = ("fr", "en")
+# About the width of a heading line on a phone; longer titles are cut at a word with "…".
+TITLE_MAX_CHARS = 70
+# How many keywords the fallback title joins when the central text offers no sentence.
+_FALLBACK_KEYWORDS = 3
+_KEYWORD_SEPARATOR = " · "
+# Longer "words" are pasted hashes, base64 or URLs that escaped the URL pattern, never topics.
+_MAX_TOKEN_CHARS = 40
+# Scores equal up to floating-point noise must tie, so that the alphabetical order decides.
+_SCORE_DECIMALS = 12
+# A word is shown as a bigram when at least this share of its occurrences in the cluster are in
+# that bigram.
+_ABSORBED_SHARE = 0.8
+# Weighted count under which a bigram is a chance neighbourhood rather than a phrase.
+_MIN_BIGRAM_COUNT = 1.5
+# How many candidates per keyword are searched for bigrams that absorb a word.
+_BIGRAM_LOOKAHEAD = 10
+
+
+@dataclass(frozen=True)
+class ClusterLabel:
+    """What a reader sees of a cluster before opening it."""
+
+    keywords: tuple[str, ...]
+    """Top terms (unigrams and bigrams), best first."""
+    title: str
+    """Short plain-text title (at most :data:`TITLE_MAX_CHARS` characters)."""
+
+
+# --------------------------------------------------------------------------- stop-words
+
+
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """The union of the shipped French and English stop-word lists, in token form."""
+    folder = importlib.resources.files("consult.nlp").joinpath("stopwords")
+    words: set[str] = set()
+    for language in STOP_WORD_LANGUAGES:
+        for line in folder.joinpath(f"{language}.txt").read_text(encoding="utf-8").splitlines():
+            word = line.strip()
+            if word and not word.startswith("#"):
+                words.add(_fold_apostrophes(unicodedata.normalize("NFC", word).lower()))
+    return frozenset(words)
+
+
+# --------------------------------------------------------------------------- tokenisation
+
+_APOSTROPHES = ("\u2019", "\u2018", "\u02bc", "\u2032")
+
+
+def _fold_apostrophes(text: str) -> str:
+    # str.replace runs in C; a translate table walks every character in Python.
+    for apostrophe in _APOSTROPHES:
+        if apostrophe in text:
+            text = text.replace(apostrophe, "'")
+    return text
+
+
+# Removed before tokenising: they would otherwise give "https", "www", "gmail", "br" keywords.
+# The e-mail pattern may only start after a non-address character, which keeps it linear on a
+# long run of letters.
+_NOISE_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+    r"|</?[a-z][^<>\n]{0,200}>"
+)
+_NOISE_HINTS = ("://", "www.", "@", "<")
+# A word (letters and digits, inner apostrophes and hyphens allowed), or a punctuation mark that
+# ends a run of bigrams.
+_TOKEN_RE = re.compile(r"[^\W_]+(?:['-][^\W_]+)*|[.!?;:,()\[\]{}\"«»“”„…/|*#+=<>\-\u2013\u2014]")
+_PUNCTUATION_RE = re.compile(r"[^\w]+")
+# French elisions, dropped from the front of a word: "l'accès" counts as "accès".
+_ELISION_RE = re.compile(r"(?:jusqu|lorsqu|puisqu|quoiqu|qu|[cdjlmnst])'")
+# Inverted subject pronouns and demonstrative particles: "faut-il", "peut-on", "celle-ci".
+_CLITIC_RE = re.compile(r"-(?:t-)?(?:il|elle|on|ils|elles|je|tu|ce|ci|là)$")
+# Numbers, ordinals and references to code articles (L, R, D or A followed by digits).
+_NOT_A_TERM_RE = re.compile(r"[\d'-]+|[lrda]\d[\d-]*|\d+(?:er|re|e|è|ème|eme|nd|nde|st|rd|th)")
+
+
+def _term_of_token(token: str, stops: frozenset[str]) -> str:
+    """The term a raw token counts as, or "" when it is no term (and breaks a bigram)."""
+    if _PUNCTUATION_RE.fullmatch(token) or token in stops:
+        return ""
+    elided = _ELISION_RE.match(token)
+    if elided:
+        token = token[elided.end() :]
+    if token.endswith("'s"):
+        token = token[:-2]
+    if "-" in token:
+        token = _CLITIC_RE.sub("", token)
+    if (
+        len(token) < 2
+        or len(token) > _MAX_TOKEN_CHARS
+        or token in stops
+        or _NOT_A_TERM_RE.fullmatch(token)
+    ):
+        return ""
+    return token
+
+
+def _make_analyzer() -> Callable[[str], list[str]]:
+    """A text -> terms function (unigrams, then bigrams) with a per-run cache of token forms.
+
+    Most tokens of a corpus are repeats, so deciding each distinct raw token once (stop-word,
+    elision, number...) and looking it up afterwards keeps the per-token cost to a dict lookup.
+    """
+    stops = stop_words()
+    cache: dict[str, str] = {}
+    cached = cache.get
+    findall = _TOKEN_RE.findall
+
+    def analyze(text: str) -> list[str]:
+        if not text:
+            return []
+        text = _fold_apostrophes(unicodedata.normalize("NFC", text).lower())
+        if any(hint in text for hint in _NOISE_HINTS):
+            text = _NOISE_RE.sub(" ", text)
+        tokens: list[str] = findall(text)
+        # "" marks a token that is no term; None, a token not seen yet in this run.
+        sequence: list[str | None] = list(map(cached, tokens))
+        if None in sequence:
+            for position, term in enumerate(sequence):
+                if term is None:
+                    token = tokens[position]
+                    sequence[position] = cache[token] = _term_of_token(token, stops)
+        terms: list[str] = [term for term in sequence if term]
+        terms.extend(
+            f"{first} {second}" for first, second in pairwise(sequence) if first and second
+        )
+        return terms
+
+    return analyze
+
+
+def terms_of(text: str) -> list[str]:
+    """The terms ``text`` contributes to keyword ranking: its unigrams, then its bigrams."""
+    return _make_analyzer()(text)
+
+
+# --------------------------------------------------------------------------- titles
+
+_LINE_BREAK_RE = re.compile(r"\n\s*")
+_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+")
+_LEFTOVER_MARKUP_RE = re.compile(r"[*_#`~]+")
+_SPACES_RE = re.compile(r"\s+")
+_TRAILING_PUNCTUATION = " .,;:-–—"
+
+
+def _sentences(text: str) -> list[str]:
+    """The plain-text sentences of a (Markdown) text, in order."""
+    sentences: list[str] = []
+    # Lines first: a list item or a heading ends where its line does, full stop or not.
+    for line in _LINE_BREAK_RE.split(text):
+        plain = prepare_text(line, max_chars=max(len(line), 1))
+        plain = _SPACES_RE.sub(" ", _LEFTOVER_MARKUP_RE.sub("", plain)).strip()
+        sentences.extend(s.strip() for s in _SENTENCE_END_RE.split(plain) if s.strip())
+    return sentences
+
+
+def _shorten(text: str, limit: int = TITLE_MAX_CHARS) -> str:
+    """Cut ``text`` at a word boundary to at most ``limit`` characters, ending with "…"."""
+    text = text.strip()
+    if len(text) <= limit:
+        shortened = text.rstrip(_TRAILING_PUNCTUATION) if text.endswith(".") else text
+        return _capitalise(shortened)
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    # A first word longer than the whole title (a pasted URL) is cut where it falls.
+    if space > 0:
+        head = head[:space]
+    return _capitalise(head.rstrip(_TRAILING_PUNCTUATION) + "…")
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def _title(
+    central_text: str, keywords: tuple[str, ...], analyze: Callable[[str], list[str]]
+) -> str:
+    sentences = _sentences(central_text) if central_text else []
+    wanted = set(keywords)
+    best, best_hits = "", 0
+    for sentence in sentences:
+        hits = len(wanted.intersection(analyze(sentence)))
+        # Strictly more: among equally good sentences the first one, usually the thesis.
+        if hits > best_hits:
+            best, best_hits = sentence, hits
+    if best:
+        return _shorten(best)
+    if keywords:
+        return _shorten(_KEYWORD_SEPARATOR.join(keywords[:_FALLBACK_KEYWORDS]))
+    return _shorten(sentences[0]) if sentences else ""
+
+
+# --------------------------------------------------------------------------- c-TF-IDF
+
+
+def _check_inputs(
+    texts: Sequence[str],
+    labels: Sequence[int] | NDArray[np.integer],
+    weights: Sequence[float] | None,
+    top_n: int,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    label_array = np.asarray(labels)
+    if label_array.ndim != 1 or len(label_array) != len(texts):
+        raise ValueError(f"expected {len(texts)} labels, one per text")
+    if label_array.size and not np.issubdtype(label_array.dtype, np.integer):
+        raise TypeError("labels must be integers")
+    label_array = label_array.astype(np.int64)
+    if label_array.size and label_array.min() < -1:
+        raise ValueError("labels are cluster indices (0..k-1) or -1 for 'other'")
+    if weights is None:
+        weight_array = np.ones(len(texts), dtype=np.float64)
+    else:
+        weight_array = np.asarray(weights, dtype=np.float64)
+        if weight_array.shape != (len(texts),):
+            raise ValueError(f"expected {len(texts)} weights, one per text")
+        if not np.isfinite(weight_array).all() or (weight_array < 0).any():
+            raise ValueError("weights must be finite and not negative")
+    if top_n < 0:
+        raise ValueError("top_n must not be negative")
+    return label_array, weight_array
+
+
+def _ranked_keywords(
+    indices: NDArray[np.int32],
+    shares: NDArray[np.float64],
+    scores: NDArray[np.float64],
+    terms: NDArray[np.object_],
+    bigram_columns: NDArray[np.bool_],
+    top_n: int,
+    total: float,
+) -> tuple[str, ...]:
+    """The ``top_n`` best terms of one cluster, best first, ties in alphabetical order.
+
+    ``shares`` are the terms' frequencies in the cluster, ``scores`` their c-TF-IDF. A word that
+    the cluster nearly always writes inside one bigram ("cyclables" in "pistes cyclables") is
+    shown as that bigram: listing "pistes", "cyclables" and "pistes cyclables" would spend
+    three of the few keywords on one idea. A bigram met only once in the cluster (``total``
+    is the cluster's count of terms) is two words that happened to be next to each other, and
+    is not a keyword.
+    """
+    rare_bigram = bigram_columns[indices] & (shares * total < _MIN_BIGRAM_COUNT)
+    positive = (scores > 0) & ~rare_bigram
+    indices, shares = indices[positive], shares[positive]
+    scores = np.round(scores[positive], _SCORE_DECIMALS)
+    # The vocabulary is sorted, so a lower column index is the alphabetically smaller term.
+    order = np.lexsort((indices, -scores))
+    # A bigram that absorbs a word scores about as high as the word (same count, rarer in the
+    # background), so it is among the first candidates; looking further would only cost time.
+    candidates = order[: top_n * _BIGRAM_LOOKAHEAD + _BIGRAM_LOOKAHEAD]
+    bigram_of_word: dict[str, tuple[str, float]] = {}
+    share_of: dict[str, float] = {}
+    for position in candidates:
+        term = str(terms[indices[position]])
+        share_of[term] = float(shares[position])
+        if " " in term:
+            for word in term.split(" "):
+                # The first (best ranked) bigram holding a word is the one that can stand for it.
+                bigram_of_word.setdefault(word, (term, float(shares[position])))
+    chosen: list[str] = []
+    for position in order:
+        if len(chosen) >= top_n:
+            break
+        term = str(terms[indices[position]])
+        absorbing = bigram_of_word.get(term)
+        if absorbing is not None and absorbing[1] >= _ABSORBED_SHARE * share_of.get(term, 0.0):
+            term = absorbing[0]
+        if term not in chosen:
+            chosen.append(term)
+    return tuple(chosen)
+
+
+def label_clusters(
+    texts: Sequence[str],
+    labels: Sequence[int] | NDArray[np.integer],
+    central: Mapping[int, int],
+    *,
+    top_n: int = 8,
+    weights: Sequence[float] | None = None,
+) -> dict[int, ClusterLabel]:
+    """Keywords and a title for every cluster present in ``labels``.
+
+    ``texts[i]`` has label ``labels[i]``: a cluster index ``0..k-1`` or ``-1`` ("other", which
+    weighs in the background but is not labelled). ``central[c]`` is the index in ``texts`` of
+    cluster ``c``'s most central item; ``weights[i]`` (default 1) multiplies item ``i``'s counts.
+
+    Keywords: the ``top_n`` terms of highest c-TF-IDF (see the module docstring), best first,
+    ties in alphabetical order. Title: the sentence of the central text that contains the most
+    distinct keywords (the first such sentence on a tie), as plain text, cut at a word boundary
+    to :data:`TITLE_MAX_CHARS` characters with "…"; when the central text is empty or no
+    sentence of it contains a keyword, the first three keywords joined by " · ". A cluster
+    without any usable term gets no keywords and the first sentence of its central text (or
+    "") as title.
+
+    Raises ``ValueError`` when ``labels`` or ``weights`` do not match ``texts``, a weight is
+    negative or not finite, or a central index is out of range.
+    """
+    label_array, weight_array = _check_inputs(texts, labels, weights, top_n)
+    for cluster, index in central.items():
+        if not 0 <= index < len(texts):
+            raise ValueError(f"central item {index} of cluster {cluster} is not a text index")
+    clusters = sorted(int(c) for c in np.unique(label_array) if c >= 0)
+    if not clusters:
+        return {}
+
+    analyze = _make_analyzer()
+    documents = [text or "" for text in texts]
+    vectorizer = CountVectorizer(analyzer=analyze, dtype=np.float64)
+    try:
+        counts = vectorizer.fit_transform(documents)
+    except ValueError:
+        # scikit-learn refuses an empty vocabulary: no text has a single usable term.
+        if getattr(vectorizer, "vocabulary_", None):
+            raise
+        counts = None
+
+    keywords_of: dict[int, tuple[str, ...]] = dict.fromkeys(clusters, ())
+    if counts is not None and top_n > 0:
+        keywords_of.update(
+            _keywords_by_class(counts, label_array, weight_array, clusters, vectorizer, top_n)
+        )
+
+    result: dict[int, ClusterLabel] = {}
+    for cluster in clusters:
+        central_index = central.get(cluster)
+        central_text = (texts[central_index] or "") if central_index is not None else ""
+        keywords = keywords_of[cluster]
+        result[cluster] = ClusterLabel(
+            keywords=keywords, title=_title(central_text, keywords, analyze)
+        )
+    return result
+
+
+def _keywords_by_class(
+    counts: sparse.csr_matrix,
+    label_array: NDArray[np.int64],
+    weight_array: NDArray[np.float64],
+    clusters: list[int],
+    vectorizer: CountVectorizer,
+    top_n: int,
+) -> dict[int, tuple[str, ...]]:
+    # One row per cluster, and a last row for "other" when there is any: summing weighted item
+    # rows into class rows is the "one document per class" of c-TF-IDF.
+    row_of = {cluster: row for row, cluster in enumerate(clusters)}
+    has_other = bool((label_array < 0).any())
+    n_classes = len(clusters) + int(has_other)
+    rows = np.array([row_of.get(int(label), len(clusters)) for label in label_array])
+    membership = sparse.csr_matrix(
+        (weight_array, (rows, np.arange(len(label_array)))),
+        shape=(n_classes, len(label_array)),
+    )
+    class_counts = sparse.csr_matrix(membership @ counts)
+
+    class_totals = np.asarray(class_counts.sum(axis=1)).ravel()
+    term_totals = np.asarray(class_counts.sum(axis=0)).ravel()
+    average_total = float(class_totals.mean())
+    with np.errstate(divide="ignore"):
+        # A term only zero-weight items use has no frequency at all: it scores 0, not inf.
+        idf = np.where(term_totals > 0, np.log1p(average_total / term_totals), 0.0)
+    inverse_totals = np.divide(
+        1.0, class_totals, out=np.zeros_like(class_totals), where=class_totals > 0
+    )
+    shares = sparse.csr_matrix(sparse.diags(inverse_totals) @ class_counts)
+    shares.sort_indices()
+    scores = shares.data * idf[shares.indices]
+
+    terms = vectorizer.get_feature_names_out()
+    # A Python pass, not np.char on a fixed-width copy: the longest bigram would size every cell.
+    bigram_columns = np.fromiter((" " in term for term in terms), dtype=np.bool_, count=len(terms))
+    keywords: dict[int, tuple[str, ...]] = {}
+    for cluster, row in row_of.items():
+        start, end = shares.indptr[row], shares.indptr[row + 1]
+        keywords[cluster] = _ranked_keywords(
+            shares.indices[start:end],
+            shares.data[start:end],
+            scores[start:end],
+            terms,
+            bigram_columns,
+            top_n,
+            float(class_totals[row]),
+        )
+    return keywords
