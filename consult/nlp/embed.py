@@ -25,6 +25,7 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import os
 import re
 import threading
 import unicodedata
@@ -292,27 +293,78 @@ class UniversalSentenceEncoder:
 # --------------------------------------------------------------------------- sentence-transformers
 
 _ST_DISTRIBUTION = "sentence-transformers"
+# Files up to this size are hashed whole (configuration, tokenizer, vocabulary); larger ones
+# (weights) are hashed by samples, which stays cheap on gigabytes yet changes with any fine-tune.
+_FINGERPRINT_WHOLE_FILE = 4 * 1024 * 1024
+_FINGERPRINT_SAMPLES = 16
+_FINGERPRINT_SAMPLE_BYTES = 64 * 1024
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+
+
+def _is_fingerprinted(relative: Path) -> bool:
+    # A git checkout's metadata and the model card change without the model changing.
+    return not any(part.startswith(".") for part in relative.parts) and relative.suffix != ".md"
+
+
+def _file_digest(path: Path, size: int) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        if size <= _FINGERPRINT_WHOLE_FILE:
+            digest.update(stream.read())
+        else:
+            span = size - _FINGERPRINT_SAMPLE_BYTES
+            for sample in range(_FINGERPRINT_SAMPLES):
+                stream.seek(span * sample // (_FINGERPRINT_SAMPLES - 1))
+                digest.update(stream.read(_FINGERPRINT_SAMPLE_BYTES))
+    return digest.digest()
 
 
 def _folder_fingerprint(folder: Path) -> str:
-    """Short digest of a model folder's file names and sizes.
+    """Short digest of what a model folder holds, stable across copies of the folder.
 
-    A local folder can be replaced in place by another model; its path alone would then keep
-    serving cached embeddings of the old one. Sizes (not contents) keep this cheap on GB weights.
+    A local folder can be replaced in place by another model (a fine-tuned version of the same
+    architecture has the very same file sizes); its path alone would then keep serving cached
+    embeddings of the old one. Names, sizes and contents go into the digest: small files whole,
+    large weight files by evenly spaced samples, so that fingerprinting gigabytes stays fast.
+    Modification times are left out, so a copy of the same model elsewhere keeps its cache.
     """
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{path.stat().st_size}\0".encode())
+        relative = path.relative_to(folder)
+        if not _is_fingerprinted(relative):
+            continue
+        size = path.stat().st_size
+        digest.update(f"{relative.as_posix()}\0{size}\0".encode())
+        digest.update(_file_digest(path, size))
     return digest.hexdigest()[:12]
+
+
+def _looks_like_a_path(setting: str) -> bool:
+    """Whether a setting names a folder rather than a hub model ("org/name" is a hub name)."""
+    return setting.startswith(("/", "./", "../", "~", "\\")) or (
+        len(setting) > 2 and setting[1] == ":" and setting[2] in "/\\"
+    )
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE_WORDS
 
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub name or local folder (for air-gapped servers).
 
-    ``prefix`` is prepended to every prepared text (e5 models expect ``"query: "``) and is part
-    of ``model_id``, as is the backend ("torch", "onnx" or "openvino"). The package is imported
-    only when the model loads (first :meth:`embed`, :meth:`load` or ``dimension``); construction
-    fails with :class:`EmbedderUnavailable` when it is not installed.
+    A local folder (an existing directory, or a setting starting with ``/``, ``./``, ``../`` or
+    ``~``) is loaded from disk only, never from the model hub; a folder that does not exist is
+    an :class:`EmbedderUnavailable` at construction. A hub name is downloaded into the Hugging
+    Face cache on first use, or read from that cache only when ``HF_HUB_OFFLINE=1``.
+
+    ``model_id`` names the model and its version: for a folder, the folder name and a
+    fingerprint of its contents (see :func:`_folder_fingerprint`); for a hub name, the name.
+    It also holds ``prefix`` (prepended to every prepared text; e5 models expect
+    ``"query: "``), the backend ("torch", "onnx" or "openvino") and the sentence-transformers
+    version. The package is imported only when the model loads (first :meth:`embed`,
+    :meth:`load` or ``dimension``); construction fails with :class:`EmbedderUnavailable` when it
+    is not installed.
     """
 
     def __init__(
@@ -328,12 +380,16 @@ class SentenceTransformerEmbedder:
                 f"is not installed: pip install {_ST_DISTRIBUTION} (or set "
                 "CONSULT_EMBEDDING_MODEL to 'use' for the packaged default)"
             )
-        self.model = model.strip()
+        setting = model.strip()
+        folder = Path(setting).expanduser()
+        self.is_folder = folder.is_dir()
+        if not self.is_folder and _looks_like_a_path(setting):
+            raise EmbedderUnavailable(f"no sentence-transformers model folder at {setting!r}")
+        self.model = str(folder.resolve()) if self.is_folder else setting
         self.prefix = prefix
         self.batch_size = batch_size
         self.backend = backend
-        folder = Path(self.model)
-        if folder.is_dir():
+        if self.is_folder:
             name = f"{folder.resolve().name}#{_folder_fingerprint(folder)}"
         else:
             name = self.model
@@ -359,7 +415,20 @@ class SentenceTransformerEmbedder:
                     f"could not import sentence-transformers ({error}): "
                     f"pip install {_ST_DISTRIBUTION}"
                 ) from error
-            model = package.SentenceTransformer(self.model, backend=self.backend)
+            # A folder is complete on disk: asking the hub about it would only hang an
+            # air-gapped server. A hub name may go online unless HF_HUB_OFFLINE says not to;
+            # passing it here also covers a variable set after huggingface_hub was imported.
+            local_only = self.is_folder or _hub_offline()
+            try:
+                model = package.SentenceTransformer(
+                    self.model, backend=self.backend, local_files_only=local_only
+                )
+            except (OSError, ValueError) as error:
+                where = "the folder" if self.is_folder else "the Hugging Face cache or hub"
+                raise EmbedderUnavailable(
+                    f"could not load the sentence-transformers model {self.model!r} from "
+                    f"{where}: {error}"
+                ) from error
             # The method was renamed across sentence-transformers releases.
             size = None
             for name in ("get_embedding_dimension", "get_sentence_embedding_dimension"):

