@@ -255,7 +255,7 @@ async def _campaigns(
                 .where(SynthesisCampaign.run_id == run.id, Contribution.article_key == scope)
                 .group_by(SynthesisCampaignMember.campaign_id)
             )
-        ).tuples()
+        ).all()
     )
     return [c for c in campaigns if c.id in counts], counts
 
@@ -271,7 +271,7 @@ async def _points(
     if stride > 1:
         query = query.where(SynthesisMembership.contribution_id % stride == 0)
     rows = await db.execute(query.order_by(SynthesisMembership.contribution_id))
-    return [MapPoint(x, y, position_of.get(cluster_id, -1)) for x, y, cluster_id in rows.tuples()]
+    return [MapPoint(x, y, position_of.get(cluster_id, -1)) for x, y, cluster_id in rows.all()]
 
 
 async def _article_summaries(db: AsyncSession, run: SynthesisRun) -> list[ScopeSummary]:
@@ -281,7 +281,7 @@ async def _article_summaries(db: AsyncSession, run: SynthesisRun) -> list[ScopeS
         )
     )
     summaries: dict[str, list[int]] = {}
-    for scope, position, contributions in rows.tuples():
+    for scope, position, contributions in rows.all():
         summary = summaries.setdefault(scope, [0, 0, 0])
         summary[0] += contributions
         if position < 0:
