@@ -11,9 +11,11 @@ from starlette.responses import Response
 from consult import i18n
 from consult.bills.amendments import Operation, OperationKind
 from consult.bills.services import get_version
-from consult.consultations.services import get_consultation
+from consult.consultations.services import accepts_contributions, get_consultation
 from consult.contributions.services import (
+    MAX_BODY,
     ArticleContext,
+    ClosedForContributions,
     amendment_footprints,
     article_tally,
     cast_vote,
@@ -32,6 +34,13 @@ from consult.contributions.services import (
 from consult.contributions.views import describe_amendment, overlapping_groups
 from consult.errors import FormError
 from consult.i18n import gettext as _
+from consult.jobs import InProcessQueue, embedder_for
+from consult.synthesis.similar import (
+    SimilarContribution,
+    SimilarContributionFinder,
+    find_similar_contributions,
+    query_text,
+)
 from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
 from consult.web.forms import FormData, looks_automated, read_form, redirect_after_post
 from consult.web.permissions import AUTHENTICATED, PUBLIC
@@ -100,8 +109,113 @@ async def _post(request: Request, form_name: str, create: Any) -> Response:
     return _done(request, context, contribution.id)
 
 
+SIMILAR_FORMS = ("annotate", "amend")
+
+
+def _similar_finder(request: Request) -> SimilarContributionFinder:
+    """This process's similar-contribution indexes, made on first use."""
+    state = request.app.state
+    finder: SimilarContributionFinder | None = getattr(state, "similar_contributions", None)
+    if finder is None:
+        # In-process jobs already hold the configured embedder: share its model rather than
+        # load a second copy. With arq workers, the web process loads its own.
+        jobs = state.jobs
+        shared = jobs.context if isinstance(jobs, InProcessQueue) else {"settings": state.settings}
+        finder = SimilarContributionFinder(state.session_factory, lambda: embedder_for(shared))
+        state.similar_contributions = finder
+    return finder
+
+
+async def _similar_to(
+    request: Request, context: ArticleContext, form: FormData
+) -> tuple[list[SimilarContribution] | None, dict[int | str, Any]]:
+    """Published contributions like the text being written, and the reader's votes on them."""
+    if not accepts_contributions(context.consultation, request.app.state.clock()):
+        raise ClosedForContributions()
+    for name in ("body", "new_text"):
+        if len(form.text(name)) > MAX_BODY:
+            raise FormError(
+                {
+                    name: _("This text has {length} characters; the limit is {limit}.").format(
+                        length=len(form.text(name)), limit=MAX_BODY
+                    )
+                }
+            )
+    db = request.state.db
+    found = await find_similar_contributions(
+        db,
+        _similar_finder(request),
+        context.consultation.id,
+        context.article.key,
+        query_text(form.text("body"), form.text("new_text")),
+    )
+    ids = [item.contribution.id for item in found or []]
+    return found, await votes_of(db, request.state.user, context.consultation, ids)
+
+
+async def _show_similar_on_preview(
+    request: Request, context: ArticleContext, form_name: str, form: FormData
+) -> None:
+    """Put the similar contributions on the preview step, for people without JavaScript."""
+    found, votes = await _similar_to(request, context, form)
+    # render_article builds the page's context itself; what only the preview step shows
+    # travels with the request, where the form template looks for it.
+    request.state.similar_preview = {"form": form_name, "similar": found, "votes": votes}
+
+
+async def _preview(request: Request, form_name: str, create: Any) -> Response:
+    """Check a contribution exactly as publishing would, undo it, and show it again with the
+    contributions it resembles; 422 with the errors when it would be refused."""
+    context = await _context(request)
+    values: dict[str, str] = {}
+    try:
+        form = await _read(request)
+        values = dict(form)
+        savepoint = await request.state.db.begin_nested()
+        try:
+            await create(context, form)
+        finally:
+            await savepoint.rollback()
+        await _show_similar_on_preview(request, context, form_name, form)
+    except FormError as error:
+        return await render_article(
+            request,
+            context,
+            form_name=form_name,
+            values=values,
+            errors=error.fields,
+            status_code=422,
+        )
+    return await render_article(request, context, form_name=form_name, values=values)
+
+
+async def similar(request: Request) -> Response:
+    """Published contributions like the annotation or amendment being written, so that its
+    author can support one instead of writing it again (asked by htmx while they type)."""
+    context = await _context(request)
+    form = await read_form(request)
+    form_name = form.text("form") if form.text("form") in SIMILAR_FORMS else SIMILAR_FORMS[0]
+    shown: dict[str, Any] = {"consultation": context.consultation, "similar_form": form_name}
+    try:
+        found, votes = await _similar_to(request, context, form)
+    except FormError as error:
+        message = next(iter(error.fields.values()))
+        return render(
+            request,
+            "contributions/_similar.html",
+            {**shown, "similar": [], "similar_votes": {}, "similar_error": message},
+            status_code=422,
+        )
+    return render(
+        request,
+        "contributions/_similar.html",
+        {**shown, "similar": found, "similar_votes": votes, "similar_error": None},
+    )
+
+
 async def annotate(request: Request) -> Response:
-    """Comment on a passage of the article."""
+    """Comment on a passage of the article; `action=preview` checks the annotation and shows
+    similar contributions without saving it."""
     db, user, now = request.state.db, request.state.user, request.app.state.clock()
 
     async def create(context: ArticleContext, form: FormData) -> Any:
@@ -118,6 +232,8 @@ async def annotate(request: Request) -> Response:
             start=int(form.text("start")) if form.text("start").isdigit() else None,
         )
 
+    if (await read_form(request)).text("action") == "preview":
+        return await _preview(request, "annotate", create)
     return await _post(request, "annotate", create)
 
 
@@ -150,6 +266,7 @@ async def amend(request: Request) -> Response:
         operation = operation_from(form)
         if form.text("action") == "preview":
             check_amendment(operation, context)
+            await _show_similar_on_preview(request, context, "amend", form)
             return await render_article(
                 request, context, form_name="amend", values=values, preview=operation
             )
@@ -268,10 +385,16 @@ async def vote_contribution(request: Request) -> Response:
         return await render_article(request, context, errors=error.fields, status_code=422)
     if is_partial(request):
         await db.refresh(contribution)
+        # A vote cast from the similar contributions shown beside a form answers with the
+        # widget under that list's own element id (the same contribution may be listed twice).
+        similar_form = request.query_params.get("similar")
+        in_similar = similar_form in SIMILAR_FORMS
         return render(
             request,
-            "contributions/vote.html",
+            "contributions/_similar.html" if in_similar else "contributions/vote.html",
             {
+                "vote_only": True,
+                "similar_form": similar_form,
                 "consultation": context.consultation,
                 "article_key": context.article.key,
                 "target": contribution,
@@ -343,6 +466,9 @@ routes = [
     route(f"{ARTICLE}/arguments", argue, AUTHENTICATED, ["POST"], rate_limit="contribute"),
     route(f"{ARTICLE}/sources", cite, AUTHENTICATED, ["POST"], rate_limit="contribute"),
     route(f"{ARTICLE}/votes", vote_article, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    # Asked while typing: a POST keeps drafts out of addresses and logs, and the budget of
+    # unsafe requests (not the much smaller one for publishing) bounds the embedding work.
+    route(f"{ARTICLE}/similar-contributions", similar, AUTHENTICATED, ["POST"], rate_limit="post"),
     route(
         "/consultations/{slug}/articles/{key}/contributions/{contribution_id:int}/replies",
         reply,
