@@ -237,6 +237,82 @@ def contributions_import(file: Path, slug: str, source_format: str | None) -> No
         sys.exit(1)
 
 
+@main.command()
+@click.option("--consultation", "slug", required=True, help="The consultation's address.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of every random step.")
+def synthesize(slug: str, seed: int) -> None:
+    """Compute a consultation's synthesis here, with a progress bar.
+
+    Runs the same job the workers run; the report is published when it completes.
+    """
+    from consult.consultations.models import Consultation
+    from consult.db import create_engine, create_session_factory, utcnow
+    from consult.nlp.embed import embedder_from_setting
+    from consult.synthesis.models import RunStage, RunStatus
+    from consult.synthesis.pipeline import SynthesisParams
+    from consult.synthesis.runs import execute_run, start_run
+    from consult.web.labels import run_stage_name
+
+    settings = Settings.from_env()
+
+    async def work() -> tuple[int, RunStatus, str]:
+        from sqlalchemy import select
+
+        engine = create_engine(settings.database_url)
+        factory = create_session_factory(engine)
+        try:
+            async with factory() as session:
+                consultation = await session.scalar(
+                    select(Consultation).where(Consultation.slug == slug)
+                )
+                if consultation is None:
+                    raise click.ClickException(f"no consultation at “{slug}”")
+                embedder = embedder_from_setting(settings.embedding_model)
+                run, created = await start_run(
+                    session,
+                    consultation.id,
+                    model_id=embedder.model_id,
+                    params=SynthesisParams(seed=seed),
+                    requested_by_id=None,
+                    now=utcnow(),
+                )
+                await session.commit()
+                if not created:
+                    raise click.ClickException(
+                        f"run {run.id} is already {run.status.value} for “{slug}”"
+                    )
+            bars: dict[RunStage, Any] = {}
+
+            def show(stage: RunStage, done: int, total: int) -> None:
+                if stage not in bars:
+                    for bar in bars.values():
+                        bar.render_finish()
+                    bars[stage] = click.progressbar(
+                        length=max(total, 1), label=run_stage_name(stage), file=sys.stderr
+                    )
+                bar = bars[stage]
+                bar.pos = min(done, bar.length)
+                bar.render_progress()
+
+            status = await execute_run(factory, embedder, run.id, listener=show)
+            for bar in bars.values():
+                bar.render_finish()
+            async with factory() as session:
+                from consult.synthesis.models import SynthesisRun
+
+                finished = await session.get(SynthesisRun, run.id)
+                return run.id, status, finished.error if finished else ""
+        finally:
+            await engine.dispose()
+
+    run_id, status, error = asyncio.run(work())
+    if status is not RunStatus.SUCCEEDED:
+        raise click.ClickException(f"synthesis run {run_id} failed: {error}")
+    click.echo(
+        f"Synthesis run {run_id} complete: {settings.base_url}/consultations/{slug}/synthesis"
+    )
+
+
 @main.group()
 def user() -> None:
     """Accounts."""

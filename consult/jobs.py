@@ -89,13 +89,15 @@ async def synthesize(ctx: JobContext, run_id: int) -> str:
 async def resume_synthesis_runs(ctx: JobContext) -> int:
     """Sweep: queue again the runs whose job was lost (Redis flushed, worker killed)."""
     from consult.db import utcnow
-    from consult.synthesis.runs import run_job_id, runs_to_resume
+    from consult.synthesis.runs import runs_to_resume
 
+    now = ctx.get("clock", utcnow)()
     async with ctx["session_factory"]() as db:
-        lost = await runs_to_resume(db, utcnow())
+        lost = await runs_to_resume(db, now)
+        await db.commit()
     queue: JobQueue = ctx["queue"]
-    for run_id in lost:
-        await queue.enqueue("synthesize", run_id, job_id=run_job_id(run_id))
+    for run_id, job_id in lost:
+        await queue.enqueue("synthesize", run_id, job_id=job_id)
     if lost:
         logger.info("resumed %d synthesis runs", len(lost))
     return len(lost)

@@ -312,7 +312,7 @@ class UMAPReducer:
         with warnings.catch_warnings():
             # umap announces on import that its optional TensorFlow variant is unavailable.
             warnings.filterwarnings("ignore", category=ImportWarning)
-            import umap  # type: ignore[import-untyped]
+            import umap
 
         n = vectors.shape[0]
         if n < 4:

@@ -82,12 +82,8 @@ class SynthesisRun(Base):
     __table_args__ = (Index("ix_synthesis_runs_consultation_status", "consultation_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
-    requested_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Stored as text (not a database enum type): stages may be added without a type migration.
     status: Mapped[RunStatus] = mapped_column(
         Enum(RunStatus, native_enum=False, length=16, values_callable=_values),
@@ -162,7 +158,9 @@ class SynthesisMembership(Base):
     """Which cluster of a scope a contribution belongs to, and where it sits on the map."""
 
     __tablename__ = "synthesis_memberships"
-    __table_args__ = (Index("ix_synthesis_memberships_run_contribution", "run_id", "contribution_id"),)
+    __table_args__ = (
+        Index("ix_synthesis_memberships_run_contribution", "run_id", "contribution_id"),
+    )
 
     cluster_id: Mapped[int] = mapped_column(
         ForeignKey("synthesis_clusters.id", ondelete="CASCADE"), primary_key=True

@@ -129,7 +129,9 @@ def input_hash(model_id: str, params: SynthesisParams, items: Sequence[Item]) ->
     their text, place, kind, stance and vote counts (the vote bars are part of the report).
     """
     digest = hashlib.sha256()
-    digest.update(json.dumps({"model": model_id, "params": params.as_json()}, sort_keys=True).encode())
+    digest.update(
+        json.dumps({"model": model_id, "params": params.as_json()}, sort_keys=True).encode()
+    )
     for item in sorted(items, key=lambda item: item.id):
         record = [
             item.id,
@@ -155,7 +157,10 @@ def find_campaigns(items: Sequence[Item], params: CampaignParams) -> list[Campai
 
 
 def _units(
-    members: Sequence[int], items: Sequence[Item], campaign_of: dict[int, int], representative_of: dict[int, int]
+    members: Sequence[int],
+    items: Sequence[Item],
+    campaign_of: dict[int, int],
+    representative_of: dict[int, int],
 ) -> tuple[list[int], dict[int, list[int]]]:
     """Collapse the scope's campaign copies: unit item indexes and the members behind each.
 
@@ -216,12 +221,18 @@ def synthesise_scope(
     "other"; the copies of a campaign all end where their unit does.
     """
     if labeller is None:
-        from consult.nlp.label import label_clusters as labeller
+        from consult.nlp.label import label_clusters
+
+        labeller = label_clusters
 
     campaign_of = {member: position for position, c in enumerate(campaigns) for member in c.members}
     representative_of = {position: c.representative for position, c in enumerate(campaigns)}
     units, behind = _units(members, items, campaign_of, representative_of)
-    unit_vectors = vectors[units] if units else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+    unit_vectors = (
+        vectors[units]
+        if units
+        else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0), np.float32)
+    )
     weights = np.array([len(behind[u]) for u in units], dtype=np.float64)
     clustering = cluster(unit_vectors, params.cluster, weights)
     labels = clustering.labels
@@ -235,13 +246,17 @@ def synthesise_scope(
             coordinates[member] = point
 
     central = {c: central_items(unit_vectors, labels, c, params.quotes) for c in range(k)}
-    names = labeller(
-        [items[u].text for u in units],
-        labels,
-        {c: rows[0] for c, rows in central.items() if rows},
-        top_n=params.keywords,
-        weights=weights.tolist(),
-    ) if k else {}
+    names = (
+        labeller(
+            [items[u].text for u in units],
+            labels,
+            {c: rows[0] for c, rows in central.items() if rows},
+            top_n=params.keywords,
+            weights=weights.tolist(),
+        )
+        if k
+        else {}
+    )
 
     results = []
     for position in [*range(k), OTHER]:
@@ -282,7 +297,7 @@ def _describe(result: ClusterResult, items: Sequence[Item]) -> ClusterResult:
     votes = [0, 0, 0]
     stances: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    amendments = []
+    amendments: list[int] = []
     for index in result.members:
         item = items[index]
         votes[0] += item.votes_for

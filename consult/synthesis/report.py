@@ -137,7 +137,9 @@ async def _quotes(db: AsyncSession, ids: Sequence[int]) -> dict[int, Quote]:
     wanted = sorted(set(ids))
     quotes: dict[int, Quote] = {}
     for start in range(0, len(wanted), 900):
-        rows = await db.scalars(select(Contribution).where(Contribution.id.in_(wanted[start : start + 900])))
+        rows = await db.scalars(
+            select(Contribution).where(Contribution.id.in_(wanted[start : start + 900]))
+        )
         for c in rows:
             parts = [c.body, c.new_text] if c.new_text else [c.body]
             quotes[c.id] = Quote(
@@ -156,12 +158,16 @@ async def _quotes(db: AsyncSession, ids: Sequence[int]) -> dict[int, Quote]:
 async def scope_exists(db: AsyncSession, run: SynthesisRun, scope: str) -> bool:
     """Whether the run has results for this scope."""
     found = await db.scalar(
-        select(SynthesisCluster.id).where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope == scope).limit(1)
+        select(SynthesisCluster.id)
+        .where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope == scope)
+        .limit(1)
     )
     return found is not None
 
 
-async def load_report(db: AsyncSession, run: SynthesisRun, scope: str = CONSULTATION_SCOPE) -> ScopeReport | None:
+async def load_report(
+    db: AsyncSession, run: SynthesisRun, scope: str = CONSULTATION_SCOPE
+) -> ScopeReport | None:
     """The report of one scope of a run; None when the run has no such scope."""
     rows = list(
         (
@@ -251,7 +257,9 @@ async def _campaigns(
             await db.execute(
                 select(SynthesisCampaignMember.campaign_id, func.count())
                 .join(Contribution, Contribution.id == SynthesisCampaignMember.contribution_id)
-                .join(SynthesisCampaign, SynthesisCampaign.id == SynthesisCampaignMember.campaign_id)
+                .join(
+                    SynthesisCampaign, SynthesisCampaign.id == SynthesisCampaignMember.campaign_id
+                )
                 .where(SynthesisCampaign.run_id == run.id, Contribution.article_key == scope)
                 .group_by(SynthesisCampaignMember.campaign_id)
             )
@@ -265,9 +273,9 @@ async def _points(
 ) -> list[MapPoint]:
     """A deterministic sample of the scope's contributions on the map (every n-th by id)."""
     stride = max(1, math.ceil(total / MAP_POINTS))
-    query = select(SynthesisMembership.x, SynthesisMembership.y, SynthesisMembership.cluster_id).where(
-        SynthesisMembership.run_id == run.id, SynthesisMembership.scope == scope
-    )
+    query = select(
+        SynthesisMembership.x, SynthesisMembership.y, SynthesisMembership.cluster_id
+    ).where(SynthesisMembership.run_id == run.id, SynthesisMembership.scope == scope)
     if stride > 1:
         query = query.where(SynthesisMembership.contribution_id % stride == 0)
     rows = await db.execute(query.order_by(SynthesisMembership.contribution_id))
@@ -276,9 +284,9 @@ async def _points(
 
 async def _article_summaries(db: AsyncSession, run: SynthesisRun) -> list[ScopeSummary]:
     rows = await db.execute(
-        select(SynthesisCluster.scope, SynthesisCluster.position, SynthesisCluster.contributions).where(
-            SynthesisCluster.run_id == run.id, SynthesisCluster.scope != CONSULTATION_SCOPE
-        )
+        select(
+            SynthesisCluster.scope, SynthesisCluster.position, SynthesisCluster.contributions
+        ).where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope != CONSULTATION_SCOPE)
     )
     summaries: dict[str, list[int]] = {}
     for scope, position, contributions in rows.all():
@@ -368,7 +376,12 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
             ],
         },
         "articles": [
-            {"article": s.scope, "contributions": s.contributions, "clusters": s.clusters, "other": s.other}
+            {
+                "article": s.scope,
+                "contributions": s.contributions,
+                "clusters": s.clusters,
+                "other": s.other,
+            }
             for s in report.articles
         ],
     }

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
@@ -48,7 +48,11 @@ logger = logging.getLogger("consult.synthesis")
 
 # What the synthesis reads: contributions with text of their own. Replies are conversation
 # inside a thread and sources are links; both stay on the pages but are not clustered.
-SYNTHESISED_KINDS = (ContributionKind.ANNOTATION, ContributionKind.AMENDMENT, ContributionKind.ARGUMENT)
+SYNTHESISED_KINDS = (
+    ContributionKind.ANNOTATION,
+    ContributionKind.AMENDMENT,
+    ContributionKind.ARGUMENT,
+)
 # A run whose worker has given no sign of life for this long is considered lost and resumed.
 STALE_AFTER = timedelta(minutes=10)
 # A queued run not picked up after this long is queued again (its job was lost with Redis).
@@ -65,9 +69,13 @@ PROGRESS_INTERVAL = 1.0
 ProgressCallback = Callable[[RunStage, int, int], None]
 
 
-def run_job_id(run_id: int) -> str:
-    """The job id of a run's execution: the same run is never queued twice."""
-    return f"synthesis:{run_id}"
+def run_job_id(run_id: int, attempts: int = 0) -> str:
+    """The job id of a run's next execution.
+
+    The same attempt is never queued twice; a resumed run gets a new id, so that the job of a
+    killed worker, which the queue keeps locked until its time limit, does not block it.
+    """
+    return f"synthesis:{run_id}:{attempts}"
 
 
 async def start_run(
@@ -132,7 +140,9 @@ async def get_run(db: AsyncSession, consultation_id: int, run_id: int) -> Synthe
     return run
 
 
-async def recent_runs(db: AsyncSession, consultation_id: int, limit: int = 10) -> Sequence[SynthesisRun]:
+async def recent_runs(
+    db: AsyncSession, consultation_id: int, limit: int = 10
+) -> Sequence[SynthesisRun]:
     """The consultation's latest runs, newest first."""
     result = await db.scalars(
         select(SynthesisRun)
@@ -143,23 +153,46 @@ async def recent_runs(db: AsyncSession, consultation_id: int, limit: int = 10) -
     return result.all()
 
 
-async def runs_to_resume(db: AsyncSession, now: datetime) -> list[int]:
-    """Runs whose job was lost: queued and never claimed, or running without a heartbeat."""
-    result = await db.scalars(
-        select(SynthesisRun.id)
+def _stale(now: datetime) -> Any:
+    return (SynthesisRun.status == RunStatus.RUNNING) & (
+        SynthesisRun.heartbeat_at <= now - STALE_AFTER
+    )
+
+
+async def runs_to_resume(db: AsyncSession, now: datetime) -> list[tuple[int, str]]:
+    """Runs whose job was lost, with the job id to queue them under.
+
+    Queued runs not started for a while (their job may have been lost with Redis) are queued
+    again under the same id, which the queue ignores if the job is in fact still waiting.
+    Running runs without a heartbeat (their worker was killed) are put back to queued first.
+    """
+    # A run that kills its worker every time (out of memory, say) must not loop forever.
+    await db.execute(
+        update(SynthesisRun)
+        .where(_stale(now), SynthesisRun.attempts >= MAX_ATTEMPTS)
+        .values(
+            status=RunStatus.FAILED,
+            error=f"the worker running it stopped responding, {MAX_ATTEMPTS} times",
+            finished_at=now,
+        )
+    )
+    await db.execute(
+        update(SynthesisRun)
+        .where(_stale(now))
+        .values(status=RunStatus.QUEUED, error="the worker running it stopped responding")
+    )
+    result = await db.execute(
+        select(SynthesisRun.id, SynthesisRun.attempts)
         .where(
-            (
-                (SynthesisRun.status == RunStatus.QUEUED)
-                & (SynthesisRun.created_at <= now - UNCLAIMED_AFTER)
-            )
-            | (
-                (SynthesisRun.status == RunStatus.RUNNING)
-                & (SynthesisRun.heartbeat_at <= now - STALE_AFTER)
+            (SynthesisRun.status == RunStatus.QUEUED)
+            & (
+                func.coalesce(SynthesisRun.heartbeat_at, SynthesisRun.created_at)
+                <= now - UNCLAIMED_AFTER
             )
         )
         .order_by(SynthesisRun.id)
     )
-    return list(result.all())
+    return [(run_id, run_job_id(run_id, attempts)) for run_id, attempts in result.all()]
 
 
 # --------------------------------------------------------------------------- execution
@@ -176,7 +209,9 @@ class _Tracker:
     stage: RunStage = RunStage.QUEUED
     last_write: float = 0.0
 
-    async def __call__(self, stage: RunStage, done: int, total: int, *, force: bool = False) -> None:
+    async def __call__(
+        self, stage: RunStage, done: int, total: int, *, force: bool = False
+    ) -> None:
         if self.listener is not None:
             self.listener(stage, done, total)
         moment = asyncio.get_running_loop().time()
@@ -187,7 +222,9 @@ class _Tracker:
 
     async def write(self, **values: Any) -> None:
         async with self.session_factory() as db:
-            await db.execute(update(SynthesisRun).where(SynthesisRun.id == self.run_id).values(**values))
+            await db.execute(
+                update(SynthesisRun).where(SynthesisRun.id == self.run_id).values(**values)
+            )
             await db.commit()
 
 
@@ -197,7 +234,9 @@ def _author_key(contribution: Contribution) -> str:
     return f"name:{contribution.author_pseudonym}"
 
 
-async def _load_items(db: AsyncSession, consultation_id: int) -> tuple[list[Contribution], list[Item]]:
+async def _load_items(
+    db: AsyncSession, consultation_id: int
+) -> tuple[list[Contribution], list[Item]]:
     contributions = list(
         (
             await db.scalars(
@@ -247,7 +286,9 @@ async def execute_run(
     async with session_factory() as db:
         claimed = await db.execute(
             update(SynthesisRun)
-            .where(SynthesisRun.id == run_id, SynthesisRun.status != RunStatus.SUCCEEDED)
+            # Only a queued run is claimed: a run already succeeded, failed for good or being
+            # run by another worker (a late retry of a resumed job) is left alone.
+            .where(SynthesisRun.id == run_id, SynthesisRun.status == RunStatus.QUEUED)
             .values(
                 status=RunStatus.RUNNING,
                 stage=RunStage.LOADING,
@@ -435,4 +476,3 @@ async def _save(
 async def _insert_rows(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
     for start in range(0, len(rows), INSERT_CHUNK):
         await db.execute(insert(model), rows[start : start + INSERT_CHUNK])
-

@@ -135,7 +135,9 @@ def test_same_input_and_seed_give_the_same_result() -> None:
     first = run_all(items, vectors, SynthesisParams())[1]
     second = run_all(list(reversed(items))[::-1], vectors.copy(), SynthesisParams())[1]
     for scope in first:
-        assert [(c.position, c.members, c.quotes, c.title, c.keywords) for c in first[scope].clusters] == [
+        assert [
+            (c.position, c.members, c.quotes, c.title, c.keywords) for c in first[scope].clusters
+        ] == [
             (c.position, c.members, c.quotes, c.title, c.keywords) for c in second[scope].clusters
         ]
         assert first[scope].coordinates == second[scope].coordinates
@@ -159,14 +161,18 @@ def test_params_survive_their_json_form() -> None:
 
 def test_a_tiny_scope_is_one_other_group() -> None:
     items, vectors = corpus(per_topic=2, letters=0)
-    result = synthesise_scope(CONSULTATION_SCOPE, list(range(len(items))), items, vectors, [], SynthesisParams())
+    result = synthesise_scope(
+        CONSULTATION_SCOPE, list(range(len(items))), items, vectors, [], SynthesisParams()
+    )
     assert result.too_small
     assert [c.position for c in result.clusters] == [OTHER]
     assert result.clusters[0].members == list(range(len(items)))
 
 
 def test_an_empty_scope_gives_no_clusters() -> None:
-    result = synthesise_scope(CONSULTATION_SCOPE, [], [], np.zeros((0, 8), np.float32), [], SynthesisParams())
+    result = synthesise_scope(
+        CONSULTATION_SCOPE, [], [], np.zeros((0, 8), np.float32), [], SynthesisParams()
+    )
     assert result.clusters == [] and result.size == 0
 
 
@@ -197,7 +203,9 @@ def test_invariants_hold_for_any_corpus(per_topic: int, letters: int, seed: int)
     for campaign in campaigns:
         ids = set(campaign.members)
         holders = [
-            c for c in results[CONSULTATION_SCOPE].clusters if ids & {items[i].id for i in c.members}
+            c
+            for c in results[CONSULTATION_SCOPE].clusters
+            if ids & {items[i].id for i in c.members}
         ]
         assert len(holders) == 1
 

@@ -109,7 +109,7 @@ def test_official_runs_a_synthesis_and_every_count_matches_the_database(site: Si
         for quote_id in cluster.quotes:
             body = by_id[quote_id].body.split("\n")[0][:40]
             assert f"/contributions/{quote_id}" in report.text
-            assert body.replace("'", "&#39;").replace("\"", "&#34;")[:20] in report.text
+            assert body.replace("'", "&#39;").replace('"', "&#34;")[:20] in report.text
 
 
 def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> None:
@@ -130,11 +130,15 @@ def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> N
         assert 1 <= len(cluster["quotes"]) <= 5
         for quote in cluster["quotes"]:
             assert texts[quote["contribution_id"]].body.split()[0] in quote["text"]
-    assert document["articles"] and all(a["article"].startswith("art-") for a in document["articles"])
+    assert document["articles"] and all(
+        a["article"].startswith("art-") for a in document["articles"]
+    )
 
     article = document["articles"][0]["article"]
     one = site.client.get(f"{BASE}/articles/{article}/report.json").json()
-    assert one["scope"] == article and one["contributions"] == document["articles"][0]["contributions"]
+    assert (
+        one["scope"] == article and one["contributions"] == document["articles"][0]["contributions"]
+    )
 
 
 def test_same_input_gives_the_same_report_and_embeds_nothing_again(site: Site) -> None:
@@ -180,9 +184,16 @@ def test_progress_is_polled_while_the_run_is_under_way(site: Site) -> None:
         from consult.synthesis.pipeline import SynthesisParams
         from consult.synthesis.runs import start_run
 
-        consultation = await session.scalar(select(Consultation).where(Consultation.slug == DEMO_SLUG))
+        consultation = await session.scalar(
+            select(Consultation).where(Consultation.slug == DEMO_SLUG)
+        )
         run, _ = await start_run(
-            session, consultation.id, model_id="", params=SynthesisParams(), requested_by_id=official.id, now=site.clock()
+            session,
+            consultation.id,
+            model_id="",
+            params=SynthesisParams(),
+            requested_by_id=official.id,
+            now=site.clock(),
         )
         return run.id
 
@@ -207,11 +218,17 @@ def test_a_failed_run_shows_its_stage_and_error_and_can_be_retried(site: Site) -
 
     async def break_run(session):  # type: ignore[no-untyped-def]
         run = await session.get(SynthesisRun, run_id)
-        run.status, run.stage, run.error = RunStatus.FAILED, "clustering", "MemoryError: out of memory"
+        run.status, run.stage, run.error = (
+            RunStatus.FAILED,
+            "clustering",
+            "MemoryError: out of memory",
+        )
 
     site.db(break_run)
     page = site.client.get(f"{BASE}/runs/{run_id}")
-    assert "Grouping similar contributions" in page.text and "MemoryError: out of memory" in page.text
+    assert (
+        "Grouping similar contributions" in page.text and "MemoryError: out of memory" in page.text
+    )
     retried = site.client.post(f"{BASE}/runs/{run_id}/retry")
     assert retried.status_code == 303
     new_id = int(retried.headers["location"].rsplit("/", 1)[-1])

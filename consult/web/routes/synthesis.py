@@ -64,7 +64,9 @@ async def _report_run(request: Request, consultation: Consultation) -> Synthesis
     return await latest_report_run(db, consultation.id)
 
 
-async def _scope_report(request: Request, scope: str) -> tuple[Consultation, ScopeReport | None, dict[str, Any]]:
+async def _scope_report(
+    request: Request, scope: str
+) -> tuple[Consultation, ScopeReport | None, dict[str, Any]]:
     consultation = await _consultation(request)
     articles = await _article_names(request, consultation)
     if scope != CONSULTATION_SCOPE and scope not in articles:
@@ -179,8 +181,13 @@ async def start(request: Request) -> Response:
     )
     if created:
         run_id = run.id
-        after_commit(request, lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)))
-    return redirect_after_post(request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path)
+        after_commit(
+            request,
+            lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)),
+        )
+    return redirect_after_post(
+        request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path
+    )
 
 
 async def _run_of(request: Request) -> tuple[Consultation, SynthesisRun]:
@@ -219,8 +226,13 @@ async def retry(request: Request) -> Response:
     )
     if created:
         run_id = run.id
-        after_commit(request, lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)))
-    return redirect_after_post(request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path)
+        after_commit(
+            request,
+            lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)),
+        )
+    return redirect_after_post(
+        request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path
+    )
 
 
 routes = [
@@ -228,7 +240,9 @@ routes = [
     route(f"{BASE}/report.json", consultation_json, PUBLIC, name="synthesis_json"),
     route(f"{BASE}/report.pdf", consultation_pdf, PUBLIC, name="synthesis_pdf", rate_limit="post"),
     route(f"{BASE}/articles/{{key}}", article_report, PUBLIC, name="synthesis_article"),
-    route(f"{BASE}/articles/{{key}}/report.json", article_json, PUBLIC, name="synthesis_article_json"),
+    route(
+        f"{BASE}/articles/{{key}}/report.json", article_json, PUBLIC, name="synthesis_article_json"
+    ),
     route(
         f"{BASE}/articles/{{key}}/report.pdf",
         article_pdf,
