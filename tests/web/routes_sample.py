@@ -8,7 +8,12 @@ from typing import Any
 
 from consult.web.routing import GuardedRoute
 
-SAMPLE_PARAMS = {"slug": "participation-citoyenne", "key": "art-1", "contribution_id": "1"}
+SAMPLE_PARAMS = {
+    "slug": "participation-citoyenne",
+    "key": "art-1",
+    "contribution_id": "1",
+    "run_id": "1",
+}
 
 
 def sample_requests(app: Any, slug: str | None = None) -> Iterator[tuple[GuardedRoute, str, str]]:

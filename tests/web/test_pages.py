@@ -73,6 +73,9 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
 
 def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     demo.login(demo.user(Role.OFFICIAL))
+    # a synthesis run (no. 1), so that its page and the reports exist
+    assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
+    demo.client.portal.call(demo.app.state.jobs.drain)  # type: ignore[union-attr]
     for _route, method, path in sample_requests(demo.app, slug=DEMO_SLUG):
         if method != "GET":
             continue
