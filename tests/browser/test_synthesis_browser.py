@@ -1,0 +1,131 @@
+"""An official starts a synthesis, watches it run without reloading, then reads its report."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
+from consult.synthesis import runs
+from tests.browser.test_reading import axe_violations
+
+pytestmark = pytest.mark.browser
+SYNTHESIS = f"/consultations/{DEMO_SLUG}/synthesis"
+
+
+@pytest.fixture
+def campaign_stage_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Hold every run at its campaign stage until the event is set, so that the progress page
+    can be seen while the run is under way (the server runs in this process, in a thread)."""
+    gate = threading.Event()
+    find_campaigns = runs.find_campaigns
+
+    def find_campaigns_when_released(*args: Any, **kwargs: Any) -> Any:
+        gate.wait(timeout=60)  # called in a worker thread: the server keeps answering
+        return find_campaigns(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "find_campaigns", find_campaigns_when_released)
+    yield gate
+    gate.set()
+
+
+def log_in_as_official(page: Any, live_server: str, next_path: str) -> None:
+    official = next(a for a in DEMO_ACCOUNTS if a.role.value == "official")
+    page.goto(f"{live_server}/account/login?next={next_path}")
+    page.get_by_label("Adresse électronique").fill(official.email)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(live_server + next_path)
+
+
+def test_start_a_synthesis_and_watch_it_finish_without_reloading(
+    page: Any, live_server: str, campaign_stage_gate: threading.Event
+) -> None:
+    log_in_as_official(page, live_server, SYNTHESIS)
+    page.get_by_role("button", name="Lancer une synthèse").click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}/runs/\d+$"))
+    page.evaluate("window.__stillHere = true")
+
+    progress = page.locator("#run-progress")
+    # Reached only through the page polling itself: the run was queued or loading at first.
+    expect(progress.locator('[aria-current="step"]')).to_have_text(
+        "Recherche des campagnes de copier-coller", timeout=15_000
+    )
+    expect(progress.get_by_role("status")).to_contain_text("En cours")
+    expect(progress.locator("progress")).to_be_visible()
+    assert axe_violations(page) == []
+
+    campaign_stage_gate.set()
+    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=30_000)
+    expect(progress.locator("progress")).to_have_count(0)
+    report_link = progress.get_by_role("link", name="Lire le rapport")
+    expect(report_link).to_be_visible()
+    assert page.evaluate("window.__stillHere") is True
+
+    report_link.click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Synthèse de la consultation")
+
+
+def test_read_the_report_follow_a_quote_and_download_it(
+    page: Any, live_server: str, campaign_stage_gate: threading.Event
+) -> None:
+    campaign_stage_gate.set()
+    log_in_as_official(page, live_server, SYNTHESIS)
+    page.get_by_role("button", name="Lancer une synthèse").click()
+    progress = page.locator("#run-progress")
+    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=30_000)
+    progress.get_by_role("link", name="Lire le rapport").click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
+
+    clusters = page.locator(".cluster-list > li.cluster")
+    assert clusters.count() >= 2
+    first = clusters.first
+    expect(first.get_by_role("heading", level=3)).to_have_text(re.compile(r"^\d+ \S"))
+    assert first.locator(".keyword").count() >= 1
+    expect(page.locator("svg.map-svg[role=img]")).to_be_visible()
+    assert page.locator("svg.map-svg circle").count() >= 10
+    expect(
+        page.get_by_role("heading", name="Campagnes de copier-coller", exact=True)
+    ).to_be_visible()
+    assert page.locator("article.campaign").count() >= 1
+    article_rows = page.locator("table.synthesis-articles tbody tr")
+    assert article_rows.count() >= 2
+    assert axe_violations(page) == []
+
+    exports = page.locator("p.exports")
+    json_answer = page.request.get(
+        live_server + exports.get_by_role("link", name="Télécharger en JSON").get_attribute("href")
+    )
+    assert json_answer.ok
+    assert json_answer.headers["content-type"].startswith("application/json")
+    assert json_answer.json()["clusters"]
+    pdf_answer = page.request.get(
+        live_server + exports.get_by_role("link", name="Télécharger en PDF").get_attribute("href")
+    )
+    assert pdf_answer.ok
+    assert pdf_answer.headers["content-type"] == "application/pdf"
+    assert pdf_answer.body().startswith(b"%PDF")
+
+    quote_link = first.locator("figure.synthesis-quote figcaption a").first
+    contribution_id = re.sub(r"\D", "", quote_link.inner_text())
+    quote_link.click()
+    page.wait_for_url(f"**/consultations/{DEMO_SLUG}/contributions/{contribution_id}")
+    expect(page.locator("#contribution-title")).to_contain_text(f"#{contribution_id}")
+
+    page.go_back()
+    article_link = article_rows.first.get_by_role("link")
+    article_name = article_link.inner_text()
+    article_link.click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}/articles/[\w-]+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(rf"^Synthèse\s*:\s*{re.escape(article_name)}$")
+    )
+    expect(page.locator("dl.run-facts")).to_be_visible()
+    assert page.locator("p.exports a").count() == 2
+    assert axe_violations(page) == []
