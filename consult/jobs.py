@@ -130,12 +130,17 @@ class PeriodicJob:
     every: timedelta
     # arq cron minutes, spread away from the top of the hour
     minutes: frozenset[int] = frozenset({17})
+    # Also run when a worker (or the web process, in-process) starts.
+    at_startup: bool = False
 
 
 PERIODIC_JOBS = (
     PeriodicJob("purge_sessions", timedelta(hours=1)),
-    PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10))),
-    PeriodicJob("resume_synthesis_runs", timedelta(minutes=5), frozenset(range(3, 60, 5))),
+    # At start-up too: imported or seeded contributions (the demo's) get their vectors at once,
+    # so similar contributions are found from the first minute, not after the first period;
+    # and runs left unfinished by a stopped process resume as soon as one starts again.
+    PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10)), True),
+    PeriodicJob("resume_synthesis_runs", timedelta(minutes=5), frozenset(range(3, 60, 5)), True),
 )
 
 
@@ -167,6 +172,8 @@ class InProcessQueue:
             self.timers.append(asyncio.create_task(self._every(periodic)))
 
     async def _every(self, periodic: PeriodicJob) -> None:
+        if periodic.at_startup:
+            await self.enqueue(periodic.name, job_id=f"periodic:{periodic.name}")
         while True:
             await asyncio.sleep(periodic.every.total_seconds())
             await self.enqueue(periodic.name, job_id=f"periodic:{periodic.name}")

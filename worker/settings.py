@@ -47,7 +47,7 @@ class WorkerSettings:
         cron(
             cast(Any, JOBS[periodic.name]),
             minute=set(periodic.minutes),
-            run_at_startup=False,
+            run_at_startup=periodic.at_startup,
             timeout=JOB_TIMEOUTS[periodic.name],
             unique=True,
         )

@@ -59,7 +59,7 @@ def test_register_select_with_the_mouse_annotate_amend_and_vote(
     expect(page.locator("#annotate-body")).to_be_focused()
     assert axe_violations(page) == []
     page.locator("#annotate-body").fill("Passage important, à préciser.")
-    page.locator("#annotate-form").get_by_role("button").click()
+    page.locator("#annotate-form").get_by_role("button", name="Publier mon annotation").click()
     page.wait_for_url(re.compile(r".*#c\d+$"))
     new_id = page.url.rsplit("#c", 1)[1]
     card = page.locator(f"#c{new_id}")
@@ -114,7 +114,9 @@ def test_annotate_with_the_keyboard_only(page: Any, live_server: str) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#annotate-body")).to_be_focused()
     page.keyboard.type("Au clavier seulement.")
-    page.keyboard.press("Tab")  # the submit button
+    page.keyboard.press("Tab")  # the preview button, then the publish button
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Publier mon annotation")).to_be_focused()
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*#c\d+$"))
     card = page.locator(page.url[page.url.rindex("#") :])
@@ -133,7 +135,7 @@ def test_take_part_without_javascript(browser: Any, live_server: str) -> None:
         words = page.locator("#art-4-al-1 .alinea-text").inner_text().split()[2:5]
         page.locator("#annotate-quote").fill(" ".join(words))
         page.locator("#annotate-body").fill("Sans JavaScript.")
-        page.locator("#annotate-form").get_by_role("button").click()
+        page.locator("#annotate-form").get_by_role("button", name="Publier mon annotation").click()
         page.wait_for_url(re.compile(r".*#c\d+$"))
         new_id = page.url.rsplit("#c", 1)[1]
         expect(page.locator(f"#c{new_id}")).to_contain_text("Sans JavaScript.")
@@ -141,7 +143,7 @@ def test_take_part_without_javascript(browser: Any, live_server: str) -> None:
         page.locator("#annotate summary").click()
         page.locator("#annotate-quote").fill("des mots qui ne sont pas dans le texte")
         page.locator("#annotate-body").fill("Mon texte reste là.")
-        page.locator("#annotate-form").get_by_role("button").click()
+        page.locator("#annotate-form").get_by_role("button", name="Publier mon annotation").click()
         expect(page.locator("#error-annotate-quote")).to_be_visible()
         expect(page.locator("#annotate-body")).to_have_value("Mon texte reste là.")
 

@@ -25,6 +25,8 @@ BASE = f"/consultations/{DEMO_SLUG}/synthesis"
 
 
 def seed(site: Site) -> None:
+    """The demo consultation, read in English (the assertions quote the English texts)."""
+    site.client.headers["Accept-Language"] = "en"
     site.db(lambda s: seed_demo(s, site.clock()))
 
 
@@ -298,6 +300,7 @@ def test_hidden_contributions_and_replies_are_left_out(site: Site) -> None:
 def test_a_consultation_with_few_contributions_says_it_is_too_small(site: Site) -> None:
     from tests.web.test_bill_import import SMALL_BILL, make_consultation
 
+    site.client.headers["Accept-Language"] = "en"
     make_consultation(site)
     site.login(site.user(Role.OFFICIAL))
     site.client.post("/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL})
