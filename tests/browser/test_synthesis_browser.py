@@ -18,6 +18,11 @@ pytestmark = pytest.mark.browser
 SYNTHESIS = f"/consultations/{DEMO_SLUG}/synthesis"
 
 
+# The first clustering of a fresh installation compiles UMAP's numba code (tens of seconds on
+# two busy cores; cached on disk afterwards), so a run may take a while to complete.
+COMPLETION_MS = 180_000
+
+
 @pytest.fixture
 def campaign_stage_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Hold every run at its campaign stage until the event is set, so that the progress page
@@ -61,7 +66,7 @@ def test_start_a_synthesis_and_watch_it_finish_without_reloading(
     assert axe_violations(page) == []
 
     campaign_stage_gate.set()
-    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=30_000)
+    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=COMPLETION_MS)
     expect(progress.locator("progress")).to_have_count(0)
     report_link = progress.get_by_role("link", name="Lire le rapport")
     expect(report_link).to_be_visible()
@@ -79,7 +84,7 @@ def test_read_the_report_follow_a_quote_and_download_it(
     log_in_as_official(page, live_server, SYNTHESIS)
     page.get_by_role("button", name="Lancer une synthèse").click()
     progress = page.locator("#run-progress")
-    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=30_000)
+    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=COMPLETION_MS)
     progress.get_by_role("link", name="Lire le rapport").click()
     page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
 
