@@ -98,11 +98,15 @@ async def embed_contributions(
     return EmbeddingReport(considered=len(contributions), embedded=embedded)
 
 
-async def vectors_for(
-    session: AsyncSession, model_id: str, contributions: Sequence[Contribution]
+async def vectors_of_texts(
+    session: AsyncSession, model_id: str, texts: Sequence[str]
 ) -> np.ndarray:
-    """The stored vectors of these contributions, in order (zero rows for empty texts)."""
-    hashes = [content_hash(text) if (text := text_of(c)) else "" for c in contributions]
+    """The stored vectors of texts already passed through :func:`text_of`, in order.
+
+    Callers that hold those texts already (a synthesis run of 100,000 contributions) skip
+    preparing every text once more.
+    """
+    hashes = [content_hash(text) if text else "" for text in texts]
     rows = {}
     wanted = sorted({h for h in hashes if h})
     for start in range(0, len(wanted), 900):
@@ -114,7 +118,7 @@ async def vectors_for(
         ):
             rows[digest] = np.frombuffer(vector, dtype="<f4", count=dimension)
     dimension = next((len(v) for v in rows.values()), 0)
-    matrix = np.zeros((len(contributions), dimension), dtype=np.float32)
+    matrix = np.zeros((len(texts), dimension), dtype=np.float32)
     for index, digest in enumerate(hashes):
         if digest in rows:
             matrix[index] = rows[digest]

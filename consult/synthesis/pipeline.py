@@ -113,8 +113,6 @@ class ScopeResult:
     coordinates: dict[int, tuple[float, float]]
     """Item index -> (x, y) in [0, 1]², from a seeded 2-d projection of the scope's texts."""
     too_small: bool
-    reassigned: int
-    min_cluster_size: int
 
     @property
     def size(self) -> int:
@@ -281,15 +279,7 @@ def synthesise_scope(
                 items,
             )
         )
-    too_small = k == 0
-    return ScopeResult(
-        scope=scope,
-        clusters=results,
-        coordinates=coordinates,
-        too_small=too_small,
-        reassigned=clustering.reassigned,
-        min_cluster_size=int(clustering.params.min_cluster_size or 0),
-    )
+    return ScopeResult(scope=scope, clusters=results, coordinates=coordinates, too_small=k == 0)
 
 
 def _describe(result: ClusterResult, items: Sequence[Item]) -> ClusterResult:
@@ -316,8 +306,8 @@ def _describe(result: ClusterResult, items: Sequence[Item]) -> ClusterResult:
 
 
 def scopes_of(items: Sequence[Item]) -> dict[str, list[int]]:
-    """The consultation scope (every item) and one scope per article, in article order of
-    first appearance by id."""
+    """The consultation scope (every item), then one scope per article, in order of each
+    article's first contribution by id (reports order articles as the bill does)."""
     scopes: dict[str, list[int]] = {CONSULTATION_SCOPE: list(range(len(items)))}
     for index, item in sorted(enumerate(items), key=lambda pair: pair[1].id):
         scopes.setdefault(item.article_key, []).append(index)

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
 from consult.nlp.embed import Embedder
-from consult.synthesis.embeddings import embed_texts, text_of, vectors_for
+from consult.synthesis.embeddings import embed_texts, text_of, vectors_of_texts
 from consult.synthesis.models import (
     ACTIVE_STATUSES,
     RunStage,
@@ -234,23 +234,19 @@ def _author_key(contribution: Contribution) -> str:
     return f"name:{contribution.author_pseudonym}"
 
 
-async def _load_items(
-    db: AsyncSession, consultation_id: int
-) -> tuple[list[Contribution], list[Item]]:
-    contributions = list(
-        (
-            await db.scalars(
-                select(Contribution)
-                .where(
-                    Contribution.consultation_id == consultation_id,
-                    Contribution.visibility == Visibility.VISIBLE,
-                    Contribution.kind.in_(SYNTHESISED_KINDS),
-                )
-                .order_by(Contribution.id)
+async def _load_items(db: AsyncSession, consultation_id: int) -> list[Item]:
+    contributions = (
+        await db.scalars(
+            select(Contribution)
+            .where(
+                Contribution.consultation_id == consultation_id,
+                Contribution.visibility == Visibility.VISIBLE,
+                Contribution.kind.in_(SYNTHESISED_KINDS),
             )
-        ).all()
-    )
-    items = [
+            .order_by(Contribution.id)
+        )
+    ).all()
+    return [
         Item(
             id=c.id,
             article_key=c.article_key,
@@ -265,7 +261,6 @@ async def _load_items(
         )
         for c in contributions
     ]
-    return contributions, items
 
 
 async def execute_run(
@@ -344,7 +339,7 @@ async def _execute(
     clock: Callable[[], datetime],
 ) -> None:
     async with session_factory() as db:
-        contributions, items = await _load_items(db, consultation_id)
+        items = await _load_items(db, consultation_id)
 
         texts = sorted({item.text for item in items if item.text})
         await progress(RunStage.EMBEDDING, 0, len(texts), force=True)
@@ -352,8 +347,7 @@ async def _execute(
             await embed_texts(db, embedder, texts[start : start + EMBED_CHUNK])
             await db.commit()  # keep what is embedded if the run is interrupted
             await progress(RunStage.EMBEDDING, min(start + EMBED_CHUNK, len(texts)), len(texts))
-        vectors = await vectors_for(db, embedder.model_id, contributions)
-        del contributions
+        vectors = await vectors_of_texts(db, embedder.model_id, [item.text for item in items])
 
         await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
         campaigns = await anyio.to_thread.run_sync(find_campaigns, items, params.campaigns)

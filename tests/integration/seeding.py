@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.models import Role, User
 from consult.accounts.services import create_user
@@ -41,3 +41,23 @@ async def open_article(session: AsyncSession, slug: str) -> tuple[User, ArticleC
         published_by=official,
     )
     return citizen, await load_article_context(session, consultation, version, "art-1")
+
+
+async def queued_demo_run(factory: async_sessionmaker[AsyncSession]) -> int:
+    """Seed the demo consultation and queue a synthesis run of it; returns the run's id."""
+    from consult.demo.seed import seed_demo
+    from consult.synthesis.pipeline import SynthesisParams
+    from consult.synthesis.runs import start_run
+
+    async with factory() as session:
+        consultation = await seed_demo(session)
+        run, _ = await start_run(
+            session,
+            consultation.id,
+            model_id="",
+            params=SynthesisParams(),
+            requested_by_id=None,
+            now=utcnow(),
+        )
+        await session.commit()
+        return run.id

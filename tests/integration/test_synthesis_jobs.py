@@ -19,31 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.db import create_engine, create_session_factory, utcnow
-from consult.demo.seed import seed_demo
 from consult.jobs import ArqQueue, InProcessQueue, job_context, resume_synthesis_runs
 from consult.synthesis.models import RunStage, RunStatus, SynthesisMembership, SynthesisRun
-from consult.synthesis.pipeline import SynthesisParams
-from consult.synthesis.runs import run_job_id, start_run
+from consult.synthesis.runs import run_job_id
 from tests.conftest import REDIS_URL, make_settings, service_missing
+from tests.integration.seeding import queued_demo_run
 
 ROOT = Path(__file__).resolve().parents[2]
 # The Redis database number these tests empty and use (the others stay untouched).
 TEST_REDIS_DB = 13
-
-
-async def queued_run(factory: async_sessionmaker[AsyncSession]) -> int:
-    async with factory() as session:
-        consultation = await seed_demo(session)
-        run, _ = await start_run(
-            session,
-            consultation.id,
-            model_id="",
-            params=SynthesisParams(),
-            requested_by_id=None,
-            now=utcnow(),
-        )
-        await session.commit()
-        return run.id
 
 
 async def read_run(factory: async_sessionmaker[AsyncSession], run_id: int) -> SynthesisRun:
@@ -92,7 +76,7 @@ def test_an_interrupted_in_process_run_is_recorded_and_resumed_by_the_sweep(
         engine = create_engine(database_url)
         factory = create_session_factory(engine)
         try:
-            run_id = await queued_run(factory)
+            run_id = await queued_demo_run(factory)
             queue = InProcessQueue(job_context(settings, factory))
             await queue.enqueue("synthesize", run_id, job_id=run_job_id(run_id))
             while (await read_run(factory, run_id)).stage in (RunStage.QUEUED, RunStage.LOADING):  # noqa: ASYNC110
@@ -193,7 +177,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(
         factory = create_session_factory(engine)
         queue = await ArqQueue.connect(redis_url)
         try:
-            run_id = await queued_run(factory)
+            run_id = await queued_demo_run(factory)
             await queue.pool.enqueue_job(
                 "synthesize",
                 run_id,
@@ -269,7 +253,7 @@ def test_a_run_lost_with_redis_is_found_again_by_the_sweep(
         factory = create_session_factory(engine)
         queue = await ArqQueue.connect(redis_url)
         try:
-            run_id = await queued_run(factory)
+            run_id = await queued_demo_run(factory)
             await queue.pool.enqueue_job(
                 "synthesize", run_id, _job_id=run_job_id(run_id), _queue_name=queue_name
             )

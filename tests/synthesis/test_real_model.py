@@ -6,12 +6,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from consult.db import create_engine, create_session_factory, utcnow
-from consult.demo.seed import seed_demo
+from consult.db import create_engine, create_session_factory
 from consult.nlp.embed import UniversalSentenceEncoder
 from consult.synthesis.models import RunStatus, SynthesisCampaign, SynthesisCluster, SynthesisRun
-from consult.synthesis.pipeline import SynthesisParams
-from consult.synthesis.runs import execute_run, start_run
+from consult.synthesis.runs import execute_run
+from tests.integration.seeding import queued_demo_run
 
 
 def test_the_default_model_groups_the_demo_by_topic_and_finds_its_campaign(sqlite_url: str) -> None:
@@ -19,31 +18,21 @@ def test_the_default_model_groups_the_demo_by_topic_and_finds_its_campaign(sqlit
         engine = create_engine(sqlite_url)
         factory = create_session_factory(engine)
         try:
-            async with factory() as session:
-                consultation = await seed_demo(session)
-                run, _ = await start_run(
-                    session,
-                    consultation.id,
-                    model_id="",
-                    params=SynthesisParams(),
-                    requested_by_id=None,
-                    now=utcnow(),
-                )
-                await session.commit()
-            status = await execute_run(factory, UniversalSentenceEncoder(), run.id)
+            run_id = await queued_demo_run(factory)
+            status = await execute_run(factory, UniversalSentenceEncoder(), run_id)
             assert status is RunStatus.SUCCEEDED
             async with factory() as session:
-                finished = await session.get(SynthesisRun, run.id)
+                finished = await session.get(SynthesisRun, run_id)
                 clusters = (
                     await session.scalars(
                         select(SynthesisCluster).where(
-                            SynthesisCluster.run_id == run.id, SynthesisCluster.scope == ""
+                            SynthesisCluster.run_id == run_id, SynthesisCluster.scope == ""
                         )
                     )
                 ).all()
                 campaigns = (
                     await session.scalars(
-                        select(SynthesisCampaign).where(SynthesisCampaign.run_id == run.id)
+                        select(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id)
                     )
                 ).all()
             assert finished is not None

@@ -27,7 +27,7 @@ from consult.web.pdf import render_pdf
 from consult.web.permissions import OFFICIAL, PUBLIC
 from consult.web.routing import after_commit, route
 from consult.web.synthesis_map import cluster_map
-from consult.web.templating import render
+from consult.web.templating import base_context, render
 
 BASE = "/consultations/{slug}/synthesis"
 
@@ -133,15 +133,13 @@ async def _pdf(request: Request, scope: str) -> Response:
     if report is None:
         raise NotFound(scope)
     html = request.app.state.templates.get_template("synthesis/print.html").render(
-        **{
-            **_print_context(request),
-            "consultation": consultation,
-            "report": report,
-            "articles": articles,
-            "article": articles.get(scope),
-            "scope": scope,
-            "map": cluster_map(report),
-        }
+        **base_context(request),
+        consultation=consultation,
+        report=report,
+        articles=articles,
+        article=articles.get(scope),
+        scope=scope,
+        map=cluster_map(report),
     )
     name = f"synthese-{consultation.slug}{'-' + scope if scope else ''}-{report.run.id}.pdf"
     return Response(
@@ -149,12 +147,6 @@ async def _pdf(request: Request, scope: str) -> Response:
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
-
-
-def _print_context(request: Request) -> dict[str, Any]:
-    from consult.web.templating import base_context
-
-    return base_context(request)
 
 
 async def consultation_pdf(request: Request) -> Response:
@@ -167,15 +159,15 @@ async def article_pdf(request: Request) -> Response:
     return await _pdf(request, request.path_params["key"])
 
 
-async def start(request: Request) -> Response:
-    """Start a synthesis run (or show the one already under way)."""
-    consultation = await _consultation(request)
+async def _queue_run(
+    request: Request, consultation: Consultation, model_id: str, params: SynthesisParams
+) -> Response:
+    """Create a run (or find the one under way), queue it after commit, go to its page."""
     run, created = await start_run(
         request.state.db,
         consultation.id,
-        # The model's exact id and version are recorded by the worker that runs it.
-        model_id=request.app.state.settings.embedding_model or "",
-        params=SynthesisParams(),
+        model_id=model_id,
+        params=params,
         requested_by_id=request.state.user.id,
         now=request.app.state.clock(),
     )
@@ -185,9 +177,21 @@ async def start(request: Request) -> Response:
             request,
             lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)),
         )
+    return _to_run_page(request, consultation, run)
+
+
+def _to_run_page(request: Request, consultation: Consultation, run: SynthesisRun) -> Response:
     return redirect_after_post(
         request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path
     )
+
+
+async def start(request: Request) -> Response:
+    """Start a synthesis run (or show the one already under way)."""
+    consultation = await _consultation(request)
+    # The model's exact id and version are recorded by the worker that runs it.
+    model_id = request.app.state.settings.embedding_model or ""
+    return await _queue_run(request, consultation, model_id, SynthesisParams())
 
 
 async def _run_of(request: Request) -> tuple[Consultation, SynthesisRun]:
@@ -213,26 +217,9 @@ async def retry(request: Request) -> Response:
     """Start a new run after a failed one, with the same parameters."""
     consultation, failed = await _run_of(request)
     if failed.status is not RunStatus.FAILED:
-        return redirect_after_post(
-            request, request.url_for("synthesis_run", slug=consultation.slug, run_id=failed.id).path
-        )
-    run, created = await start_run(
-        request.state.db,
-        consultation.id,
-        model_id=failed.model_id,
-        params=SynthesisParams.from_json(failed.params),
-        requested_by_id=request.state.user.id,
-        now=request.app.state.clock(),
-    )
-    if created:
-        run_id = run.id
-        after_commit(
-            request,
-            lambda: request.app.state.jobs.enqueue("synthesize", run_id, job_id=run_job_id(run_id)),
-        )
-    return redirect_after_post(
-        request, request.url_for("synthesis_run", slug=consultation.slug, run_id=run.id).path
-    )
+        return _to_run_page(request, consultation, failed)
+    params = SynthesisParams.from_json(failed.params)
+    return await _queue_run(request, consultation, failed.model_id, params)
 
 
 routes = [
