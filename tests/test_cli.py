@@ -179,3 +179,16 @@ def test_contributions_import_reads_csv(cli_env: str, tmp_path: Path) -> None:
     result = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
     assert result.exit_code == 0, result.output
     assert "2 imported" in result.output
+
+
+def test_synthesize_runs_a_report_from_the_terminal(
+    cli_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSULT_EMBEDDING_MODEL", "hashing")
+    assert invoke("demo", "--no-serve").exit_code == 0
+    result = invoke("synthesize", "--consultation", DEMO_SLUG)
+    assert result.exit_code == 0, result.output
+    assert f"/consultations/{DEMO_SLUG}/synthesis" in result.output
+    assert "Grouping similar contributions" in result.output  # the stage names of the bars
+    unknown = invoke("synthesize", "--consultation", "nope")
+    assert unknown.exit_code != 0 and "no consultation" in unknown.output
