@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import resource
@@ -66,7 +67,7 @@ from consult.demo.seed import (
 from consult.migrate import downgrade, upgrade
 from consult.nlp.campaigns import Campaign
 from consult.nlp.embed import Embedder, Vectors, embedder_from_setting
-from consult.settings import normalise_database_url
+from consult.settings import default_synthesis_processes, normalise_database_url
 from consult.synthesis.embeddings import text_of
 from consult.synthesis.models import (
     Embedding,
@@ -76,6 +77,7 @@ from consult.synthesis.models import (
     SynthesisCampaignMember,
     SynthesisCluster,
 )
+from consult.synthesis.parallel import ScopePool
 from consult.synthesis.pipeline import CONSULTATION_SCOPE, OTHER, SynthesisParams
 from consult.synthesis.runs import execute_run, start_run
 
@@ -96,29 +98,45 @@ TARGET_AT = 100_000
 # --------------------------------------------------------------------------- memory
 
 
-def _status_mb(field_name: str) -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith(field_name + ":"):
-                return int(line.split()[1]) / 1024  # the kernel reports kB
+def _status_mb(field_name: str, pid: str = "self") -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field_name + ":"):
+                    return int(line.split()[1]) / 1024  # the kernel reports kB
+    except OSError:  # a child that has just exited
+        pass
     return 0.0
 
 
+def _children() -> list[str]:
+    """The pids of this process's children (the clustering processes of the scope pool)."""
+    pids: list[str] = []
+    for task in Path("/proc/self/task").glob("*/children"):
+        with contextlib.suppress(OSError):
+            pids.extend(task.read_text(encoding="ascii").split())
+    return pids
+
+
 def _reset_peak() -> bool:
-    """Set the high-water mark of resident memory back to the current resident size."""
+    """Set the high-water mark of resident memory back to the current resident size, for this
+    process and its children."""
     try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear_refs:
-            clear_refs.write("5")
+        for pid in ["self", *_children()]:
+            with open(f"/proc/{pid}/clear_refs", "w", encoding="ascii") as clear_refs:
+                clear_refs.write("5")
     except OSError:
         return False
     return True
 
 
 def _peak_mb() -> float:
-    """The peak resident memory since the last reset (the whole process if none)."""
+    """The peak resident memory since the last reset (the whole process if none), plus the
+    peaks of the children: the stage's memory is that of every process working on it."""
     peak = _status_mb("VmHWM")
     # Linux reports ru_maxrss in KiB.
-    return peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return own + sum(_status_mb("VmHWM", pid) for pid in _children())
 
 
 # --------------------------------------------------------------------------- measuring a run
@@ -262,6 +280,7 @@ async def synthesise(
     embedder: Embedder,
     consultation_id: int,
     requested_by_id: int,
+    pool: ScopePool | None,
 ) -> RunFigures:
     """Start and execute one synthesis run, and gather its figures."""
     async with factory() as db:
@@ -280,7 +299,7 @@ async def synthesise(
     clock = StageClock()
     started = time.perf_counter()
     clock.begin()
-    status = await execute_run(factory, timed, run_id, listener=clock)
+    status = await execute_run(factory, timed, run_id, listener=clock, pool=pool)
     total = time.perf_counter() - started
     if status != RunStatus.SUCCEEDED:
         raise RuntimeError(f"synthesis run {run_id} ended {status.value}")
@@ -424,7 +443,7 @@ def print_quality(figures: RunFigures, corpus: list[SyntheticContribution]) -> N
 # --------------------------------------------------------------------------- one size
 
 
-async def measure(url: str, size: int, seed: int, sample_size: int) -> None:
+async def measure(url: str, size: int, seed: int, sample_size: int, processes: int) -> None:
     started = time.perf_counter()
     corpus = make_consultation_corpus(size, seed)
     made_in = time.perf_counter() - started
@@ -446,9 +465,20 @@ async def measure(url: str, size: int, seed: int, sample_size: int) -> None:
         sample = random.Random(seed).sample(distinct, min(sample_size, len(distinct)))
         speed_before = model_speed(embedder, sample)
 
-        first = await synthesise(factory, embedder, consultation_id, owner_id)
+        # As a worker does when it starts: the clustering processes compile their code once.
+        started = time.perf_counter()
+        pool = ScopePool(processes) if processes > 0 else None
+        if pool is not None:
+            await pool.warm_up()
+        print(
+            f"  clustering processes: {processes} (started and warmed in "
+            f"{time.perf_counter() - started:.1f} s, before the runs, as at worker start)"
+        )
+        first = await synthesise(factory, embedder, consultation_id, owner_id, pool)
         speed_after = model_speed(embedder, sample)
-        second = await synthesise(factory, embedder, consultation_id, owner_id)
+        second = await synthesise(factory, embedder, consultation_id, owner_id, pool)
+        if pool is not None:
+            pool.close()
 
         print_run("first run", first)
         print_quality(first, corpus)
@@ -495,18 +525,20 @@ def _text(contribution: SyntheticContribution) -> str:
     return text_of(Contribution(body=contribution.body, new_text=contribution.new_text))
 
 
-def run_size(size: int, seed: int, sample_size: int, database_url: str | None) -> None:
+def run_size(
+    size: int, seed: int, sample_size: int, database_url: str | None, processes: int
+) -> None:
     """Measure one size on a fresh database (prints its figures)."""
     if database_url:
         url = normalise_database_url(database_url)
         downgrade(url, "base")
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size))
+        asyncio.run(measure(url, size, seed, sample_size, processes))
         return
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'synthesis.sqlite3'}"
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size))
+        asyncio.run(measure(url, size, seed, sample_size, processes))
 
 
 def main() -> None:
@@ -518,11 +550,19 @@ def main() -> None:
     )
     parser.add_argument("--sample", type=int, default=2000, help="texts for the model's speed")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=default_synthesis_processes(),
+        help="clustering processes (CONSULT_SYNTHESIS_PROCESSES; default: one per core, max 4)",
+    )
     args = parser.parse_args()
     for size in args.sizes:
         # A fresh process per size, so that the memory figures are that size's own.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            pool.submit(run_size, size, args.seed, args.sample, args.database_url).result()
+            pool.submit(
+                run_size, size, args.seed, args.sample, args.database_url, args.processes
+            ).result()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
+import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.services import SessionPolicy, purge_expired_sessions
@@ -55,6 +56,24 @@ def embedder_for(ctx: JobContext) -> Any:
     return ctx["embedder"]
 
 
+def scope_pool_for(ctx: JobContext) -> Any:
+    """The processes that cluster a run's articles, started once per process on first use
+    (None when ``synthesis_processes`` is 0: the job clusters in its own process)."""
+    if "scope_pool" not in ctx:
+        from consult.synthesis.parallel import ScopePool
+
+        processes = ctx["settings"].synthesis_processes
+        ctx["scope_pool"] = ScopePool(processes) if processes > 0 else None
+    return ctx["scope_pool"]
+
+
+async def close_scope_pool(ctx: JobContext) -> None:
+    """Stop the clustering processes, if any were started."""
+    pool = ctx.pop("scope_pool", None)
+    if pool is not None:
+        await anyio.to_thread.run_sync(pool.close)
+
+
 async def embed_contribution(ctx: JobContext, contribution_id: int) -> int:
     """Embed one new contribution (a no-op when its text is already embedded)."""
     from consult.synthesis.embeddings import embed_contributions
@@ -82,7 +101,9 @@ async def synthesize(ctx: JobContext, run_id: int) -> str:
     """Execute a synthesis run (idempotent: a run already done is left as it is)."""
     from consult.synthesis.runs import execute_run
 
-    status = await execute_run(ctx["session_factory"], embedder_for(ctx), run_id)
+    status = await execute_run(
+        ctx["session_factory"], embedder_for(ctx), run_id, pool=scope_pool_for(ctx)
+    )
     return status.value
 
 
@@ -219,6 +240,7 @@ class InProcessQueue:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await close_scope_pool(self.context)
 
 
 class ArqQueue:

@@ -40,6 +40,7 @@ class Settings:
     form_min_seconds: int = 2
     page_cache_seconds: int = 5
     embedding_model: str = ""
+    synthesis_processes: int = field(default_factory=lambda: default_synthesis_processes())
     debug: bool = False
 
     @property
@@ -84,6 +85,7 @@ class Settings:
             "session_absolute_days",
             "form_min_seconds",
             "page_cache_seconds",
+            "synthesis_processes",
         ):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 try:
@@ -98,6 +100,17 @@ class Settings:
         if raw := env.get("CONSULT_DEBUG"):
             values["debug"] = raw.lower() in ("1", "true", "yes", "on")
         return cls(**{**defaults.__dict__, **values})
+
+
+def default_synthesis_processes() -> int:
+    """Processes that cluster a run's articles side by side: one per core, at most four.
+
+    A single core gets none: the job clusters in its own process, as a pool would only add
+    the cost of starting it.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = cores or 1
+    return 0 if cores < 2 else min(cores, 4)
 
 
 def normalise_database_url(url: str) -> str:

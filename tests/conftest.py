@@ -162,6 +162,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "form_min_seconds": 0,
         "page_cache_seconds": 0,
         "embedding_model": "hashing",
+        # Clustering in the job's own process; tests of the process pool ask for one.
+        "synthesis_processes": 0,
     }
     values.update(overrides)
     return Settings(**values)

@@ -9,7 +9,16 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from consult.db import create_engine, create_session_factory
-from consult.jobs import JOB_TIMEOUTS, JOBS, PERIODIC_JOBS, ArqQueue, embedder_for, job_context
+from consult.jobs import (
+    JOB_TIMEOUTS,
+    JOBS,
+    PERIODIC_JOBS,
+    ArqQueue,
+    close_scope_pool,
+    embedder_for,
+    job_context,
+    scope_pool_for,
+)
 from consult.settings import Settings
 
 
@@ -25,10 +34,15 @@ async def startup(ctx: dict[str, Any]) -> None:
     load = getattr(embedder_for(ctx), "load", None)
     if load is not None:
         await anyio.to_thread.run_sync(load)
+    # Start the clustering processes now: each compiles the clustering code as it starts.
+    pool = scope_pool_for(ctx)
+    if pool is not None:
+        await pool.warm_up()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
-    """Close the database engine."""
+    """Stop the clustering processes and close the database engine."""
+    await close_scope_pool(ctx)
     await ctx["engine"].dispose()
 
 

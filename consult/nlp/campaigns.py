@@ -19,10 +19,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 from consult.nlp.normalize import normalise_for_matching, shingles_of_normalised
 
@@ -338,34 +339,78 @@ def _near_duplicate_groups(
     # check: 4.5 standard deviations of the estimate, a miss chance around one in 100,000.
     spread = params.threshold * (1.0 - params.threshold) / params.num_perm
     floor = params.threshold - 4.5 * math.sqrt(spread) - 1.0 / params.num_perm
-    lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm, weights=_LSH_WEIGHTS)
+    index = _BandIndex(sigs, params)
     # Each text queries the index before entering it, so every pair is seen once, by its
     # later text; the connected components do not depend on which pair is seen first. Index
     # keys are rows of ``sigs``, in the same order as the texts.
-    for row, index in enumerate(long_texts):
-        sketch = LeanMinHash(seed=params.seed, hashvalues=sigs[row], scheme=_SCHEME)
-        found = np.array(sorted(lsh.query(sketch)), dtype=np.intp)
+    for row, text in enumerate(long_texts):
+        found = np.array(sorted(index.query(row)), dtype=np.intp)
         if len(found):
             estimates = np.count_nonzero(sigs[found] == sigs[row], axis=1) / params.num_perm
             found = found[estimates >= floor]
         for candidate in (long_texts[other] for other in found.tolist()):
-            mine, theirs = find(index), find(candidate)
+            mine, theirs = find(text), find(candidate)
             if mine == theirs:
                 continue
-            if _similar(shingle_set(index), shingle_set(candidate), params.threshold):
+            if _similar(shingle_set(text), shingle_set(candidate), params.threshold):
                 # The earlier text's group absorbs the later one (parents point backwards).
                 low, high = min(mine, theirs), max(mine, theirs)
                 parent[high] = low
                 indexed[low] += indexed[high]
-        root = find(index)
+        root = find(text)
         if indexed[root] < _INDEXED_PER_GROUP:
-            lsh.insert(row, sketch, check_duplication=False)
+            index.insert(row)
             indexed[root] += 1
 
     groups: dict[int, list[int]] = defaultdict(list)
-    for index in range(count):
-        groups[find(index)].append(index)
+    for text in range(count):
+        groups[find(text)].append(text)
     return list(groups.values())
+
+
+class _BandIndex:
+    """MinHash LSH over signature rows: rows equal on every value of one band are candidates.
+
+    The bands and their rows are those ``datasketch.MinHashLSH`` chooses for the threshold and
+    :data:`_LSH_WEIGHTS`, and a row's key in a band is the band's values as bytes, so the
+    candidates are the ones that index returns; keeping plain dictionaries of lists instead of
+    its storage layer and per-query byte swapping made detection about twice as fast at
+    100,000 texts.
+    """
+
+    def __init__(self, sigs: UInt32Array, params: CampaignParams) -> None:
+        bands, rows = _lsh_shape(params)
+        count = sigs.shape[0]
+        banded = np.ascontiguousarray(sigs[:, : bands * rows]).reshape(count * bands, rows)
+        # A void view turns each band of a row into one bytes object (an exact key).
+        keys = banded.view(np.dtype((np.void, rows * banded.itemsize))).reshape(count, bands)
+        self.keys: list[list[bytes]] = cast(list[list[bytes]], keys.tolist())
+        self.buckets: list[dict[bytes, list[int]]] = [{} for _ in range(bands)]
+
+    def query(self, row: int) -> set[int]:
+        """Rows already inserted that share a band with ``row``."""
+        found: set[int] = set()
+        for bucket, key in zip(self.buckets, self.keys[row], strict=True):
+            members = bucket.get(key)
+            if members is not None:
+                found.update(members)
+        return found
+
+    def insert(self, row: int) -> None:
+        """Add ``row`` to the bucket of each of its bands."""
+        for bucket, key in zip(self.buckets, self.keys[row], strict=True):
+            members = bucket.get(key)
+            if members is None:
+                bucket[key] = [row]
+            else:
+                members.append(row)
+
+
+@functools.lru_cache(maxsize=16)
+def _lsh_shape(params: CampaignParams) -> tuple[int, int]:
+    """(bands, rows per band) of datasketch's LSH for these parameters."""
+    lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm, weights=_LSH_WEIGHTS)
+    return lsh.b, lsh.r
 
 
 def _similar(first: frozenset[str], second: frozenset[str], threshold: float) -> bool:

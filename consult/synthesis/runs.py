@@ -34,6 +34,7 @@ from consult.synthesis.models import (
     SynthesisMembership,
     SynthesisRun,
 )
+from consult.synthesis.parallel import ScopePool, synthesise_scopes
 from consult.synthesis.pipeline import (
     Item,
     ScopeResult,
@@ -41,7 +42,6 @@ from consult.synthesis.pipeline import (
     find_campaigns,
     input_hash,
     scopes_of,
-    synthesise_scope,
 )
 
 logger = logging.getLogger("consult.synthesis")
@@ -270,8 +270,11 @@ async def execute_run(
     *,
     clock: Callable[[], datetime] = utcnow,
     listener: ProgressCallback | None = None,
+    pool: ScopePool | None = None,
 ) -> RunStatus:
     """Run every stage of a synthesis run and store its results; returns its final status.
+
+    With a ``pool``, the articles are clustered in its processes (same report, sooner).
 
     A run that already succeeded is left as it is. A failure is recorded on the run (stage
     and error) and returned as FAILED; a cancellation (timeout, worker stopping) is recorded
@@ -304,7 +307,9 @@ async def execute_run(
         assert run is not None
         consultation_id, params = run.consultation_id, SynthesisParams.from_json(run.params)
     try:
-        await _execute(session_factory, embedder, run_id, consultation_id, params, tracker, clock)
+        await _execute(
+            session_factory, embedder, run_id, consultation_id, params, tracker, clock, pool
+        )
     except asyncio.CancelledError:
         # Interrupted (time limit, worker or web process stopping): say so on the run, and
         # leave it queued so the sweep resumes it, unless it has been interrupted too often.
@@ -337,6 +342,7 @@ async def _execute(
     params: SynthesisParams,
     progress: _Tracker,
     clock: Callable[[], datetime],
+    pool: ScopePool | None,
 ) -> None:
     async with session_factory() as db:
         items = await _load_items(db, consultation_id)
@@ -353,15 +359,14 @@ async def _execute(
         campaigns = await anyio.to_thread.run_sync(find_campaigns, items, params.campaigns)
 
         scopes = scopes_of(items)
-        results: list[ScopeResult] = []
         await progress(RunStage.CLUSTERING, 0, len(scopes), force=True)
-        for scope, members in scopes.items():
-            results.append(
-                await anyio.to_thread.run_sync(
-                    synthesise_scope, scope, members, items, vectors, campaigns, params
-                )
-            )
-            await progress(RunStage.CLUSTERING, len(results), len(scopes))
+
+        async def scope_done(finished: int) -> None:
+            await progress(RunStage.CLUSTERING, finished, len(scopes))
+
+        results = await synthesise_scopes(
+            scopes, items, vectors, campaigns, params, pool, scope_done
+        )
 
         await progress(RunStage.SAVING, 0, len(items), force=True)
         await _save(db, run_id, items, campaigns, results)

@@ -156,7 +156,15 @@ def test_input_hash_changes_with_text_votes_model_and_params_not_order() -> None
 def test_params_survive_their_json_form() -> None:
     params = SynthesisParams(seed=3, campaigns=CampaignParams(threshold=0.9))
     assert SynthesisParams.from_json(params.as_json()) == params
-    assert SynthesisParams.from_json({}) == SynthesisParams()
+    # A run recorded before articles had a fit limit of their own laid them out like the whole.
+    assert SynthesisParams.from_json({}) == SynthesisParams(article_fit_limit=None)
+
+
+def test_articles_lay_out_fewer_rows_than_the_whole_consultation() -> None:
+    params = SynthesisParams()
+    assert params.cluster_params(CONSULTATION_SCOPE).fit_limit == 4000
+    assert params.cluster_params("art-3").fit_limit == 2000
+    assert SynthesisParams(article_fit_limit=None).cluster_params("art-3").fit_limit == 4000
 
 
 def test_a_tiny_scope_is_one_other_group() -> None:
