@@ -1,6 +1,13 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
 from consult.accounts.models import Role, User, UserSession, VerificationLevel
+from consult.answers.models import (
+    Answer,
+    AnswerCoverage,
+    AnswerScope,
+    AnswerState,
+    ContributionOutcome,
+)
 from consult.audit.models import AuditEvent
 from consult.bills.models import BillVersion, Provision, ProvisionKind
 from consult.consultations.models import Consultation, ConsultationPhase, Phase
@@ -23,6 +30,10 @@ from consult.synthesis.models import (
 )
 
 __all__ = [
+    "Answer",
+    "AnswerCoverage",
+    "AnswerScope",
+    "AnswerState",
     "AuditEvent",
     "Base",
     "BillVersion",
@@ -30,6 +41,7 @@ __all__ = [
     "ConsultationPhase",
     "Contribution",
     "ContributionKind",
+    "ContributionOutcome",
     "Embedding",
     "Phase",
     "Provision",

@@ -149,6 +149,11 @@ async def table_of_contents(session: AsyncSession, version: BillVersion) -> list
     return [TocEntry(p, p.depth) for p in await _structure(session, version)]
 
 
+async def article_provisions(session: AsyncSession, version: BillVersion) -> dict[str, Provision]:
+    """Article key -> article of the version, in bill order."""
+    return {p.key: p for p in await _structure(session, version) if p.kind is ProvisionKind.ARTICLE}
+
+
 async def count_articles(session: AsyncSession, version: BillVersion) -> int:
     """How many articles the version has."""
     return int(

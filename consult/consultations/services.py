@@ -119,3 +119,44 @@ async def list_consultations(
 def accepts_contributions(consultation: Consultation, now: datetime) -> bool:
     """Citizens may contribute only while the consultation is open."""
     return consultation.phase_at(now) is Phase.OPEN
+
+
+# Phases an official can start by hand, from the one in force.
+_NEXT_PHASES = {
+    Phase.OPEN: (Phase.CLOSED,),
+    Phase.CLOSED: (Phase.ANSWERED, Phase.PUBLISHED),
+    Phase.ANSWERED: (Phase.PUBLISHED,),
+}
+
+
+def next_phases(consultation: Consultation, now: datetime) -> tuple[Phase, ...]:
+    """The phases an official may start now (closing, then answering, then publishing)."""
+    return _NEXT_PHASES.get(consultation.phase_at(now), ())
+
+
+async def start_phase_now(
+    session: AsyncSession, consultation: Consultation, phase: Phase, now: datetime
+) -> Phase:
+    """Start ``phase`` now and return the phase it replaces.
+
+    The schedule stays in order: a phase between the current one and ``phase`` that was
+    planned for later is dropped (it will not happen), phases after ``phase`` keep their date
+    if it is still to come. Raises FormError when ``phase`` cannot start now.
+    """
+    current = consultation.phase_at(now)
+    if phase not in next_phases(consultation, now):
+        raise FormError({"phase": _("This consultation cannot move to that phase now.")})
+    target_index = PHASE_ORDER.index(phase)
+    for scheduled in list(consultation.phases):
+        index = PHASE_ORDER.index(scheduled.phase)
+        if PHASE_ORDER.index(current) < index < target_index or (
+            index > target_index and scheduled.starts_at <= now
+        ):
+            consultation.phases.remove(scheduled)
+    existing = next((p for p in consultation.phases if p.phase is phase), None)
+    if existing is None:
+        consultation.phases.append(ConsultationPhase(phase=phase, starts_at=now))
+    else:
+        existing.starts_at = now
+    await session.flush()
+    return current

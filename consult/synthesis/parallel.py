@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing import get_context
 
 import anyio.to_thread
@@ -101,11 +102,29 @@ def _start_process() -> None:
 
 
 def _warm_up() -> None:
-    """Compile UMAP's numba code, before the first real scope."""
-    from consult.nlp.cluster import ClusterParams, cluster
-
-    points = np.random.default_rng(0).normal(size=(120, 8))
-    cluster(points, ClusterParams(min_cluster_size=5))
+    """Run a tiny synthesis, so that UMAP's numba code is compiled and every library a scope
+    uses is loaded before the first real one."""
+    rng = np.random.default_rng(0)
+    words = ("loyer", "vélo", "école", "données", "santé", "énergie")
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    items = [
+        Item(
+            id=index + 1,
+            article_key="art-1",
+            kind="argument",
+            stance=None,
+            text=f"{words[index % 6]} {words[(index * 7) % 6]} proposition {index}",
+            author=f"warm-up:{index}",
+            created_at=moment,
+        )
+        for index in range(120)
+    ]
+    centres = rng.normal(size=(6, 16))
+    vectors = np.asarray(
+        [centres[index % 6] + 0.1 * rng.normal(size=16) for index in range(120)],
+        dtype=np.float32,
+    )
+    synthesise_scope("art-1", range(120), items, vectors, [], SynthesisParams())
 
 
 def _synthesise_here(
@@ -144,10 +163,12 @@ class ScopePool:
         )
 
     async def warm_up(self) -> None:
-        """Start every process now (each compiles the clustering code as it starts)."""
+        """Start every process now (each compiles the clustering code as it starts), and
+        compile it in this process too, which clusters the consultation's own scope."""
         loop = asyncio.get_running_loop()
         await asyncio.gather(
-            *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self.processes))
+            anyio.to_thread.run_sync(_warm_up),
+            *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self.processes)),
         )
 
     async def run(self, data: ScopeInput, params: SynthesisParams) -> ScopeResult:

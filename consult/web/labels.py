@@ -81,6 +81,26 @@ def run_stage_name(stage: Any) -> str:
     return names[str(stage)]
 
 
+def answer_state_name(state: Any) -> str:
+    """ "Accepted", "Rejected"... for what became of a contribution."""
+    names = {
+        "accepted": pgettext("answer", "Accepted"),
+        "partially_accepted": pgettext("answer", "Partially accepted"),
+        "rejected": pgettext("answer", "Rejected"),
+        "out_of_scope": pgettext("answer", "Out of scope"),
+        "under_review": pgettext("answer", "Under review"),
+    }
+    return names[str(state)]
+
+
+ANSWER_STATES = (
+    "accepted",
+    "partially_accepted",
+    "rejected",
+    "out_of_scope",
+    "under_review",
+)
+
 RUN_STAGES = ("loading", "embedding", "campaigns", "clustering", "saving")
 
 LABELS = {
@@ -91,4 +111,6 @@ LABELS = {
     "article_name": article_name,
     "division_name": division_name,
     "role_name": role_name,
+    "answer_state_name": answer_state_name,
+    "answer_states": ANSWER_STATES,
 }

@@ -13,6 +13,8 @@ SAMPLE_PARAMS = {
     "key": "art-1",
     "contribution_id": "1",
     "run_id": "1",
+    "scope": "contribution",
+    "target_id": "1",
 }
 
 

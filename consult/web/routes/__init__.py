@@ -6,10 +6,12 @@ from starlette.routing import BaseRoute
 
 from consult.web.routes import (
     accounts,
+    answers,
     articles,
     bills,
     consultations,
     contributions,
+    feedback,
     home,
     synthesis,
 )
@@ -25,4 +27,6 @@ def all_routes() -> list[BaseRoute]:
         *articles.routes,
         *contributions.routes,
         *synthesis.routes,
+        *answers.routes,
+        *feedback.routes,
     ]

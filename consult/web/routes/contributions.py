@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from consult import i18n
+from consult.answers.services import outcome_of
 from consult.bills.amendments import Operation, OperationKind
 from consult.bills.services import get_version
 from consult.consultations.services import accepts_contributions, get_consultation
@@ -453,6 +454,7 @@ async def permalink(request: Request) -> Response:
             "competing": competing,
             "tally": tally_of(contribution),
             "my_votes": await votes_of(db, request.state.user, consultation, [contribution.id]),
+            "outcome": await outcome_of(db, contribution.id),
         },
     )
 

@@ -1,0 +1,1 @@
+"""Answers: officials decide what becomes of each contribution, and say why."""
