@@ -20,6 +20,12 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
+from consult.revisions.models import (
+    ArticleRedline,
+    ContributionAnchor,
+    VersionChange,
+    VersionDraft,
+)
 from consult.synthesis.models import (
     Embedding,
     SynthesisCampaign,
@@ -34,12 +40,14 @@ __all__ = [
     "AnswerCoverage",
     "AnswerScope",
     "AnswerState",
+    "ArticleRedline",
     "AuditEvent",
     "Base",
     "BillVersion",
     "Consultation",
     "ConsultationPhase",
     "Contribution",
+    "ContributionAnchor",
     "ContributionKind",
     "ContributionOutcome",
     "Embedding",
@@ -56,6 +64,8 @@ __all__ = [
     "User",
     "UserSession",
     "VerificationLevel",
+    "VersionChange",
+    "VersionDraft",
     "Visibility",
     "Vote",
     "VoteValue",

@@ -37,8 +37,11 @@ __all__ = [
     "article_diff",
     "find_span",
     "formal_wording",
+    "matching_blocks",
     "overlaps",
+    "pair_alineas",
     "split_alineas",
+    "text_units",
     "validate_operation",
     "word_diff",
 ]
@@ -655,6 +658,24 @@ def _units(text: str) -> list[tuple[str, ...]]:
         else:
             units.append((token,))
     return units
+
+
+def text_units(text: str) -> list[tuple[str, ...]]:
+    """A text cut into words (or marks), each with the whitespace that follows it: the units
+    diffs compare, so that a change of spacing alone is no change of words."""
+    return _units(text)
+
+
+def matching_blocks(old: Sequence[_T], new: Sequence[_T]) -> list[tuple[str, int, int, int, int]]:
+    """``difflib``-style opcodes turning ``old`` into ``new`` (common ends matched first, and
+    a bounded cost: a very repetitive middle is reported as one replacement)."""
+    return _opcodes(old, new)
+
+
+def pair_alineas(before: Sequence[str], after: Sequence[str]) -> list[tuple[int, int]]:
+    """Pair the alinéas of a run that changed, one to one, in order, the most similar
+    together (the pairing :func:`article_diff` shows)."""
+    return _pairs(before, after)
 
 
 def _token_segments(old: list[str], new: list[str]) -> list[DiffSegment]:

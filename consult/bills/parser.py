@@ -116,6 +116,8 @@ _ADVERBS = (
     "novodecies",
     "vicies",
 )
+# The adverbs that number articles inserted between two others, in order (« 3 bis », « 3 ter »).
+ORDINAL_ADVERBS = _ADVERBS
 # Longest first so that "quater" does not shadow "quaterdecies".
 _ADV = "|".join(sorted(_ADVERBS, key=len, reverse=True))
 

@@ -197,3 +197,40 @@ async def get_article_page(session: AsyncSession, version: BillVersion, key: str
         previous=articles[index - 1] if index > 0 else None,
         next=articles[index + 1] if index + 1 < len(articles) else None,
     )
+
+
+async def bill_of_version(session: AsyncSession, version: BillVersion) -> ParsedBill:
+    """A stored version as the parser's tree, to build on it (the next version, diffs)."""
+    rows = list(
+        (
+            await session.scalars(
+                select(Provision)
+                .where(Provision.version_id == version.id)
+                .order_by(Provision.position)
+            )
+        ).all()
+    )
+    children: dict[int | None, list[Provision]] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+
+    def node(row: Provision) -> ParsedProvision:
+        return ParsedProvision(
+            kind=row.kind.value,
+            key=row.key,
+            number=row.number,
+            heading=row.heading,
+            text=row.text,
+            line=0,
+            label=row.label,
+            children=tuple(node(child) for child in children.get(row.id, [])),
+        )
+
+    return ParsedBill(
+        version.explanatory_memorandum, tuple(node(row) for row in children.get(None, []))
+    )
+
+
+def article_alineas(bill: ParsedBill) -> dict[str, list[str]]:
+    """Article key -> its alinéas, in bill order."""
+    return {article.key: [child.text for child in article.children] for article in bill.articles()}

@@ -42,17 +42,18 @@ def describe_amendment(
     alineas: list[str],
     article_number: str,
     language: str,
-    same_version: bool = True,
 ) -> AmendmentView:
-    """Build the reader's view of an amendment on the article text it was made on."""
+    """Build the reader's view of an amendment on the article text it was made on
+    (``alineas``: that version's text, which later versions may have changed)."""
     operation = operation_of(contribution)
-    wording = formal_wording(operation, article_number, alineas, language)
-    is_new_article = operation.kind is OperationKind.NEW_ARTICLE
     try:
-        after = apply_operation(operation, alineas) if same_version else []
+        wording = formal_wording(operation, article_number, alineas, language)
+        after = apply_operation(operation, alineas)
+        applies = True
     except AmendmentError:
-        after = []
-    applies = bool(after) or (same_version and operation.kind is OperationKind.DELETE_ALINEA)
+        # Only a text other than the one it was written on can refuse it: say nothing more.
+        wording, after, applies = "", [], False
+    is_new_article = operation.kind is OperationKind.NEW_ARTICLE
     if is_new_article:
         diff = article_diff([], after)
     elif applies:

@@ -27,10 +27,15 @@ class FormData(dict[str, str]):
     """Text fields of a submitted form, with surrounding whitespace kept as typed."""
 
     uploads: dict[str, UploadedFile]
+    repeated: dict[str, list[str]]
 
     def text(self, name: str, default: str = "") -> str:
         """A field's value ("" when missing)."""
         return self.get(name, default)
+
+    def every(self, name: str) -> list[str]:
+        """Every value sent for a field that repeats (checkboxes of one name)."""
+        return self.repeated.get(name, [])
 
 
 async def read_form(
@@ -51,6 +56,7 @@ async def read_form(
         raise HTTPException(400) from exc
     data = FormData()
     data.uploads = {}
+    data.repeated = {}
     try:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
@@ -60,6 +66,7 @@ async def read_form(
                 if "\x00" in value and not allow_nul:
                     raise HTTPException(400)
                 data.setdefault(name, value)
+                data.repeated.setdefault(name, []).append(value)
     finally:
         await form.close()
     return data

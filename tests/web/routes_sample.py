@@ -15,6 +15,7 @@ SAMPLE_PARAMS = {
     "run_id": "1",
     "scope": "contribution",
     "target_id": "1",
+    "number": "2",
 }
 
 

@@ -76,6 +76,8 @@ def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     # a synthesis run (no. 1), so that its page and the reports exist
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
     demo.client.portal.call(demo.app.state.jobs.drain)  # type: ignore[union-attr]
+    # a version 2, so that what changed in it can be shown
+    assert demo.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish").status_code == 303
     for _route, method, path in sample_requests(demo.app, slug=DEMO_SLUG):
         if method != "GET":
             continue

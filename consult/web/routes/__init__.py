@@ -13,6 +13,7 @@ from consult.web.routes import (
     contributions,
     feedback,
     home,
+    revisions,
     synthesis,
 )
 
@@ -29,4 +30,5 @@ def all_routes() -> list[BaseRoute]:
         *synthesis.routes,
         *answers.routes,
         *feedback.routes,
+        *revisions.routes,
     ]

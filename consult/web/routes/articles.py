@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -10,10 +11,12 @@ from starlette.responses import Response
 
 from consult import i18n
 from consult.bills.amendments import Operation, apply_operation, article_diff, formal_wording
-from consult.bills.services import ArticlePage, get_article_page, get_version
+from consult.bills.models import BillVersion
+from consult.bills.services import ArticlePage, get_article_page, get_version, list_versions
+from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions, get_consultation
 from consult.contributions.anchors import highlight
-from consult.contributions.models import ContributionKind
+from consult.contributions.models import Contribution, ContributionKind
 from consult.contributions.services import (
     SORTS,
     ArticleContext,
@@ -24,6 +27,8 @@ from consult.contributions.services import (
     votes_of,
 )
 from consult.contributions.views import describe_amendment, overlapping_groups
+from consult.errors import NotFound
+from consult.revisions.services import anchors_on, reattached_passages
 from consult.web.antispam import form_token
 from consult.web.permissions import PUBLIC
 from consult.web.routing import route
@@ -88,14 +93,17 @@ async def render_article(
             spans.setdefault(contribution.alinea, []).append(
                 (contribution.quote_start, contribution.quote_end or 0, contribution.id)
             )
+    # Passages quoted on an earlier version and found again in this one.
+    for anchor in await reattached_passages(db, version, context.article.key):
+        if anchor.alinea and anchor.start is not None:
+            spans.setdefault(anchor.alinea, []).append(
+                (anchor.start, anchor.end or 0, anchor.contribution_id)
+            )
+    placements = await _placements(db, consultation, version, shown)
     footprints = await amendment_footprints(db, consultation, context.article.key)
     shown_amendments = [c for c in shown if c.kind is ContributionKind.AMENDMENT]
-    views = {
-        a.id: describe_amendment(
-            a, context.alineas, context.article.number, language, a.version_id == version.id
-        )
-        for a in shown_amendments
-    }
+    texts = await texts_written_on(db, context, shown_amendments)
+    views = {a.id: describe_amendment(a, *texts[a.version_id], language) for a in shown_amendments}
     preview_view = None
     if preview is not None:
         after = apply_operation(preview, context.alineas)
@@ -127,6 +135,7 @@ async def render_article(
             "my_votes": await votes_of(
                 db, user, consultation, [c.id for c in shown], context.article.key
             ),
+            "placements": placements,
             "form_name": form_name,
             "values": values or {},
             "errors": errors or {},
@@ -139,6 +148,55 @@ async def render_article(
         block=block,
         status_code=status_code,
     )
+
+
+async def texts_written_on(
+    db: Any, context: ArticleContext, amendments: list[Contribution]
+) -> dict[int, tuple[list[str], str]]:
+    """Per version id, the alinéas and number of the article as the amendments read it.
+
+    An amendment written on an earlier version is shown against that version's text: its
+    words may be gone from the current one. An article missing from that version (it cannot
+    be, short of a broken import) falls back on the current text.
+    """
+    texts = {context.version.id: (context.alineas, context.article.number)}
+    for version_id in {a.version_id for a in amendments} - set(texts):
+        earlier = await db.get(BillVersion, version_id)
+        try:
+            page = await get_article_page(db, earlier, context.article.key)
+        except NotFound:
+            texts[version_id] = texts[context.version.id]
+            continue
+        texts[version_id] = ([a.text for a in page.alineas], page.article.number)
+    return texts
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a contribution written on an earlier version stands in the one shown."""
+
+    status: str
+    written_on: int
+    """The number of the version it was written on."""
+
+
+async def _placements(
+    db: Any, consultation: Consultation, version: BillVersion, shown: list[Contribution]
+) -> dict[int, Placement]:
+    """How the passages of the shown contributions written on earlier versions fare here."""
+    earlier = [c for c in shown if c.version_id != version.id and c.kind.value != "reply"]
+    if not earlier:
+        return {}
+    numbers = {v.id: v.number for v in await list_versions(db, consultation)}
+    anchors = await anchors_on(db, version, [c.id for c in earlier])
+    return {
+        c.id: Placement(
+            anchors[c.id].status.value if c.id in anchors else "outdated",
+            numbers.get(c.version_id, 0),
+        )
+        for c in earlier
+        if c.quote_exact or c.kind.value == "amendment"
+    }
 
 
 routes = [route("/consultations/{slug}/articles/{key}", show, PUBLIC, name="article", cache=True)]

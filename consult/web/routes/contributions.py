@@ -11,6 +11,7 @@ from starlette.responses import Response
 from consult import i18n
 from consult.answers.services import outcome_of
 from consult.bills.amendments import Operation, OperationKind
+from consult.bills.models import BillVersion
 from consult.bills.services import get_version
 from consult.consultations.services import accepts_contributions, get_consultation
 from consult.contributions.services import (
@@ -33,9 +34,10 @@ from consult.contributions.services import (
     votes_of,
 )
 from consult.contributions.views import describe_amendment, overlapping_groups
-from consult.errors import FormError
+from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.jobs import InProcessQueue, embedder_for
+from consult.revisions.services import changes_by_contribution
 from consult.synthesis.similar import (
     SimilarContribution,
     SimilarContributionFinder,
@@ -45,7 +47,7 @@ from consult.synthesis.similar import (
 from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
 from consult.web.forms import FormData, looks_automated, read_form, redirect_after_post
 from consult.web.permissions import AUTHENTICATED, PUBLIC
-from consult.web.routes.articles import render_article
+from consult.web.routes.articles import render_article, texts_written_on
 from consult.web.routing import after_commit, route
 from consult.web.templating import is_partial, render
 
@@ -419,30 +421,23 @@ async def permalink(request: Request) -> Response:
     consultation = await get_consultation(db, request.path_params["slug"], request.state.user, now)
     contribution = await get_contribution(db, consultation, request.path_params["contribution_id"])
     version = await get_version(db, consultation, None)
-    context = await load_article_context(db, consultation, version, contribution.article_key)
+    try:
+        context = await load_article_context(db, consultation, version, contribution.article_key)
+    except NotFound:
+        # The article is gone from the latest version: show it as it was written on.
+        version = await db.get(BillVersion, contribution.version_id)
+        context = await load_article_context(db, consultation, version, contribution.article_key)
     amendment = None
     competing = []
     if contribution.operation:
         language = i18n.get_language()
-        amendment = describe_amendment(
-            contribution,
-            context.alineas,
-            context.article.number,
-            language,
-            same_version=contribution.version_id == version.id,
-        )
         footprints = await amendment_footprints(db, consultation, contribution.article_key)
-        others = overlapping_groups([contribution], footprints)[contribution.id]
-        competing = [
-            describe_amendment(
-                other,
-                context.alineas,
-                context.article.number,
-                language,
-                same_version=other.version_id == version.id,
-            )
-            for other in await contributions_by_id(db, others)
-        ]
+        others = await contributions_by_id(
+            db, overlapping_groups([contribution], footprints)[contribution.id]
+        )
+        texts = await texts_written_on(db, context, [contribution, *others])
+        amendment = describe_amendment(contribution, *texts[contribution.version_id], language)
+        competing = [describe_amendment(o, *texts[o.version_id], language) for o in others]
     return render(
         request,
         "contributions/show.html",
@@ -455,6 +450,9 @@ async def permalink(request: Request) -> Response:
             "tally": tally_of(contribution),
             "my_votes": await votes_of(db, request.state.user, consultation, [contribution.id]),
             "outcome": await outcome_of(db, contribution.id),
+            "changed_words": (await changes_by_contribution(db, [contribution.id])).get(
+                contribution.id, []
+            ),
         },
     )
 

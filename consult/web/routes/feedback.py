@@ -8,6 +8,7 @@ from starlette.responses import Response
 from consult.answers.feedback import consultation_feedback, my_contributions
 from consult.bills.services import article_provisions, latest_version
 from consult.consultations.services import get_consultation
+from consult.revisions.services import redlines_of
 from consult.web.permissions import AUTHENTICATED, PUBLIC
 from consult.web.routing import route
 from consult.web.templating import render
@@ -27,6 +28,7 @@ async def feedback(request: Request) -> Response:
             "version": version,
             "articles": articles,
             "feedback": await consultation_feedback(db, consultation, list(articles)),
+            "redlines": await redlines_of(db, version) if version and version.number > 1 else {},
             "phase": consultation.phase_at(now),
         },
     )
