@@ -8,6 +8,8 @@ without threading a locale argument through every function.
 from __future__ import annotations
 
 import gettext as _gettext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -30,6 +32,17 @@ def translations_for(language: str) -> _gettext.NullTranslations:
 def set_language(language: str) -> None:
     """Make `language` the active language of the current context."""
     _active_language.set(language if language in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@contextmanager
+def language(code: str) -> Iterator[None]:
+    """Translate into ``code`` inside the block (an email in its reader's language), then
+    back to the language that was active."""
+    token = _active_language.set(code if code in SUPPORTED_LANGUAGES else DEFAULT_LANGUAGE)
+    try:
+        yield
+    finally:
+        _active_language.reset(token)
 
 
 def get_language() -> str:

@@ -107,6 +107,27 @@ async def synthesize(ctx: JobContext, run_id: int) -> str:
     return status.value
 
 
+async def send_notifications(ctx: JobContext) -> int:
+    """Send the pending emails about published answers (failures stay pending, retried)."""
+    from consult.db import utcnow
+    from consult.notifications.services import deliver_by_smtp, send_pending
+
+    settings: Settings = ctx["settings"]
+    if not settings.sends_email:
+        return 0
+    async with ctx["session_factory"]() as db:
+        sent, failed = await send_pending(
+            db,
+            settings,
+            ctx.get("deliver", deliver_by_smtp),
+            ctx.get("clock", utcnow),
+            anyio.to_thread.run_sync,
+        )
+    if sent or failed:
+        logger.info("sent %d notifications, %d attempts failed", sent, failed)
+    return sent
+
+
 async def resume_synthesis_runs(ctx: JobContext) -> int:
     """Sweep: queue again the runs whose job was lost (Redis flushed, worker killed)."""
     from consult.db import utcnow
@@ -130,6 +151,7 @@ JOBS: dict[str, JobFunction] = {
     "embed_missing": embed_missing,
     "synthesize": synthesize,
     "resume_synthesis_runs": resume_synthesis_runs,
+    "send_notifications": send_notifications,
 }
 
 # Explicit time limits (seconds), the same on an arq worker and in-process. A synthesis of
@@ -140,6 +162,7 @@ JOB_TIMEOUTS: dict[str, int] = {
     "embed_missing": 3600,
     "synthesize": 3600,
     "resume_synthesis_runs": 60,
+    "send_notifications": 600,
 }
 
 
@@ -162,6 +185,8 @@ PERIODIC_JOBS = (
     # and runs left unfinished by a stopped process resume as soon as one starts again.
     PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10)), True),
     PeriodicJob("resume_synthesis_runs", timedelta(minutes=5), frozenset(range(3, 60, 5)), True),
+    # Emails left pending by a lost job or a mail server that was down are tried again.
+    PeriodicJob("send_notifications", timedelta(minutes=5), frozenset(range(1, 60, 5)), True),
 )
 
 

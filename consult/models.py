@@ -20,6 +20,7 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
+from consult.notifications.models import Notification, NotificationStatus
 from consult.revisions.models import (
     ArticleRedline,
     ContributionAnchor,
@@ -27,6 +28,7 @@ from consult.revisions.models import (
     VersionDraft,
 )
 from consult.synthesis.models import (
+    ClusterEdit,
     Embedding,
     SynthesisCampaign,
     SynthesisCampaignMember,
@@ -44,6 +46,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "BillVersion",
+    "ClusterEdit",
     "Consultation",
     "ConsultationPhase",
     "Contribution",
@@ -51,6 +54,8 @@ __all__ = [
     "ContributionKind",
     "ContributionOutcome",
     "Embedding",
+    "Notification",
+    "NotificationStatus",
     "Phase",
     "Provision",
     "ProvisionKind",

@@ -41,7 +41,18 @@ class Settings:
     page_cache_seconds: int = 5
     embedding_model: str = ""
     synthesis_processes: int = field(default_factory=lambda: default_synthesis_processes())
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "consult <noreply@localhost>"
     debug: bool = False
+
+    @property
+    def sends_email(self) -> bool:
+        """Whether a mail server is configured (without one, no email is written)."""
+        return bool(self.smtp_host)
 
     @property
     def secure_cookies(self) -> bool:
@@ -86,6 +97,7 @@ class Settings:
             "form_min_seconds",
             "page_cache_seconds",
             "synthesis_processes",
+            "smtp_port",
         ):
             if raw := env.get(f"CONSULT_{name.upper()}"):
                 try:
@@ -97,6 +109,11 @@ class Settings:
                 values[name] = raw
         if raw := env.get("CONSULT_EMBEDDING_MODEL"):
             values["embedding_model"] = raw.strip()
+        for name in ("smtp_host", "smtp_username", "smtp_password", "mail_from"):
+            if raw := env.get(f"CONSULT_{name.upper()}"):
+                values[name] = raw.strip()
+        if raw := env.get("CONSULT_SMTP_STARTTLS"):
+            values["smtp_starttls"] = raw.lower() in ("1", "true", "yes", "on")
         if raw := env.get("CONSULT_DEBUG"):
             values["debug"] = raw.lower() in ("1", "true", "yes", "on")
         return cls(**{**defaults.__dict__, **values})

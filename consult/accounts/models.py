@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -47,6 +47,8 @@ class User(Base):
     )
     verification_level: Mapped[int] = mapped_column(Integer, default=VerificationLevel.NONE)
     language: Mapped[str] = mapped_column(String(8), default="fr")
+    notify_answers: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """Email me when an answer to my contributions is published (opt-out)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

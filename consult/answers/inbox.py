@@ -233,7 +233,11 @@ async def _cluster_lines(
         (
             await db.scalars(
                 select(SynthesisCluster)
-                .where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope == key)
+                .where(
+                    SynthesisCluster.run_id == run.id,
+                    SynthesisCluster.scope == key,
+                    SynthesisCluster.merged_into_id.is_(None),
+                )
                 .order_by(SynthesisCluster.position < 0, SynthesisCluster.position)
             )
         ).all()

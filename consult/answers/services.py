@@ -132,7 +132,7 @@ async def find_target(
         )
     if scope == AnswerScope.CLUSTER:
         cluster = await db.get(SynthesisCluster, target_id)
-        if cluster is None or cluster.is_other:
+        if cluster is None or cluster.is_other or cluster.merged_into_id is not None:
             raise NotFound(str(target_id))
         await _run_of_consultation(db, consultation, cluster.run_id)
         members = list(
@@ -235,6 +235,14 @@ def _check(state: str, reason: str) -> tuple[AnswerState, str]:
     return chosen, reason
 
 
+@dataclass(frozen=True)
+class SavedAnswer:
+    """An answer written, and whether this save published it (its authors are then told)."""
+
+    answer: Answer
+    published_now: bool
+
+
 async def save_answer(
     db: AsyncSession,
     target: AnswerTarget,
@@ -245,7 +253,7 @@ async def save_answer(
     override: bool,
     author: User,
     now: datetime,
-) -> Answer:
+) -> SavedAnswer:
     """Write (or revise) the answer to ``target``, as a draft or published.
 
     Raises FormError for a missing state or reason, and :class:`OverrideNeeded` when a
@@ -307,7 +315,7 @@ async def save_answer(
             "created": created,
         },
     )
-    return answer
+    return SavedAnswer(answer, newly_published)
 
 
 async def _insert_coverage(db: AsyncSession, answer_id: int, members: Sequence[int]) -> None:

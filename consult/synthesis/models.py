@@ -147,11 +147,35 @@ class SynthesisCluster(Base):
     amendments: Mapped[list[int]] = mapped_column(JSON, default=list)
     x: Mapped[float] = mapped_column(Float, default=0.0)
     y: Mapped[float] = mapped_column(Float, default=0.0)
+    original_title: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """The computed title, once an official has renamed the cluster."""
+    merged_into_id: Mapped[int | None] = mapped_column(
+        ForeignKey("synthesis_clusters.id", ondelete="SET NULL")
+    )
+    """Set when an official merged this cluster into another: it is no longer shown."""
 
     @property
     def is_other(self) -> bool:
         """The scope's "other" group."""
         return self.position < 0
+
+
+class ClusterEdit(Base):
+    """One hand edit of a run's clusters (rename, merge, split), kept as the run's history."""
+
+    __tablename__ = "cluster_edits"
+    __table_args__ = (Index("ix_cluster_edits_run_scope", "run_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("synthesis_runs.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(120), default="")
+    cluster_id: Mapped[int | None] = mapped_column(
+        ForeignKey("synthesis_clusters.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SynthesisMembership(Base):

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -90,9 +94,28 @@ def mapped(result: ScopeResult, members: Sequence[int]) -> ScopeResult:
     return result
 
 
+def _exit_with_parent() -> None:
+    """Stop this pool process as soon as the process that started it is gone.
+
+    A worker killed outright (out of memory, SIGKILL) cannot shut its pool down, and the pool's
+    processes, which hold both ends of their task queue, would wait for work forever.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _start_process() -> None:
     """Set up a new pool process: one BLAS thread, then compile the clustering code."""
     from threadpoolctl import threadpool_limits
+
+    _exit_with_parent()
 
     # The pool already puts one process on each core; a BLAS library that also started a
     # thread per core in each of them would have its threads spin-waiting on one another

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution
 from consult.contributions.services import Tally
+from consult.synthesis.edits import history
 from consult.synthesis.models import (
+    ClusterEdit,
     SynthesisCampaign,
     SynthesisCampaignMember,
     SynthesisCluster,
@@ -53,6 +55,7 @@ class Quote:
 class ClusterView:
     """A cluster as a report shows it."""
 
+    id: int
     position: int
     title: str
     keywords: list[str]
@@ -67,6 +70,8 @@ class ClusterView:
     amendments: list[Quote]
     x: float
     y: float
+    renamed_from: str = ""
+    """The computed title, when the ministry renamed the cluster."""
 
     @property
     def is_other(self) -> bool:
@@ -121,6 +126,8 @@ class ScopeReport:
     campaign_count: int
     points: list[MapPoint]
     articles: list[ScopeSummary] = field(default_factory=list)
+    edits: list[ClusterEdit] = field(default_factory=list)
+    """The ministry's hand edits of the scope's clusters, oldest first."""
 
     @property
     def outliers(self) -> int:
@@ -173,7 +180,11 @@ async def load_report(
         (
             await db.scalars(
                 select(SynthesisCluster)
-                .where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope == scope)
+                .where(
+                    SynthesisCluster.run_id == run.id,
+                    SynthesisCluster.scope == scope,
+                    SynthesisCluster.merged_into_id.is_(None),
+                )
                 .order_by(SynthesisCluster.position)
             )
         ).all()
@@ -213,6 +224,7 @@ async def load_report(
         campaigns=campaigns,
         campaign_count=len(campaign_rows),
         points=await _points(db, run, scope, total, {row.id: row.position for row in rows}),
+        edits=await history(db, run.id, scope),
     )
     if scope == CONSULTATION_SCOPE:
         report.articles = await _article_summaries(db, run)
@@ -221,6 +233,7 @@ async def load_report(
 
 def _cluster_view(row: SynthesisCluster, total: int, quotes: Mapping[int, Quote]) -> ClusterView:
     return ClusterView(
+        id=row.id,
         position=row.position,
         title=row.title,
         keywords=list(row.keywords),
@@ -234,6 +247,7 @@ def _cluster_view(row: SynthesisCluster, total: int, quotes: Mapping[int, Quote]
         amendments=[quotes[i] for i in row.amendments if i in quotes],
         x=row.x,
         y=row.y,
+        renamed_from=row.original_title,
     )
 
 
@@ -323,6 +337,7 @@ def _cluster_json(view: ClusterView) -> dict[str, Any]:
     return {
         "position": view.position,
         "title": view.title,
+        "computed_title": view.renamed_from or view.title,
         "keywords": view.keywords,
         "items": view.items,
         "contributions": view.contributions,
@@ -375,6 +390,15 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
                 for c in report.campaigns
             ],
         },
+        "edits": [
+            {
+                "action": e.action,
+                "cluster": e.cluster_id,
+                "details": e.details,
+                "at": e.created_at.isoformat(),
+            }
+            for e in report.edits
+        ],
         "articles": [
             {
                 "article": s.scope,

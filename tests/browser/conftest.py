@@ -9,6 +9,8 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,17 +38,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# Module scope: sync Playwright keeps an event loop running in this thread while it is
-# open, so it must be closed before other tests use asyncio.run again.
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The demo site served by uvicorn on a free loopback port."""
+@dataclass(frozen=True)
+class LiveSite:
+    """A site served on loopback: its address and its database."""
+
+    base_url: str
+    database_url: str
+
+
+@contextmanager
+def serving(directory: Path, **overrides: Any) -> Iterator[LiveSite]:
+    """The demo site served by uvicorn on a free loopback port (settings ``overrides``)."""
     import uvicorn
 
     from consult.web.app import create_app
 
-    database = tmp_path_factory.mktemp("browser") / "consult.sqlite3"
-    url = f"sqlite+aiosqlite:///{database}"
+    url = f"sqlite+aiosqlite:///{directory / 'consult.sqlite3'}"
     upgrade(url)
 
     async def seed() -> None:
@@ -61,7 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     asyncio.run(seed())
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    settings = make_settings(url, base_url=base_url)
+    settings = make_settings(url, base_url=base_url, **overrides)
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
     )
@@ -72,9 +79,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
-    yield base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield LiveSite(base_url, url)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+# Module scope: sync Playwright keeps an event loop running in this thread while it is
+# open, so it must be closed before other tests use asyncio.run again.
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The demo site served by uvicorn on a free loopback port."""
+    with serving(tmp_path_factory.mktemp("browser")) as site:
+        yield site.base_url
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +22,8 @@ from consult.synthesis.pipeline import (
     scopes_of,
 )
 from tests.synthesis.test_pipeline import corpus
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
@@ -61,3 +68,50 @@ def test_a_scope_travels_with_only_its_own_items_and_campaigns() -> None:
     ids = {item.id for item in data.items}
     assert all(not ids.isdisjoint(campaign.members) for campaign in data.campaigns)
     assert len(data.campaigns) <= len(campaigns)
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, os, sys
+from consult.synthesis.parallel import ScopePool
+
+async def main():
+    pool = ScopePool(1)
+    await pool.warm_up()
+    print(*[p.pid for p in pool._executor._processes.values()], flush=True)
+    await asyncio.sleep(600)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_pool_processes_stop_when_their_worker_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "worker.py"
+    script.write_text(_ORPHAN_SCRIPT)
+    worker = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        assert worker.stdout is not None
+        children = [int(pid) for pid in worker.stdout.readline().split()]
+        assert children and all(_alive(pid) for pid in children)
+        worker.send_signal(signal.SIGKILL)  # no clean-up: the pool cannot be shut down
+        worker.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in children)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+        if worker.stdout is not None:
+            worker.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ")[1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False

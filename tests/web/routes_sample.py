@@ -16,6 +16,9 @@ SAMPLE_PARAMS = {
     "scope": "contribution",
     "target_id": "1",
     "number": "2",
+    "user_id": "1",
+    "token": "0",
+    "cluster_id": "1",
 }
 
 

@@ -7,12 +7,15 @@ from starlette.routing import BaseRoute
 from consult.web.routes import (
     accounts,
     answers,
+    api,
     articles,
     bills,
     consultations,
     contributions,
     feedback,
     home,
+    notifications,
+    opendata,
     revisions,
     synthesis,
 )
@@ -31,4 +34,7 @@ def all_routes() -> list[BaseRoute]:
         *answers.routes,
         *feedback.routes,
         *revisions.routes,
+        *notifications.routes,
+        *opendata.routes,
+        *api.routes,
     ]

@@ -32,10 +32,11 @@ from consult.consultations.services import get_consultation, next_phases, start_
 from consult.contributions.services import contributions_by_id
 from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
+from consult.notifications.services import queue_answer_notifications
 from consult.web.errors import error_response
 from consult.web.forms import read_form, redirect_after_post, safe_next
 from consult.web.permissions import OFFICIAL
-from consult.web.routing import route
+from consult.web.routing import after_commit, route
 from consult.web.templating import render
 
 # Members listed on an answer form; the count covers them all.
@@ -178,7 +179,7 @@ async def save(request: Request) -> Response:
     target = await _target(request, consultation)
     form = await read_form(request)
     try:
-        await save_answer(
+        saved = await save_answer(
             request.state.db,
             target,
             state=form.text("state"),
@@ -194,6 +195,15 @@ async def save(request: Request) -> Response:
             values["needs_override"] = "1"
         return await _form_page(
             request, consultation, target, values=values, errors=error.fields, status_code=422
+        )
+    if saved.published_now and await queue_answer_notifications(
+        request.state.db, saved.answer, request.app.state.settings, request.app.state.clock()
+    ):
+        jobs = request.app.state.jobs
+        answer_id = saved.answer.id
+        after_commit(
+            request,
+            lambda: jobs.enqueue("send_notifications", job_id=f"notifications:{answer_id}"),
         )
     return redirect_after_post(
         request, safe_next(form.text("next"), _default_next(request, consultation, target))

@@ -10,8 +10,16 @@ from starlette.responses import JSONResponse, Response
 from consult.bills.services import latest_version, table_of_contents
 from consult.consultations.models import Consultation
 from consult.consultations.services import get_consultation
-from consult.errors import NotFound
-from consult.synthesis.models import RunStatus, SynthesisRun
+from consult.errors import FormError, NotFound
+from consult.i18n import gettext as _
+from consult.synthesis.edits import (
+    cluster_members,
+    editable_cluster,
+    merge_clusters,
+    rename_cluster,
+    split_cluster,
+)
+from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE, SynthesisParams
 from consult.synthesis.report import ScopeReport, load_report, report_json
 from consult.synthesis.runs import (
@@ -22,7 +30,8 @@ from consult.synthesis.runs import (
     run_job_id,
     start_run,
 )
-from consult.web.forms import redirect_after_post
+from consult.web.errors import error_response
+from consult.web.forms import read_form, redirect_after_post
 from consult.web.pdf import render_pdf
 from consult.web.permissions import OFFICIAL, PUBLIC
 from consult.web.routing import after_commit, route
@@ -222,8 +231,132 @@ async def retry(request: Request) -> Response:
     return await _queue_run(request, consultation, failed.model_id, params)
 
 
+def _report_url(request: Request, consultation: Consultation, scope: str) -> str:
+    if scope == CONSULTATION_SCOPE:
+        return str(request.app.url_path_for("synthesis", slug=consultation.slug))
+    return str(request.app.url_path_for("synthesis_article", slug=consultation.slug, key=scope))
+
+
+async def _cluster(request: Request) -> tuple[Consultation, SynthesisCluster]:
+    consultation = await _consultation(request)
+    cluster = await editable_cluster(
+        request.state.db, consultation.id, request.path_params["cluster_id"]
+    )
+    return consultation, cluster
+
+
+async def rename_cluster_route(request: Request) -> Response:
+    """Give a cluster the ministry's title."""
+    consultation, cluster = await _cluster(request)
+    form = await read_form(request)
+    try:
+        await rename_cluster(
+            request.state.db,
+            cluster,
+            form.text("title"),
+            request.state.user,
+            request.app.state.clock(),
+        )
+    except FormError as error:
+        return error_response(request, 422, next(iter(error.fields.values())))
+    return redirect_after_post(request, _report_url(request, consultation, cluster.scope))
+
+
+async def merge_cluster_route(request: Request) -> Response:
+    """Move every contribution of another cluster of the scope into this one."""
+    consultation, cluster = await _cluster(request)
+    form = await read_form(request)
+    raw = form.text("source")
+    try:
+        if not raw.isdigit():
+            raise FormError({"merge": _("Choose the group to merge.")})
+        source = await editable_cluster(request.state.db, consultation.id, int(raw))
+        await merge_clusters(
+            request.state.db, cluster, source, request.state.user, request.app.state.clock()
+        )
+    except (FormError, NotFound) as error:
+        message = error.fields["merge"] if isinstance(error, FormError) else ""
+        return error_response(request, 422, message or _("Choose the group to merge."))
+    return redirect_after_post(request, _report_url(request, consultation, cluster.scope))
+
+
+async def _split_page(
+    request: Request,
+    consultation: Consultation,
+    cluster: SynthesisCluster,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    members = await cluster_members(request.state.db, cluster)
+    return render(
+        request,
+        "synthesis/split.html",
+        {
+            "consultation": consultation,
+            "cluster": cluster,
+            "members": members,
+            "report_url": _report_url(request, consultation, cluster.scope),
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
+
+
+async def split_form(request: Request) -> Response:
+    """Choose the contributions that leave a cluster to form a new one."""
+    consultation, cluster = await _cluster(request)
+    return await _split_page(request, consultation, cluster)
+
+
+async def split_route(request: Request) -> Response:
+    """Form a new cluster from the contributions ticked."""
+    consultation, cluster = await _cluster(request)
+    form = await read_form(request)
+    chosen = [int(v) for v in form.every("member") if v.isdigit() and len(v) < 12]
+    try:
+        await split_cluster(
+            request.state.db,
+            cluster,
+            chosen,
+            form.text("title"),
+            request.state.user,
+            request.app.state.clock(),
+        )
+    except FormError as error:
+        values = {"title": form.text("title"), "members": set(chosen)}
+        return await _split_page(
+            request, consultation, cluster, errors=error.fields, values=values, status_code=422
+        )
+    return redirect_after_post(request, _report_url(request, consultation, cluster.scope))
+
+
+CLUSTER = f"{BASE}/clusters/{{cluster_id:int}}"
+
 routes = [
     route(BASE, consultation_report, PUBLIC, name="synthesis"),
+    route(
+        f"{CLUSTER}/rename",
+        rename_cluster_route,
+        OFFICIAL,
+        ["POST"],
+        name="cluster_rename",
+        rate_limit="post",
+    ),
+    route(
+        f"{CLUSTER}/merge",
+        merge_cluster_route,
+        OFFICIAL,
+        ["POST"],
+        name="cluster_merge",
+        rate_limit="post",
+    ),
+    route(f"{CLUSTER}/split", split_form, OFFICIAL, name="cluster_split_form"),
+    route(
+        f"{CLUSTER}/split", split_route, OFFICIAL, ["POST"], name="cluster_split", rate_limit="post"
+    ),
     route(f"{BASE}/report.json", consultation_json, PUBLIC, name="synthesis_json"),
     route(f"{BASE}/report.pdf", consultation_pdf, PUBLIC, name="synthesis_pdf", rate_limit="post"),
     route(f"{BASE}/articles/{{key}}", article_report, PUBLIC, name="synthesis_article"),

@@ -1,0 +1,1 @@
+"""Open data: versions, contributions, votes, answers, clusters, campaigns and changes."""

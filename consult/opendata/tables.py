@@ -1,0 +1,576 @@
+"""The open data of a consultation: its tables, their documented fields, their rows in batches.
+
+Each table is read in batches ordered by its key (keyset pagination, never OFFSET), so that an
+export of a million contributions keeps one batch in memory at a time. Authors are
+pseudonymised: the same person gets the same pseudonym in every table and every export made
+with the same secret key, and the pseudonym cannot be traced back to the account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from consult.answers.models import Answer, ContributionOutcome
+from consult.bills.models import BillVersion, Provision
+from consult.consultations.models import Consultation
+from consult.contributions.models import Contribution, Visibility, Vote
+from consult.revisions.models import VersionChange
+from consult.synthesis.models import (
+    SynthesisCampaign,
+    SynthesisCampaignMember,
+    SynthesisCluster,
+    SynthesisMembership,
+)
+from consult.synthesis.runs import latest_report_run
+
+BATCH = 2000
+Row = tuple[Any, ...]
+
+
+class Pseudonyms:
+    """Stable, one-way pseudonyms for authors (an account, or the name of an imported one)."""
+
+    def __init__(self, secret_key: str) -> None:
+        self._key = secret_key.encode()
+
+    def of(self, author_id: int | None, name: str) -> str:
+        """``p-`` and 16 hexadecimal characters; "" for a contribution without an author."""
+        if author_id is None and not name:
+            return ""
+        who = f"account:{author_id}" if author_id is not None else f"name:{name}"
+        return "p-" + hmac.new(self._key, who.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Export:
+    """What every table reads from: the consultation, its latest report run, pseudonyms.
+
+    Plain values, not database objects: the rows are read after the request's own session
+    has closed, each batch in a session of its own.
+    """
+
+    factory: async_sessionmaker[AsyncSession]
+    consultation_id: int
+    title: str
+    run_id: int | None
+    pseudonyms: Pseudonyms
+    batch: int = BATCH
+
+
+Batches = AsyncIterator[list[Row]]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file of the export: its name, its columns with their meaning, its rows."""
+
+    name: str
+    fields: tuple[tuple[str, str], ...]
+    rows: Callable[[Export], Batches]
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return [name for name, _meaning in self.fields]
+
+
+async def _keyset(
+    export: Export,
+    build: Callable[[Any], Any],
+    key: Callable[[Any], Any],
+    shape: Callable[[list[Any]], list[Row]],
+) -> Batches:
+    """Rows of ``build(after)`` in batches: ``after`` is the key of the last row read (None at
+    first), ``key`` gives a row's key and ``shape`` turns a batch into output rows."""
+    after: Any = None
+    while True:
+        async with export.factory() as db:
+            batch = list((await db.execute(build(after).limit(export.batch))).all())
+            rows = shape(batch)
+        if rows:
+            yield rows
+        if len(batch) < export.batch:
+            return
+        after = key(batch[-1])
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat() if moment is not None else ""
+
+
+async def _versions(export: Export) -> Batches:
+    async with export.factory() as db:
+        rows = (
+            await db.execute(
+                select(BillVersion.number, BillVersion.published_at, func.count(Provision.id))
+                .outerjoin(
+                    Provision,
+                    and_(Provision.version_id == BillVersion.id, Provision.kind == "article"),
+                )
+                .where(BillVersion.consultation_id == export.consultation_id)
+                .group_by(BillVersion.id)
+                .order_by(BillVersion.number)
+            )
+        ).all()
+    yield [(number, _iso(published), count) for number, published, count in rows]
+
+
+async def _provisions(export: Export) -> Batches:
+    parents = Provision.__table__.alias("parent")
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(
+                Provision.id,
+                BillVersion.number,
+                Provision.key,
+                Provision.kind,
+                Provision.number,
+                Provision.heading,
+                Provision.text,
+                Provision.position,
+                parents.c.key,
+            )
+            .join(BillVersion, BillVersion.id == Provision.version_id)
+            .outerjoin(parents, parents.c.id == Provision.parent_id)
+            .where(
+                BillVersion.consultation_id == export.consultation_id,
+                *([Provision.id > after] if after is not None else []),
+            )
+            .order_by(Provision.id)
+        ),
+        lambda row: row[0],
+        lambda rows: [
+            (version, key, kind.value, number, heading, text, position, parent or "")
+            for _id, version, key, kind, number, heading, text, position, parent in rows
+        ],
+    ):
+        yield batch
+
+
+async def _contributions(export: Export) -> Batches:
+    pseudonyms = export.pseudonyms
+
+    def shape(rows: Sequence[Any]) -> list[Row]:
+        out: list[Row] = []
+        for c, version, answer_id, state in rows:
+            visible = c.visibility is Visibility.VISIBLE
+            out.append(
+                (
+                    c.id,
+                    c.article_key,
+                    version,
+                    c.kind.value,
+                    c.stance.value if c.stance else "",
+                    c.parent_id or "",
+                    c.alinea or "",
+                    (c.quote_exact or "") if visible else "",
+                    c.operation or "",
+                    c.old_text if visible else "",
+                    c.new_text if visible else "",
+                    c.body if visible else "",
+                    (c.url or "") if visible else "",
+                    pseudonyms.of(c.author_id, c.author_pseudonym),
+                    _iso(c.created_at),
+                    c.votes_for,
+                    c.votes_mixed,
+                    c.votes_against,
+                    c.visibility.value,
+                    answer_id or "",
+                    state.value if state else "",
+                )
+            )
+        return out
+
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(Contribution, BillVersion.number, Answer.id, Answer.state)
+            .join(BillVersion, BillVersion.id == Contribution.version_id)
+            .outerjoin(ContributionOutcome, ContributionOutcome.contribution_id == Contribution.id)
+            .outerjoin(Answer, Answer.id == ContributionOutcome.answer_id)
+            .where(
+                Contribution.consultation_id == export.consultation_id,
+                *([Contribution.id > after] if after is not None else []),
+            )
+            .order_by(Contribution.id)
+        ),
+        lambda row: row[0].id,
+        shape,
+    ):
+        yield batch
+
+
+async def _votes(export: Export) -> Batches:
+    async with export.factory() as db:
+        rows = (
+            await db.execute(
+                select(Vote.article_key, Vote.value, func.count())
+                .where(
+                    Vote.consultation_id == export.consultation_id, Vote.article_key.is_not(None)
+                )
+                .group_by(Vote.article_key, Vote.value)
+            )
+        ).all()
+    tallies: dict[str, dict[str, int]] = {}
+    for key, value, count in rows:
+        tallies.setdefault(str(key), {})[value.value] = int(count)
+    yield [
+        ("article", key, t.get("pour", 0), t.get("mitige", 0), t.get("contre", 0))
+        for key, t in sorted(tallies.items())
+    ]
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(
+                Contribution.id,
+                Contribution.votes_for,
+                Contribution.votes_mixed,
+                Contribution.votes_against,
+            )
+            .where(
+                Contribution.consultation_id == export.consultation_id,
+                *([Contribution.id > after] if after is not None else []),
+            )
+            .order_by(Contribution.id)
+        ),
+        lambda row: row[0],
+        lambda rows: [("contribution", str(i), f, m, a) for i, f, m, a in rows],
+    ):
+        yield batch
+
+
+async def _answers(export: Export) -> Batches:
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(Answer)
+            .where(
+                Answer.consultation_id == export.consultation_id,
+                Answer.published_at.is_not(None),
+                *([Answer.id > after] if after is not None else []),
+            )
+            .order_by(Answer.id)
+        ),
+        lambda row: row[0].id,
+        lambda rows: [
+            (
+                a.id,
+                a.scope.value,
+                a.contribution_id or "",
+                a.cluster_id or "",
+                a.campaign_id or "",
+                a.article_key,
+                a.subject,
+                a.state.value,
+                a.reason,
+                a.reach,
+                _iso(a.published_at),
+            )
+            for (a,) in rows
+        ],
+    ):
+        yield batch
+
+
+async def _clusters(export: Export) -> Batches:
+    if export.run_id is None:
+        return
+    run_id = export.run_id
+    async with export.factory() as db:
+        rows = (
+            await db.scalars(
+                select(SynthesisCluster)
+                .where(SynthesisCluster.run_id == run_id)
+                .order_by(SynthesisCluster.id)
+            )
+        ).all()
+    yield [
+        (
+            c.id,
+            run_id,
+            c.scope,
+            c.position,
+            c.title,
+            "; ".join(c.keywords),
+            c.contributions,
+            c.votes_for,
+            c.votes_mixed,
+            c.votes_against,
+        )
+        for c in rows
+    ]
+
+
+async def _pairs(export: Export, left: Any, right: Any, run_filter: Any) -> Batches:
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(left, right)
+            .where(
+                run_filter,
+                *(
+                    [or_(left > after[0], and_(left == after[0], right > after[1]))]
+                    if after is not None
+                    else []
+                ),
+            )
+            .order_by(left, right)
+        ),
+        lambda row: (row[0], row[1]),
+        lambda rows: [(a, b) for a, b in rows],
+    ):
+        yield batch
+
+
+async def _cluster_members(export: Export) -> Batches:
+    if export.run_id is None:
+        return
+    async for batch in _pairs(
+        export,
+        SynthesisMembership.cluster_id,
+        SynthesisMembership.contribution_id,
+        SynthesisMembership.run_id == export.run_id,
+    ):
+        yield batch
+
+
+async def _campaigns(export: Export) -> Batches:
+    if export.run_id is None:
+        return
+    async with export.factory() as db:
+        rows = (
+            await db.scalars(
+                select(SynthesisCampaign)
+                .where(SynthesisCampaign.run_id == export.run_id)
+                .order_by(SynthesisCampaign.id)
+            )
+        ).all()
+    yield [
+        (
+            c.id,
+            c.run_id,
+            c.representative_id,
+            c.copies,
+            c.exact_copies,
+            c.distinct_authors,
+            _iso(c.first_at),
+            _iso(c.last_at),
+            "; ".join(c.article_keys),
+        )
+        for c in rows
+    ]
+
+
+async def _campaign_members(export: Export) -> Batches:
+    if export.run_id is None:
+        return
+    run_id = export.run_id
+    async for batch in _pairs(
+        export,
+        SynthesisCampaignMember.campaign_id,
+        SynthesisCampaignMember.contribution_id,
+        SynthesisCampaignMember.campaign_id.in_(
+            select(SynthesisCampaign.id).where(SynthesisCampaign.run_id == run_id)
+        ),
+    ):
+        yield batch
+
+
+async def _changes(export: Export) -> Batches:
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(
+                VersionChange.id,
+                BillVersion.number,
+                VersionChange.article_key,
+                VersionChange.alinea,
+                VersionChange.kind,
+                VersionChange.text,
+                VersionChange.contribution_id,
+                VersionChange.answer_id,
+            )
+            .join(BillVersion, BillVersion.id == VersionChange.version_id)
+            .where(
+                BillVersion.consultation_id == export.consultation_id,
+                *([VersionChange.id > after] if after is not None else []),
+            )
+            .order_by(VersionChange.id)
+        ),
+        lambda row: row[0],
+        lambda rows: [
+            (version, key, alinea, kind, text, contribution or "", answer or "")
+            for _id, version, key, alinea, kind, text, contribution, answer in rows
+        ],
+    ):
+        yield batch
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "versions",
+        (
+            ("version", "Number of the version of the bill, from 1."),
+            ("published_at", "When it was published (ISO 8601, UTC)."),
+            ("articles", "How many articles it has."),
+        ),
+        _versions,
+    ),
+    Table(
+        "provisions",
+        (
+            ("version", "The version the provision belongs to."),
+            ("key", "Stable key across versions (art-3, art-3-al-2, titre-1-chap-2)."),
+            ("kind", "titre, chapitre, section, sous-section, article or alinea."),
+            ("number", "Its number as the bill writes it (1er, 7 bis; 1, 2... for alinéas)."),
+            ("heading", "Its heading, if any."),
+            ("text", "The text of an alinéa."),
+            ("position", "Order in the version."),
+            ("parent_key", "Key of the enclosing provision ('' at the top)."),
+        ),
+        _provisions,
+    ),
+    Table(
+        "contributions",
+        (
+            ("id", "Identifier; the contribution's page is /consultations/SLUG/contributions/ID."),
+            ("article_key", "The article it is about."),
+            ("version", "The version of the bill it was written on."),
+            ("kind", "annotation, amendment, argument, reply or source."),
+            ("stance", "pour, contre or neutre for an argument."),
+            ("parent_id", "The contribution it replies to or argues about."),
+            ("alinea", "The alinéa it is anchored to or amends."),
+            ("quote", "The passage an annotation quotes."),
+            ("operation", "What an amendment does (replace_words, insert_alinea...)."),
+            ("old_text", "The words an amendment replaces or deletes."),
+            ("new_text", "The words an amendment writes."),
+            ("body", "Its text in Markdown (the exposé of an amendment)."),
+            ("url", "The link a source gives."),
+            ("author", "Pseudonym of its author (the same person, the same pseudonym)."),
+            ("created_at", "When it was written (ISO 8601, UTC)."),
+            ("votes_for", "Votes pour."),
+            ("votes_mixed", "Votes mitigé."),
+            ("votes_against", "Votes contre."),
+            ("visibility", "visible, or hidden by moderation (its texts are then left empty)."),
+            ("answer_id", "The published answer that stands for it, if any."),
+            ("answer_state", "That answer's decision."),
+        ),
+        _contributions,
+    ),
+    Table(
+        "votes",
+        (
+            ("target_kind", "article or contribution."),
+            ("target", "The article key or the contribution id."),
+            ("for", "Votes pour."),
+            ("mixed", "Votes mitigé."),
+            ("against", "Votes contre."),
+        ),
+        _votes,
+    ),
+    Table(
+        "answers",
+        (
+            ("id", "Identifier of the answer (published answers only)."),
+            ("scope", "contribution, cluster or campaign: what it was given to."),
+            ("contribution_id", "The contribution answered, for a contribution's own answer."),
+            ("cluster_id", "The cluster answered (see clusters)."),
+            ("campaign_id", "The campaign answered (see campaigns)."),
+            ("article_key", "The article ('' for the whole consultation)."),
+            ("subject", "What was answered, as shown to readers."),
+            ("state", "accepted, partially_accepted, rejected, out_of_scope, under_review."),
+            ("reason", "The reason, in Markdown."),
+            ("reach", "How many contributions it covers."),
+            ("published_at", "When it was published (ISO 8601, UTC)."),
+        ),
+        _answers,
+    ),
+    Table(
+        "clusters",
+        (
+            ("id", "Identifier of the cluster, in the latest synthesis."),
+            ("run", "The synthesis run it comes from."),
+            ("scope", "The article it groups ('' for the whole consultation)."),
+            ("position", "Its rank by size; -1 is the scope's 'other' group."),
+            ("title", "Its title (the words of its most central contribution)."),
+            ("keywords", "Its keywords, separated by '; '."),
+            ("contributions", "Contributions in it, every copy of a campaign counted."),
+            ("votes_for", "Votes pour on its contributions."),
+            ("votes_mixed", "Votes mitigé on its contributions."),
+            ("votes_against", "Votes contre on its contributions."),
+        ),
+        _clusters,
+    ),
+    Table(
+        "cluster_members",
+        (
+            ("cluster_id", "A cluster."),
+            ("contribution_id", "One of its contributions."),
+        ),
+        _cluster_members,
+    ),
+    Table(
+        "campaigns",
+        (
+            ("id", "Identifier of the copy-paste campaign, in the latest synthesis."),
+            ("run", "The synthesis run it comes from."),
+            ("representative_id", "The contribution whose text stands for the letter."),
+            ("copies", "Signatures, every one counted."),
+            ("exact_copies", "Signatures identical to the representative once normalised."),
+            ("distinct_authors", "Different authors among the signatures."),
+            ("first_at", "The first signature (ISO 8601, UTC)."),
+            ("last_at", "The last signature (ISO 8601, UTC)."),
+            ("article_keys", "The articles it was posted on, separated by '; '."),
+        ),
+        _campaigns,
+    ),
+    Table(
+        "campaign_members",
+        (
+            ("campaign_id", "A campaign."),
+            ("contribution_id", "One of its signatures."),
+        ),
+        _campaign_members,
+    ),
+    Table(
+        "changes",
+        (
+            ("version", "The version whose text changed (compared with the one before)."),
+            ("article_key", "The article changed."),
+            ("alinea", "The alinéa of that version the change is in."),
+            ("kind", "insert or delete."),
+            ("text", "The words inserted or deleted."),
+            ("contribution_id", "The amendment that made the change ('' for the ministry)."),
+            ("answer_id", "The answer that accepted that amendment."),
+        ),
+        _changes,
+    ),
+)
+
+
+async def export_of(
+    factory: async_sessionmaker[AsyncSession],
+    consultation: Consultation,
+    secret_key: str,
+    batch: int = BATCH,
+) -> Export:
+    """What the tables of a consultation's export read from."""
+    async with factory() as db:
+        run = await latest_report_run(db, consultation.id)
+    return Export(
+        factory,
+        consultation.id,
+        consultation.title,
+        run.id if run is not None else None,
+        Pseudonyms(secret_key),
+        batch,
+    )

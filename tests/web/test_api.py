@@ -1,0 +1,100 @@
+"""The read API answers as its OpenAPI description says, and never with a server error."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+import schemathesis
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+from sqlalchemy import func, select
+
+from consult.accounts.models import Role
+from consult.contributions.models import Contribution
+from consult.demo.seed import DEMO_SLUG
+from consult.web.api_schema import openapi_document
+from tests.conftest import Clock, Site, _create_schema, make_settings, start_site
+from tests.synthesis.test_synthesis_web import seed, start_and_finish
+from tests.web.test_answers import REASON, _scalar
+
+API = f"/api/v1/consultations/{DEMO_SLUG}"
+
+
+def _with_examples(document: dict[str, Any]) -> dict[str, Any]:
+    """The description with the demo's slug, version and first contribution as examples, so
+    that the explicit examples reach real rows as well as random values reach the errors."""
+    examples = {"slug": DEMO_SLUG, "number": 2, "contribution_id": 1, "article": "art-1"}
+    for item in document["paths"].values():
+        for parameter in item["get"]["parameters"]:
+            if parameter["name"] in examples:
+                parameter["example"] = examples[parameter["name"]]
+    return document
+
+
+schema = schemathesis.openapi.from_dict(_with_examples(openapi_document()))
+
+
+@pytest.fixture(scope="module")
+def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """The demo with a synthesis, answers and a version 2, shared by the module's tests."""
+    path: Path = tmp_path_factory.mktemp("api") / "api.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    asyncio.run(_create_schema(url))
+    for site in start_site(make_settings(url), Clock()):
+        seed(site)
+        site.login(site.user(Role.OFFICIAL))
+        start_and_finish(site)
+        first = int(_scalar(site, select(func.min(Contribution.id))))
+        site.client.post(
+            f"/consultations/{DEMO_SLUG}/answers/contribution/{first}",
+            data={"state": "rejected", "reason": REASON, "action": "publish"},
+        )
+        site.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish")
+        site.client.post("/account/logout")
+        yield site
+
+
+@schema.parametrize()
+@hypothesis.settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+)
+def test_every_answer_matches_the_description(case: Any, api_site: Site) -> None:
+    transport = case.as_transport_kwargs(base_url="http://testserver")
+    response = api_site.client.request(
+        transport["method"],
+        transport["url"],
+        params=transport.get("params"),
+        headers={k: v for k, v in (transport.get("headers") or {}).items() if k != "Cookie"},
+    )
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+
+def test_contributions_come_with_their_fate_and_pages(api_site: Site) -> None:
+    client = api_site.client
+    listing = client.get(f"{API}/contributions", params={"per_page": 5, "page": 2})
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["page"] == 2 and len(body["items"]) == 5
+    assert body["total"] == _scalar(api_site, select(func.count()).select_from(Contribution))
+    first = int(_scalar(api_site, select(func.min(Contribution.id))))
+    one = client.get(f"{API}/contributions/{first}").json()
+    assert one["answer"]["state"] == "rejected" and one["author"].startswith("p-")
+    assert client.get(f"{API}/contributions", params={"per_page": 500}).status_code == 400
+    assert client.get(f"{API}/contributions", params={"kind": "poem"}).status_code == 400
+    assert client.get(f"{API}/contributions/abc").json() == {"error": "not found"}
+    assert client.get(f"{API}/contributions/99999999999").status_code == 404
+    feedback = client.get(f"{API}/feedback").json()
+    assert feedback["total"]["states"] == {"rejected": 1}
+    version = client.get(f"{API}/versions/2").json()
+    assert version["number"] == 2 and version["articles"][0]["key"] == "art-1"
+    assert client.get(f"{API}/versions/3").status_code == 404
+    assert client.get("/api/v1/consultations/nothing-here").status_code == 404
+    described = client.get("/api/v1/openapi.json").json()
+    assert described["openapi"] == "3.1.0" and described["servers"][0]["url"] == "http://testserver"

@@ -1,0 +1,141 @@
+"""The open-data export: every table as CSV and JSON, authors pseudonymised, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+
+from consult.accounts.models import Role, User
+from consult.contributions.models import Contribution, Visibility
+from consult.demo.seed import DEMO_SLUG
+from consult.opendata.tables import TABLES, export_of
+from consult.synthesis.models import SynthesisCampaignMember, SynthesisMembership
+from consult.web.routes.opendata import zip_stream
+from tests.conftest import Site
+from tests.synthesis.test_synthesis_web import seed, start_and_finish
+from tests.web.test_answers import REASON, _all, _scalar
+
+BASE = f"/consultations/{DEMO_SLUG}"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "open-data.md"
+
+
+def _prepare(site: Site) -> tuple[int, int]:
+    """The demo with a synthesis, an answer and a hidden contribution; returns their ids."""
+    seed(site)
+    site.login(site.user(Role.OFFICIAL))
+    start_and_finish(site)
+    answered = int(_scalar(site, select(func.min(Contribution.id))))
+    site.client.post(
+        f"{BASE}/answers/contribution/{answered}",
+        data={"state": "accepted", "reason": REASON, "action": "publish"},
+    )
+    hidden = answered + 1
+
+    async def hide(session):  # type: ignore[no-untyped-def]
+        await session.execute(
+            update(Contribution)
+            .where(Contribution.id == hidden)
+            .values(visibility=Visibility.HIDDEN)
+        )
+
+    site.db(hide)
+    return answered, hidden
+
+
+def _rows(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
+    with archive.open(f"{name}.csv") as raw:
+        return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+
+
+def test_the_export_holds_every_table_in_both_formats_with_authors_pseudonymised(
+    site: Site,
+) -> None:
+    answered, hidden = _prepare(site)
+    with site.client.stream("GET", f"{BASE}/export.zip") as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/zip"
+        assert "content-length" not in response.headers  # streamed, not built first
+        assert response.headers["content-disposition"].startswith(
+            f'attachment; filename="{DEMO_SLUG}-'
+        )
+        data = b"".join(response.iter_raw())
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    assert archive.testzip() is None
+    names = set(archive.namelist())
+    for table in TABLES:
+        assert {f"{table.name}.csv", f"{table.name}.json"} <= names
+        with archive.open(f"{table.name}.csv") as raw:
+            header = next(csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
+        assert header == table.columns
+        records = json.loads(archive.read(f"{table.name}.json"))
+        assert len(records) == len(_rows(archive, table.name))
+        assert all(list(record) == table.columns for record in records)
+    readme = archive.read("README.txt").decode()
+    assert all(f"  {name}: " in readme for table in TABLES for name in table.columns)
+
+    contributions = {int(r["id"]): r for r in _rows(archive, "contributions")}
+    assert len(contributions) == _scalar(site, select(func.count()).select_from(Contribution))
+    assert contributions[answered]["answer_state"] == "accepted"
+    assert contributions[hidden]["visibility"] == "hidden" and contributions[hidden]["body"] == ""
+    # Pseudonyms: one per author, never a name or an address.
+    by_author = _all(site, select(Contribution.id, Contribution.author_pseudonym))
+    same_name = [i for i, name in by_author if name == by_author[0][1]]
+    assert len({contributions[i]["author"] for i in same_name}) == 1
+    assert all(re.fullmatch(r"p-[0-9a-f]{16}|", r["author"]) for r in contributions.values())
+    for (email,) in _all(site, select(User.email)):
+        assert email.encode() not in data
+    members = _rows(archive, "cluster_members")
+    assert len(members) == _scalar(site, select(func.count()).select_from(SynthesisMembership))
+    signatures = _rows(archive, "campaign_members")
+    assert len(signatures) == _scalar(
+        site, select(func.count()).select_from(SynthesisCampaignMember)
+    )
+    (answer,) = _rows(archive, "answers")
+    assert answer["contribution_id"] == str(answered) and answer["state"] == "accepted"
+
+
+def test_the_export_is_written_batch_by_batch(site: Site) -> None:
+    _prepare(site)
+
+    async def chunks() -> list[int]:
+        consultation_id = await _consultation_id(site)
+        async with site.app.state.session_factory() as db:
+            from consult.consultations.models import Consultation
+
+            consultation = await db.get(Consultation, consultation_id)
+        export = await export_of(site.app.state.session_factory, consultation, "key", batch=40)
+        return [len(chunk) async for chunk in zip_stream(export)]
+
+    sizes = site.client.portal.call(chunks)  # type: ignore[union-attr]
+    # Hundreds of contributions in batches of 40: the bytes come out as they are written.
+    assert len([size for size in sizes if size]) > 10
+
+
+async def _consultation_id(site: Site) -> int:
+    from consult.consultations.models import Consultation
+
+    async with site.app.state.session_factory() as db:
+        return int(await db.scalar(select(Consultation.id).where(Consultation.slug == DEMO_SLUG)))
+
+
+def test_the_documentation_lists_every_file_and_field() -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    for table in TABLES:
+        assert f"`{table.name}`" in text, table.name
+        for name, _meaning in table.fields:
+            assert f"`{name}`" in text, (table.name, name)
+
+
+def test_a_draft_consultation_is_exported_to_no_one_but_officials(site: Site) -> None:
+    from tests.web.test_bill_import import make_consultation
+
+    make_consultation(site, "brouillon", opened=False)
+    assert site.client.get("/consultations/brouillon/export.zip").status_code == 404
+    site.login(site.user(Role.OFFICIAL))
+    assert site.client.get("/consultations/brouillon/export.zip").status_code == 200
