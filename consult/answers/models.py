@@ -25,6 +25,20 @@ class AnswerState(enum.StrEnum):
     UNDER_REVIEW = "under_review"
 
 
+def state_name(state: AnswerState | str) -> str:
+    """ "Accepted", "Rejected"... in the active language (pages and emails)."""
+    from consult.i18n import pgettext
+
+    names = {
+        AnswerState.ACCEPTED: pgettext("answer", "Accepted"),
+        AnswerState.PARTIALLY_ACCEPTED: pgettext("answer", "Partially accepted"),
+        AnswerState.REJECTED: pgettext("answer", "Rejected"),
+        AnswerState.OUT_OF_SCOPE: pgettext("answer", "Out of scope"),
+        AnswerState.UNDER_REVIEW: pgettext("answer", "Under review"),
+    }
+    return names[AnswerState(state)]
+
+
 class AnswerScope(enum.StrEnum):
     """What an answer was given to; a narrower scope overrides a wider one."""
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -102,6 +103,15 @@ async def _answerable(db: AsyncSession, consultation: Consultation, ids: Sequenc
     return found
 
 
+async def _answerable_members(
+    db: AsyncSession, consultation: Consultation, ids: Any
+) -> tuple[int, ...]:
+    """The answerable contributions among those ``ids`` selects, in id order."""
+    members = sorted((await db.scalars(ids)).all())
+    kept = await _answerable(db, consultation, members)
+    return tuple(member for member in members if member in kept)
+
+
 async def _run_of_consultation(
     db: AsyncSession, consultation: Consultation, run_id: int
 ) -> SynthesisRun:
@@ -135,39 +145,28 @@ async def find_target(
         if cluster is None or cluster.is_other or cluster.merged_into_id is not None:
             raise NotFound(str(target_id))
         await _run_of_consultation(db, consultation, cluster.run_id)
-        members = list(
-            (
-                await db.scalars(
-                    select(SynthesisMembership.contribution_id)
-                    .where(SynthesisMembership.cluster_id == cluster.id)
-                    .order_by(SynthesisMembership.contribution_id)
-                )
-            ).all()
+        members = await _answerable_members(
+            db,
+            consultation,
+            select(SynthesisMembership.contribution_id).where(
+                SynthesisMembership.cluster_id == cluster.id
+            ),
         )
-        kept = await _answerable(db, consultation, members)
         return AnswerTarget(
-            AnswerScope.CLUSTER,
-            cluster.id,
-            consultation.id,
-            cluster.scope,
-            cluster.title,
-            tuple(m for m in members if m in kept),
+            AnswerScope.CLUSTER, cluster.id, consultation.id, cluster.scope, cluster.title, members
         )
     if scope == AnswerScope.CAMPAIGN:
         campaign = await db.get(SynthesisCampaign, target_id)
         if campaign is None:
             raise NotFound(str(target_id))
         await _run_of_consultation(db, consultation, campaign.run_id)
-        members = list(
-            (
-                await db.scalars(
-                    select(SynthesisCampaignMember.contribution_id)
-                    .where(SynthesisCampaignMember.campaign_id == campaign.id)
-                    .order_by(SynthesisCampaignMember.contribution_id)
-                )
-            ).all()
+        members = await _answerable_members(
+            db,
+            consultation,
+            select(SynthesisCampaignMember.contribution_id).where(
+                SynthesisCampaignMember.campaign_id == campaign.id
+            ),
         )
-        kept = await _answerable(db, consultation, members)
         representative = await db.get(Contribution, campaign.representative_id)
         text = representative.body if representative is not None else ""
         return AnswerTarget(
@@ -176,7 +175,7 @@ async def find_target(
             consultation.id,
             campaign.article_keys[0] if len(campaign.article_keys) == 1 else "",
             excerpt(text, 120),
-            tuple(m for m in members if m in kept),
+            members,
         )
     raise NotFound(scope)
 

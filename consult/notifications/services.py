@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
 from consult.accounts.models import User
-from consult.answers.models import Answer, ContributionOutcome
+from consult.answers.models import Answer, ContributionOutcome, state_name
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution
 from consult.i18n import gettext as _
@@ -111,7 +111,7 @@ def compose(letter: Letter, settings: Settings) -> EmailMessage:
         }
         message["From"] = settings.mail_from
         message["To"] = formataddr((letter.user.display_name, letter.user.email or ""))
-        state = _state_name(letter.answer.state.value)
+        state = state_name(letter.answer.state)
         lines = [
             _("Hello %(name)s,") % {"name": letter.user.display_name},
             "",
@@ -146,17 +146,6 @@ def compose(letter: Letter, settings: Settings) -> EmailMessage:
         message.set_content("\n".join(lines))
         message["List-Unsubscribe"] = f"<{base}/account/unsubscribe/{letter.user.id}/{token}>"
     return message
-
-
-def _state_name(state: str) -> str:
-    names = {
-        "accepted": i18n.pgettext("answer", "Accepted"),
-        "partially_accepted": i18n.pgettext("answer", "Partially accepted"),
-        "rejected": i18n.pgettext("answer", "Rejected"),
-        "out_of_scope": i18n.pgettext("answer", "Out of scope"),
-        "under_review": i18n.pgettext("answer", "Under review"),
-    }
-    return names[state]
 
 
 async def pending_letters(

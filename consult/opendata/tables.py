@@ -32,6 +32,8 @@ from consult.synthesis.models import (
 from consult.synthesis.runs import latest_report_run
 
 BATCH = 2000
+# Pseudonyms kept for reuse: a bound, so a million distinct authors do not pile up in memory.
+_KNOWN_AUTHORS = 50_000
 Row = tuple[Any, ...]
 
 
@@ -40,13 +42,20 @@ class Pseudonyms:
 
     def __init__(self, secret_key: str) -> None:
         self._key = secret_key.encode()
+        self._known: dict[str, str] = {}
 
     def of(self, author_id: int | None, name: str) -> str:
         """``p-`` and 16 hexadecimal characters; "" for a contribution without an author."""
         if author_id is None and not name:
             return ""
         who = f"account:{author_id}" if author_id is not None else f"name:{name}"
-        return "p-" + hmac.new(self._key, who.encode(), hashlib.sha256).hexdigest()[:16]
+        known = self._known.get(who)
+        if known is None:
+            if len(self._known) >= _KNOWN_AUTHORS:
+                self._known.clear()
+            digest = hmac.new(self._key, who.encode(), hashlib.sha256).hexdigest()[:16]
+            known = self._known[who] = f"p-{digest}"
+        return known
 
 
 @dataclass(frozen=True)
@@ -161,39 +170,87 @@ async def _contributions(export: Export) -> Batches:
 
     def shape(rows: Sequence[Any]) -> list[Row]:
         out: list[Row] = []
-        for c, version, answer_id, state in rows:
-            visible = c.visibility is Visibility.VISIBLE
+        for (
+            contribution_id,
+            article_key,
+            version,
+            kind,
+            stance,
+            parent_id,
+            alinea,
+            quote,
+            operation,
+            old_text,
+            new_text,
+            body,
+            url,
+            author_id,
+            author_name,
+            created_at,
+            votes_for,
+            votes_mixed,
+            votes_against,
+            visibility,
+            answer_id,
+            state,
+        ) in rows:
+            visible = visibility is Visibility.VISIBLE
             out.append(
                 (
-                    c.id,
-                    c.article_key,
+                    contribution_id,
+                    article_key,
                     version,
-                    c.kind.value,
-                    c.stance.value if c.stance else "",
-                    c.parent_id or "",
-                    c.alinea or "",
-                    (c.quote_exact or "") if visible else "",
-                    c.operation or "",
-                    c.old_text if visible else "",
-                    c.new_text if visible else "",
-                    c.body if visible else "",
-                    (c.url or "") if visible else "",
-                    pseudonyms.of(c.author_id, c.author_pseudonym),
-                    _iso(c.created_at),
-                    c.votes_for,
-                    c.votes_mixed,
-                    c.votes_against,
-                    c.visibility.value,
+                    kind.value,
+                    stance.value if stance else "",
+                    parent_id or "",
+                    alinea or "",
+                    (quote or "") if visible else "",
+                    operation or "",
+                    old_text if visible else "",
+                    new_text if visible else "",
+                    body if visible else "",
+                    (url or "") if visible else "",
+                    pseudonyms.of(author_id, author_name),
+                    _iso(created_at),
+                    votes_for,
+                    votes_mixed,
+                    votes_against,
+                    visibility.value,
                     answer_id or "",
                     state.value if state else "",
                 )
             )
         return out
 
+    # Columns, not mapped objects: a million rows go through, and none is ever changed.
+    columns = (
+        Contribution.id,
+        Contribution.article_key,
+        BillVersion.number,
+        Contribution.kind,
+        Contribution.stance,
+        Contribution.parent_id,
+        Contribution.alinea,
+        Contribution.quote_exact,
+        Contribution.operation,
+        Contribution.old_text,
+        Contribution.new_text,
+        Contribution.body,
+        Contribution.url,
+        Contribution.author_id,
+        Contribution.author_pseudonym,
+        Contribution.created_at,
+        Contribution.votes_for,
+        Contribution.votes_mixed,
+        Contribution.votes_against,
+        Contribution.visibility,
+        Answer.id,
+        Answer.state,
+    )
     async for batch in _keyset(
         export,
         lambda after: (
-            select(Contribution, BillVersion.number, Answer.id, Answer.state)
+            select(*columns)
             .join(BillVersion, BillVersion.id == Contribution.version_id)
             .outerjoin(ContributionOutcome, ContributionOutcome.contribution_id == Contribution.id)
             .outerjoin(Answer, Answer.id == ContributionOutcome.answer_id)
@@ -203,7 +260,7 @@ async def _contributions(export: Export) -> Batches:
             )
             .order_by(Contribution.id)
         ),
-        lambda row: row[0].id,
+        lambda row: row[0],
         shape,
     ):
         yield batch

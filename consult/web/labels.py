@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consult.answers.models import AnswerState, state_name
 from consult.i18n import gettext as _
 from consult.i18n import pgettext
 
@@ -81,25 +82,7 @@ def run_stage_name(stage: Any) -> str:
     return names[str(stage)]
 
 
-def answer_state_name(state: Any) -> str:
-    """ "Accepted", "Rejected"... for what became of a contribution."""
-    names = {
-        "accepted": pgettext("answer", "Accepted"),
-        "partially_accepted": pgettext("answer", "Partially accepted"),
-        "rejected": pgettext("answer", "Rejected"),
-        "out_of_scope": pgettext("answer", "Out of scope"),
-        "under_review": pgettext("answer", "Under review"),
-    }
-    return names[str(state)]
-
-
-ANSWER_STATES = (
-    "accepted",
-    "partially_accepted",
-    "rejected",
-    "out_of_scope",
-    "under_review",
-)
+ANSWER_STATES = tuple(state.value for state in AnswerState)
 
 RUN_STAGES = ("loading", "embedding", "campaigns", "clustering", "saving")
 
@@ -111,6 +94,6 @@ LABELS = {
     "article_name": article_name,
     "division_name": division_name,
     "role_name": role_name,
-    "answer_state_name": answer_state_name,
+    "answer_state_name": state_name,
     "answer_states": ANSWER_STATES,
 }
