@@ -18,6 +18,7 @@ import asyncio
 import csv
 import io
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -103,9 +104,9 @@ def download(url: str, target: Path) -> tuple[int, float, float, float, float, i
     """
     import httpx2
 
-    from tests.browser.conftest import free_port
-
-    port = free_port()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
     base = f"http://127.0.0.1:{port}"
     environment = {
         **os.environ,

@@ -13,6 +13,8 @@ from consult.answers.models import Answer, AnswerScope, ContributionOutcome
 from consult.answers.services import ANSWERABLE_KINDS
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, Visibility
+from consult.synthesis.models import SynthesisCluster
+from consult.synthesis.runs import latest_report_run
 
 # Answers to single contributions listed per article on the feedback page; every one of them
 # is in the open-data export and on the contribution's own page.
@@ -26,6 +28,8 @@ class ArticleFeedback:
 
     key: str
     counts: StateCounts
+    clusters: list[tuple[SynthesisCluster, Answer | None]] = field(default_factory=list)
+    """The article's groups in the latest synthesis, each with its answer if published."""
     group_answers: list[Answer] = field(default_factory=list)
     own_answers: list[tuple[Contribution, Answer]] = field(default_factory=list)
     own_answer_count: int = 0
@@ -49,6 +53,25 @@ async def consultation_feedback(
     for key, line in counts.items():
         articles.setdefault(key, ArticleFeedback(key, line))
     published = Answer.consultation_id == consultation.id, Answer.published_at.is_not(None)
+    run = await latest_report_run(db, consultation.id)
+    if run is not None:
+        groups = await db.execute(
+            select(SynthesisCluster, Answer)
+            .outerjoin(
+                Answer,
+                (Answer.cluster_id == SynthesisCluster.id) & Answer.published_at.is_not(None),
+            )
+            .where(
+                SynthesisCluster.run_id == run.id,
+                SynthesisCluster.scope != "",
+                SynthesisCluster.position >= 0,
+                SynthesisCluster.merged_into_id.is_(None),
+            )
+            .order_by(SynthesisCluster.scope, SynthesisCluster.position)
+        )
+        for cluster, group_answer in groups:
+            if cluster.scope in articles:
+                articles[cluster.scope].clusters.append((cluster, group_answer))
     general: list[Answer] = []
     for answer in (
         await db.scalars(

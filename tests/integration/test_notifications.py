@@ -3,9 +3,11 @@ server on loopback; failures are retried; anyone can opt out."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,12 +17,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from consult.accounts.models import Role, User
-from consult.contributions.models import Contribution
+from consult.contributions.models import Contribution, ContributionKind
+from consult.db import utcnow
 from consult.demo.seed import DEMO_SLUG
 from consult.notifications.models import Notification, NotificationStatus
 from consult.notifications.services import unsubscribe_token
 from consult.synthesis.models import SynthesisCampaign, SynthesisCampaignMember
-from tests.conftest import Clock, Site, make_settings, start_site
+from tests.conftest import REDIS_URL, Clock, Site, make_settings, service_missing, start_site
 from tests.synthesis.test_synthesis_web import seed, start_and_finish
 from tests.web.test_answers import REASON, _all
 
@@ -244,3 +247,97 @@ def test_an_unsubscribe_link_works_without_logging_in_and_refuses_a_wrong_token(
         return await session.get(User, citizen.id)
 
     assert site.db(read).notify_answers is False
+
+
+@pytest.mark.redis
+def test_an_arq_worker_sends_what_the_outbox_holds(
+    database_url: str,
+    mail_server: tuple[LoopbackController, Inbox],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Production: the web process only writes the outbox; a worker on Redis sends it."""
+    if not REDIS_URL:
+        service_missing("Redis", "CONSULT_TEST_REDIS_URL")
+    controller, inbox = mail_server
+    redis_url = REDIS_URL.rsplit("/", 1)[0] + "/12"
+    queue_name = f"consult-test-mail-{uuid.uuid4().hex[:8]}"
+    for name, value in {
+        "CONSULT_DATABASE_URL": database_url,
+        "CONSULT_REDIS_URL": redis_url,
+        "CONSULT_EMBEDDING_MODEL": "hashing",
+        "CONSULT_SYNTHESIS_PROCESSES": "0",
+        "CONSULT_SMTP_HOST": "127.0.0.1",
+        "CONSULT_SMTP_PORT": str(controller.port),
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    async def scenario() -> None:
+        from arq.connections import RedisSettings
+        from arq.worker import Worker
+
+        from consult.accounts.services import create_user
+        from consult.answers.services import find_target, save_answer
+        from consult.db import create_engine, create_session_factory
+        from consult.jobs import ArqQueue
+        from consult.notifications.services import queue_answer_notifications
+        from consult.settings import Settings
+        from tests.integration.seeding import open_article
+        from worker.settings import WorkerSettings, shutdown, startup
+
+        settings = Settings.from_env()
+        engine = create_engine(database_url)
+        factory = create_session_factory(engine)
+        queue = await ArqQueue.connect(redis_url)
+        try:
+            async with factory() as db:
+                citizen, context = await open_article(db, "courriels")
+                contribution = Contribution(
+                    consultation_id=context.consultation.id,
+                    version_id=context.version.id,
+                    article_key="art-1",
+                    kind=ContributionKind.ARGUMENT,
+                    author_id=citizen.id,
+                    author_pseudonym=citizen.display_name,
+                    body="Une idée à retenir.",
+                )
+                db.add(contribution)
+                await db.flush()
+                official = await create_user(
+                    db, "answering@example.org", "Official", "a-long-password-1", Role.OFFICIAL
+                )
+                target = await find_target(
+                    db, context.consultation, "contribution", contribution.id
+                )
+                saved = await save_answer(
+                    db,
+                    target,
+                    state="accepted",
+                    reason=REASON,
+                    publish=True,
+                    override=False,
+                    author=official,
+                    now=utcnow(),
+                )
+                assert await queue_answer_notifications(db, saved.answer, settings, utcnow()) == 1
+                await db.commit()
+            await queue.pool.enqueue_job("send_notifications", _queue_name=queue_name)
+            worker = Worker(
+                functions=WorkerSettings.functions,
+                on_startup=startup,
+                on_shutdown=shutdown,
+                redis_settings=RedisSettings.from_dsn(redis_url),
+                queue_name=queue_name,
+                burst=True,
+                poll_delay=0.05,
+                handle_signals=False,
+            )
+            await worker.main()
+            await worker.close()
+            assert worker.jobs_complete == 1 and worker.jobs_failed == 0
+        finally:
+            await queue.pool.delete(queue_name)
+            await queue.close()
+            await engine.dispose()
+
+    asyncio.run(scenario())
+    assert inbox.recipients == [["citizen-courriels@example.org"]]

@@ -155,6 +155,11 @@ def test_a_cluster_answer_reaches_every_member_and_one_of_them_can_be_answered_a
     answer_id = _scalar(site, select(Answer.id).where(Answer.cluster_id == cluster_id))
     outcomes = _outcomes(site)
     assert {member: outcomes.get(member) for member in members} == dict.fromkeys(members, answer_id)
+    cluster = _scalar(site, select(SynthesisCluster).where(SynthesisCluster.id == cluster_id))
+    if cluster.scope:  # the feedback page lists each article's groups with their answer
+        feedback = site.client.get(f"{BASE}/feedback")
+        assert "Groups of similar contributions" in feedback.text
+        assert cluster.title in feedback.text
 
     # One member gets its own answer: the official is asked first, then it overrides.
     single = f"{BASE}/answers/contribution/{members[0]}"
@@ -332,3 +337,54 @@ def test_an_official_moves_the_consultation_through_its_phases(site: Site) -> No
         select(AuditEvent.details).where(AuditEvent.action == "consultation.phase"),
     )
     assert [d["to"] for (d,) in moves] == ["closed", "answered", "published"]
+
+
+TOPICS = {
+    "vélo": "les pistes cyclables protégées doivent relier chaque commune voisine",
+    "loyer": "le plafonnement des loyers protège les locataires des grandes villes",
+    "données": "les données personnelles des contributeurs restent protégées par la loi",
+}
+
+
+def _filler(n: int) -> str:
+    words = ["avis", "texte", "mesure", "délai", "budget", "usager", "service", "contrôle"]
+    words += ["région", "école", "hôpital", "transport", "emploi", "culture", "santé", "sport"]
+    return " ".join(words[(n * 7 + k * 3) % len(words)] + str(n * 10 + k) for k in range(8))
+
+
+def test_the_feedback_page_lists_each_articles_groups_with_their_answer(site: Site) -> None:
+    as_official(site)
+
+    async def write(session):  # type: ignore[no-untyped-def]
+        template = await session.scalar(
+            select(Contribution).where(Contribution.article_key == "art-2").limit(1)
+        )
+        for topic, sentence in TOPICS.items():
+            for n in range(20):
+                session.add(
+                    Contribution(
+                        consultation_id=template.consultation_id,
+                        version_id=template.version_id,
+                        article_key="art-2",
+                        kind=ContributionKind.ARGUMENT,
+                        # Words of its own in each text, so that they are no campaign.
+                        body=f"{sentence.capitalize()} : {topic}, {_filler(n)}.",
+                        author_pseudonym=f"Personne {topic} {n}",
+                    )
+                )
+
+    site.db(write)
+    run_id = start_and_finish(site)
+    groups = [
+        c for c in rows(site, SynthesisCluster, run_id) if c.scope == "art-2" and not c.is_other
+    ]
+    assert len(groups) >= 2
+    site.client.post(
+        f"{BASE}/answers/cluster/{groups[0].id}",
+        data={"state": "under_review", "reason": "", "action": "publish"},
+    )
+    page = site.client.get(f"{BASE}/feedback")
+    section = page.text.split('id="art-2"', 1)[1].split("</section>", 1)[0]
+    assert "Groups of similar contributions" in section
+    assert all(group.title in section for group in groups)
+    assert "Under review" in section and "no answer to the group" in section
