@@ -1,6 +1,6 @@
 """Our clustering beside BERTopic's default pipeline, on the same embeddings and gold labels.
 
-    .venv/bin/python -m bench.quality [--runs 5]
+    .venv/bin/python -m bench.quality [--runs 5] [--fit-limit 4000]
 
 For each labelled data set of :mod:`bench.clustering` (the five Austrian climate-council Polis
 conversations, gold = the conversation; MasakhaNEWS-fr dev, headline + text as in MTEB, gold =
@@ -43,9 +43,12 @@ IntArray = NDArray[np.int64]
 Pipeline = Callable[[Dataset, NDArray[np.float64], int], IntArray]
 
 
+FIT_LIMIT = ClusterParams().fit_limit
+
+
 def ours(dataset: Dataset, vectors: NDArray[np.float64], run: int) -> IntArray:
     # Run i uses seed i: the spread over seeds is part of what is measured.
-    return cluster(vectors, ClusterParams(seed=run)).labels
+    return cluster(vectors, ClusterParams(seed=run, fit_limit=FIT_LIMIT)).labels
 
 
 def bertopic(dataset: Dataset, vectors: NDArray[np.float64], run: int) -> IntArray:
@@ -70,7 +73,16 @@ def main() -> None:
     parser.add_argument(
         "--runs", type=int, default=5, help="runs per pipeline and data set (default 5)"
     )
-    runs = max(1, parser.parse_args().runs)
+    parser.add_argument(
+        "--fit-limit",
+        type=int,
+        default=ClusterParams().fit_limit,
+        help="rows laid out by UMAP (4,000 for a consultation, 2,000 for an article)",
+    )
+    arguments = parser.parse_args()
+    runs = max(1, arguments.runs)
+    global FIT_LIMIT
+    FIT_LIMIT = arguments.fit_limit
     _csv_field_limit()
     embedder = UniversalSentenceEncoder()
     pipelines: list[tuple[str, Pipeline]] = [("consult", ours)]

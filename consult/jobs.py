@@ -87,14 +87,23 @@ async def embed_contribution(ctx: JobContext, contribution_id: int) -> int:
 
 
 async def embed_missing(ctx: JobContext) -> int:
-    """Sweep: embed every contribution still missing a vector (lost jobs, imports)."""
-    from consult.synthesis.embeddings import embed_contributions
+    """Sweep: embed every contribution still missing a vector (lost jobs, imports).
 
-    async with ctx["session_factory"]() as db:
-        report = await embed_contributions(db, embedder_for(ctx))
-        await db.commit()
-    logger.info("sweep embedded %d texts", report.embedded)
-    return report.embedded
+    A batch of contributions at a time, each committed: a million imported contributions are
+    embedded in bounded memory, and an interrupted sweep keeps what it has done.
+    """
+    from consult.synthesis.embeddings import embed_contribution_batch
+
+    embedded, after = 0, 0
+    while True:
+        async with ctx["session_factory"]() as db:
+            report, after = await embed_contribution_batch(db, embedder_for(ctx), after)
+            await db.commit()
+        embedded += report.embedded
+        if not report.considered:
+            break
+    logger.info("sweep embedded %d texts", embedded)
+    return embedded
 
 
 async def synthesize(ctx: JobContext, run_id: int) -> str:

@@ -15,6 +15,8 @@ from consult.nlp.embed import Embedder, content_hash, prepare_text
 from consult.synthesis.models import Embedding
 
 BATCH_SIZE = 256
+# Contributions read, embedded and committed together by the sweep.
+SWEEP_BATCH = 5000
 
 
 def text_of(contribution: Contribution) -> str:
@@ -96,6 +98,25 @@ async def embed_contributions(
     texts = [text for text in (text_of(c) for c in contributions) if text]
     embedded = await embed_texts(session, embedder, texts)
     return EmbeddingReport(considered=len(contributions), embedded=embedded)
+
+
+async def embed_contribution_batch(
+    session: AsyncSession, embedder: Embedder, after: int, size: int = SWEEP_BATCH
+) -> tuple[EmbeddingReport, int]:
+    """Embed the next ``size`` contributions by id after ``after`` that lack a vector;
+    returns the report and the last id seen (the ``after`` of the next batch)."""
+    contributions = (
+        await session.scalars(
+            select(Contribution)
+            .where(Contribution.id > after)
+            .order_by(Contribution.id)
+            .limit(size)
+        )
+    ).all()
+    texts = [text for text in (text_of(c) for c in contributions) if text]
+    embedded = await embed_texts(session, embedder, texts)
+    last = contributions[-1].id if contributions else after
+    return EmbeddingReport(considered=len(contributions), embedded=embedded), last
 
 
 async def vectors_of_texts(

@@ -81,6 +81,40 @@ def test_the_sweep_embeds_what_no_job_did(database_url: str) -> None:
     assert again == count  # nothing is ever recomputed
 
 
+def test_the_sweep_goes_batch_by_batch_and_commits_each(database_url: str) -> None:
+    from consult.demo.seed import seed_demo
+    from consult.nlp.embed import embedder_from_setting
+    from consult.synthesis.embeddings import embed_contribution_batch
+
+    async def scenario() -> tuple[list[int], int]:
+        engine = create_engine(database_url)
+        factory = create_session_factory(engine)
+        embedder = embedder_from_setting("hashing")
+        try:
+            async with factory() as session:
+                await seed_demo(session)
+                await session.commit()
+            sizes, after = [], 0
+            while True:
+                async with factory() as session:
+                    report, after = await embed_contribution_batch(
+                        session, embedder, after, size=100
+                    )
+                    await session.commit()
+                if not report.considered:
+                    break
+                sizes.append(report.considered)
+            async with factory() as session:
+                stored = int(await session.scalar(select(func.count()).select_from(Embedding)) or 0)
+            return sizes, stored
+        finally:
+            await engine.dispose()
+
+    sizes, stored = asyncio.run(scenario())
+    assert len(sizes) >= 3 and all(size == 100 for size in sizes[:-1])
+    assert stored > 200  # every batch was kept
+
+
 @pytest.mark.redis
 def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
     database_url: str, monkeypatch: pytest.MonkeyPatch
@@ -98,6 +132,8 @@ def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
     monkeypatch.setenv("CONSULT_DATABASE_URL", database_url)
     monkeypatch.setenv("CONSULT_REDIS_URL", REDIS_URL or "")
     monkeypatch.setenv("CONSULT_EMBEDDING_MODEL", "hashing")
+    # No synthesis here: the worker need not start its clustering processes.
+    monkeypatch.setenv("CONSULT_SYNTHESIS_PROCESSES", "0")
     queue_name = f"consult-test-{uuid.uuid4().hex[:8]}"
 
     async def scenario() -> tuple[int, int]:
