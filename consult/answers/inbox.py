@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.answers.models import Answer, AnswerState, ContributionOutcome
+from consult.answers.models import Answer, ContributionOutcome
 from consult.answers.services import ANSWERABLE_KINDS, outcomes_of
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ContributionKind, Visibility
@@ -361,6 +361,3 @@ async def article_inbox(
                 cluster_of[contribution_id] = by_id[cluster_id]
     rows = [InboxRow(c, outcomes.get(c.id), own.get(c.id), cluster_of.get(c.id)) for c in page]
     return ArticleInbox(run, clusters, campaigns, rows, total, filters)
-
-
-STATE_ORDER = tuple(state.value for state in AnswerState)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User
@@ -369,6 +369,27 @@ async def refresh_outcomes(db: AsyncSession, contribution_ids: Sequence[int]) ->
                     for contribution_id, key in best.items()
                 ],
             )
+
+
+async def own_answer_count(db: AsyncSession, contribution_ids: Sequence[int]) -> int:
+    """How many of these contributions have a published answer of their own that stands."""
+    count = 0
+    for start in range(0, len(contribution_ids), _CHUNK):
+        count += int(
+            await db.scalar(
+                select(func.count())
+                .select_from(ContributionOutcome)
+                .join(Answer, Answer.id == ContributionOutcome.answer_id)
+                .where(
+                    ContributionOutcome.contribution_id.in_(
+                        contribution_ids[start : start + _CHUNK]
+                    ),
+                    Answer.scope == AnswerScope.CONTRIBUTION,
+                )
+            )
+            or 0
+        )
+    return count
 
 
 async def outcome_of(db: AsyncSession, contribution_id: int) -> Answer | None:

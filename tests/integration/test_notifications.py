@@ -272,9 +272,6 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
         monkeypatch.setenv(name, value)
 
     async def scenario() -> None:
-        from arq.connections import RedisSettings
-        from arq.worker import Worker
-
         from consult.accounts.services import create_user
         from consult.answers.services import find_target, save_answer
         from consult.db import create_engine, create_session_factory
@@ -282,7 +279,7 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
         from consult.notifications.services import queue_answer_notifications
         from consult.settings import Settings
         from tests.integration.seeding import open_article
-        from worker.settings import WorkerSettings, shutdown, startup
+        from tests.integration.test_synthesis_jobs import _worker
 
         settings = Settings.from_env()
         engine = create_engine(database_url)
@@ -321,16 +318,7 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
                 assert await queue_answer_notifications(db, saved.answer, settings, utcnow()) == 1
                 await db.commit()
             await queue.pool.enqueue_job("send_notifications", _queue_name=queue_name)
-            worker = Worker(
-                functions=WorkerSettings.functions,
-                on_startup=startup,
-                on_shutdown=shutdown,
-                redis_settings=RedisSettings.from_dsn(redis_url),
-                queue_name=queue_name,
-                burst=True,
-                poll_delay=0.05,
-                handle_signals=False,
-            )
+            worker = _worker(queue_name, redis_url)
             await worker.main()
             await worker.close()
             assert worker.jobs_complete == 1 and worker.jobs_failed == 0

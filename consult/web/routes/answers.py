@@ -22,7 +22,7 @@ from consult.answers.services import (
     answer_of,
     covering_answers,
     find_target,
-    outcomes_of,
+    own_answer_count,
     save_answer,
 )
 from consult.audit.services import record_event
@@ -126,9 +126,10 @@ async def _form_page(
     db = request.state.db
     answer = await answer_of(db, target)
     members = await contributions_by_id(db, list(target.members[:LISTED_MEMBERS]))
-    outcomes = await outcomes_of(db, list(target.members))
-    own_answers = sum(
-        1 for answer_here in outcomes.values() if answer_here.scope is AnswerScope.CONTRIBUTION
+    own_answers = (
+        await own_answer_count(db, list(target.members))
+        if target.scope is not AnswerScope.CONTRIBUTION
+        else 0
     )
     covering = (
         [
@@ -155,7 +156,7 @@ async def _form_page(
             "answer": answer,
             "members": members,
             "reach": len(target.members),
-            "own_answers": own_answers if target.scope is not AnswerScope.CONTRIBUTION else 0,
+            "own_answers": own_answers,
             "covering": covering,
             "values": values
             or ({"state": answer.state.value, "reason": answer.reason} if answer else {}),

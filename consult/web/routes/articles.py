@@ -172,7 +172,7 @@ async def texts_written_on(
 
 
 @dataclass(frozen=True)
-class Placement:
+class PassageFate:
     """Where a contribution written on an earlier version stands in the one shown."""
 
     status: str
@@ -182,7 +182,7 @@ class Placement:
 
 async def _placements(
     db: Any, consultation: Consultation, version: BillVersion, shown: list[Contribution]
-) -> dict[int, Placement]:
+) -> dict[int, PassageFate]:
     """How the passages of the shown contributions written on earlier versions fare here."""
     earlier = [c for c in shown if c.version_id != version.id and c.kind.value != "reply"]
     if not earlier:
@@ -190,7 +190,7 @@ async def _placements(
     numbers = {v.id: v.number for v in await list_versions(db, consultation)}
     anchors = await anchors_on(db, version, [c.id for c in earlier])
     return {
-        c.id: Placement(
+        c.id: PassageFate(
             anchors[c.id].status.value if c.id in anchors else "outdated",
             numbers.get(c.version_id, 0),
         )

@@ -15,6 +15,7 @@ from consult.errors import FormError, NotFound
 from consult.revisions.models import VersionDraft
 from consult.revisions.redline import as_rows
 from consult.revisions.services import (
+    accepted_amendments,
     build_draft,
     compare_versions,
     draft_text,
@@ -118,7 +119,7 @@ async def save_selection(request: Request) -> Response:
         draft, version = await open_draft(db, consultation, request.state.user, now)
     except FormError as error:
         return _refused(request, error)
-    _base, _built, candidates = await build_draft(db, consultation, draft, version)
+    candidates = await accepted_amendments(db, consultation, version)
     select_amendments(draft, candidates, picked, _choices(form), now)
     return redirect_after_post(
         request, str(request.app.url_path_for("version_draft", slug=consultation.slug))
@@ -231,8 +232,8 @@ async def compare(request: Request) -> Response:
     newer_number = _number(request.query_params.get("to")) or numbers[-1]
     if older_number not in numbers or newer_number not in numbers:
         raise NotFound(f"{older_number}-{newer_number}")
-    older = await get_version(db, consultation, older_number)
-    newer = await get_version(db, consultation, newer_number)
+    by_number = {v.number: v for v in versions}
+    older, newer = by_number[older_number], by_number[newer_number]
     comparisons = await compare_versions(db, older, newer)
     return render(
         request,
