@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.bills.amendments import AmendmentError, Operation, OperationKind, validate_operation
 from consult.bills.models import BillVersion, Provision, ProvisionKind
+from consult.bills.operations import AmendmentError, Operation, OperationKind, validate_operation
 from consult.consultations.models import Consultation
 from consult.contributions.anchors import locate
 from consult.contributions.models import (
@@ -29,7 +29,7 @@ from consult.contributions.models import (
     ContributionKind,
     Stance,
 )
-from consult.contributions.services import MAX_BODY, check_url, store_footprint
+from consult.contributions.writing import MAX_BODY, check_url, store_footprint
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.text import normalise_user_text

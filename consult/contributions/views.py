@@ -4,19 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from consult.bills.amendments import (
-    AlineaDiff,
-    AmendmentError,
-    Footprint,
-    Operation,
-    OperationKind,
-    apply_operation,
-    article_diff,
-    formal_wording,
-    touches,
-)
+from consult.bills.diff import AlineaDiff, article_diff
+from consult.bills.footprints import Footprint, touches
+from consult.bills.operations import AmendmentError, Operation, OperationKind, apply_operation
+from consult.bills.wording import formal_wording
 from consult.contributions.models import Contribution
-from consult.contributions.services import footprint_of, operation_of
+from consult.contributions.writing import footprint_of, operation_of
 
 
 @dataclass(frozen=True)

@@ -16,14 +16,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from consult.bills.amendments import (
-    AmendmentError,
-    Footprint,
-    Operation,
-    OperationKind,
-    apply_operation,
-    touches,
-)
+from consult.bills.footprints import Footprint, touches
+from consult.bills.operations import AmendmentError, Operation, OperationKind, apply_operation
 from consult.bills.parser import ORDINAL_ADVERBS, ParsedBill, ParsedProvision
 from consult.revisions.redline import Redline
 

@@ -7,7 +7,7 @@ it, and each word of the old article that is gone knows which edit removed it. T
 redline of old → new in which every insertion and deletion carries its origin.
 
 Words are compared as units of a word (or mark) with the whitespace that follows it, as in
-:func:`consult.bills.amendments.word_diff`; alinéas are separated by a unit of their own.
+:func:`consult.bills.diff.word_diff`; alinéas are separated by a unit of their own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from consult.bills.amendments import matching_blocks, pair_alineas, text_units
+from consult.bills.diff import matching_blocks, pair_alineas, text_units
 
 # The origin of the ministry's own edits (amendment origins are contribution ids, all > 0).
 MINISTRY = 0

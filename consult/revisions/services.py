@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.accounts.models import User
 from consult.answers.models import Answer, AnswerState, ContributionOutcome
 from consult.audit.services import record_event
-from consult.bills.amendments import AlineaDiff, article_diff
+from consult.bills.diff import AlineaDiff, article_diff
 from consult.bills.models import BillVersion
 from consult.bills.parser import BillParseError, ParsedBill, parse_bill
 from consult.bills.services import (
@@ -31,7 +31,7 @@ from consult.bills.services import (
 from consult.bills.writer import write_bill
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ContributionKind, Visibility
-from consult.contributions.services import footprint_of, operation_of
+from consult.contributions.writing import footprint_of, operation_of
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.revisions.builder import Built, Conflict, Proposal, build_next

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution
-from consult.contributions.services import Tally
+from consult.contributions.votes import Tally
 from consult.synthesis.edits import history
 from consult.synthesis.models import (
     ClusterEdit,

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from consult import i18n
-from consult.contributions.services import tally_of
+from consult.contributions.votes import tally_of
 from consult.text import render_markdown
 from consult.web.formatting import FILTERS
 from consult.web.labels import LABELS

@@ -10,23 +10,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from consult.bills.amendments import (
+from consult.bills.diff import AlineaDiff, DiffSegment, article_diff, word_diff
+from consult.bills.footprints import overlaps
+from consult.bills.operations import (
     MAX_NEW_TEXT,
-    AlineaDiff,
     AmendmentError,
-    DiffSegment,
     Operation,
     OperationKind,
     apply_operation,
     apply_operations,
-    article_diff,
     find_span,
-    formal_wording,
-    overlaps,
     split_alineas,
     validate_operation,
-    word_diff,
 )
+from consult.bills.wording import formal_wording
 from consult.i18n import get_language, set_language
 
 K = OperationKind

@@ -12,7 +12,7 @@ from consult.bills.parser import parse_bill
 from consult.bills.services import publish_version
 from consult.consultations.models import Phase
 from consult.consultations.services import create_consultation
-from consult.contributions.services import ArticleContext, load_article_context
+from consult.contributions.article_context import ArticleContext, load_article_context
 from consult.db import utcnow
 from tests.conftest import PASSWORD
 

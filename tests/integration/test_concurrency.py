@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from consult.contributions.models import Contribution, Vote
-from consult.contributions.services import cast_vote, create_argument
+from consult.contributions.votes import cast_vote
+from consult.contributions.writing import create_argument
 from consult.db import create_engine, create_session_factory, utcnow
 from tests.integration.seeding import open_article
 

@@ -124,7 +124,7 @@ def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
     from arq.connections import RedisSettings
     from arq.worker import Worker
 
-    from consult.contributions.services import create_argument
+    from consult.contributions.writing import create_argument
     from consult.db import utcnow
     from consult.jobs import ArqQueue
     from worker.settings import WorkerSettings, shutdown, startup

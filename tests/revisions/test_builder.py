@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consult.bills.amendments import Operation, OperationKind, apply_operation, footprint
+from consult.bills.footprints import footprint
+from consult.bills.operations import Operation, OperationKind, apply_operation
 from consult.bills.parser import ParsedBill, parse_bill
 from consult.bills.services import article_alineas
 from consult.bills.writer import write_bill

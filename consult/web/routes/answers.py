@@ -29,7 +29,7 @@ from consult.audit.services import record_event
 from consult.bills.services import article_provisions, latest_version
 from consult.consultations.models import Consultation, Phase
 from consult.consultations.services import get_consultation, next_phases, start_phase_now
-from consult.contributions.services import contributions_by_id
+from consult.contributions.listing import contributions_by_id
 from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.notifications.services import queue_answer_notifications

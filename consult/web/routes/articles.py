@@ -10,23 +10,24 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from consult import i18n
-from consult.bills.amendments import Operation, apply_operation, article_diff, formal_wording
+from consult.bills.diff import article_diff
 from consult.bills.models import BillVersion
+from consult.bills.operations import Operation, apply_operation
 from consult.bills.services import ArticlePage, get_article_page, get_version, list_versions
+from consult.bills.wording import formal_wording
 from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions, get_consultation
 from consult.contributions.anchors import highlight
-from consult.contributions.models import Contribution, ContributionKind
-from consult.contributions.services import (
+from consult.contributions.article_context import ArticleContext
+from consult.contributions.listing import (
     SORTS,
-    ArticleContext,
     amendment_footprints,
     anchored_on_version,
-    article_tally,
     list_contributions,
-    votes_of,
 )
+from consult.contributions.models import Contribution, ContributionKind
 from consult.contributions.views import describe_amendment, overlapping_groups
+from consult.contributions.votes import article_tally, votes_of
 from consult.errors import NotFound
 from consult.revisions.services import anchors_on, reattached_passages
 from consult.web.antispam import form_token

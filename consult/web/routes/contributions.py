@@ -10,30 +10,31 @@ from starlette.responses import Response
 
 from consult import i18n
 from consult.answers.services import outcome_of
-from consult.bills.amendments import Operation, OperationKind
 from consult.bills.models import BillVersion
+from consult.bills.operations import Operation, OperationKind
 from consult.bills.services import get_version
 from consult.consultations.services import accepts_contributions, get_consultation
-from consult.contributions.services import (
-    MAX_BODY,
+from consult.contributions.article_context import (
     ArticleContext,
     ClosedForContributions,
+    load_article_context,
+)
+from consult.contributions.listing import (
     amendment_footprints,
-    article_tally,
-    cast_vote,
-    check_amendment,
     contributions_by_id,
+    get_contribution,
+)
+from consult.contributions.views import describe_amendment, overlapping_groups
+from consult.contributions.votes import article_tally, cast_vote, tally_of, votes_of
+from consult.contributions.writing import (
+    MAX_BODY,
+    check_amendment,
     create_amendment,
     create_annotation,
     create_argument,
     create_reply,
     create_source,
-    get_contribution,
-    load_article_context,
-    tally_of,
-    votes_of,
 )
-from consult.contributions.views import describe_amendment, overlapping_groups
 from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.jobs import InProcessQueue, embedder_for

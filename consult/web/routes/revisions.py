@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from consult import i18n
-from consult.bills.amendments import formal_wording
 from consult.bills.services import article_alineas, get_version, list_versions
+from consult.bills.wording import formal_wording
 from consult.consultations.models import Consultation
 from consult.consultations.services import get_consultation
-from consult.contributions.services import operation_of
+from consult.contributions.writing import operation_of
 from consult.errors import FormError, NotFound
 from consult.revisions.models import VersionDraft
 from consult.revisions.redline import as_rows

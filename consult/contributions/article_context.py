@@ -1,0 +1,62 @@
+"""The article a contribution is written on, and whether the consultation takes contributions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.bills.models import BillVersion, Provision, ProvisionKind
+from consult.consultations.models import Consultation
+from consult.consultations.services import accepts_contributions
+from consult.errors import FormError, NotFound
+from consult.i18n import gettext as _
+
+
+class ClosedForContributions(FormError):
+    """The consultation is not open: nothing can be added or voted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            {"form": _("This consultation is not open: contributions and votes are closed.")}
+        )
+
+
+@dataclass(frozen=True)
+class ArticleContext:
+    """The article a contribution is made on, with its alinéas as they read."""
+
+    consultation: Consultation
+    version: BillVersion
+    article: Provision
+    alineas: list[str]
+
+
+async def load_article_context(
+    session: AsyncSession, consultation: Consultation, version: BillVersion, article_key: str
+) -> ArticleContext:
+    """The article and its alinéas in `version`, or NotFound."""
+    article = await session.scalar(
+        select(Provision).where(
+            Provision.version_id == version.id,
+            Provision.key == article_key,
+            Provision.kind == ProvisionKind.ARTICLE,
+        )
+    )
+    if article is None:
+        raise NotFound(article_key)
+    alineas = (
+        await session.scalars(
+            select(Provision.text)
+            .where(Provision.parent_id == article.id, Provision.kind == ProvisionKind.ALINEA)
+            .order_by(Provision.position)
+        )
+    ).all()
+    return ArticleContext(consultation, version, article, list(alineas))
+
+
+def require_open(context_consultation: Consultation, now: datetime) -> None:
+    if not accepts_contributions(context_consultation, now):
+        raise ClosedForContributions()

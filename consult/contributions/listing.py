@@ -1,0 +1,175 @@
+"""Listing contributions: an article's page of contributions, threads, lookups by id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.bills.footprints import Footprint
+from consult.bills.models import BillVersion
+from consult.consultations.models import Consultation
+from consult.contributions.models import (
+    Contribution,
+    ContributionKind,
+    Visibility,
+)
+from consult.errors import NotFound
+
+PER_PAGE = 20
+SORTS = ("supported", "contested", "newest")
+
+
+def controversy_score() -> ColumnElement[int]:
+    """Many votes on both sides: twice the smaller side, plus the mixed votes."""
+    smaller = case(
+        (Contribution.votes_for < Contribution.votes_against, Contribution.votes_for),
+        else_=Contribution.votes_against,
+    )
+    return smaller * 2 + Contribution.votes_mixed
+
+
+@dataclass
+class ContributionPage:
+    """One page of an article's top-level contributions, with their threads."""
+
+    items: list[Contribution]
+    children: dict[int, list[Contribution]] = field(default_factory=dict)
+    total: int = 0
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def pages(self) -> int:
+        """How many pages there are."""
+        return max(1, -(-self.total // self.per_page))
+
+
+async def list_contributions(
+    session: AsyncSession,
+    consultation: Consultation,
+    article_key: str,
+    *,
+    sort: str = "supported",
+    kind: str | None = None,
+    alinea: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> ContributionPage:
+    """Top-level contributions on an article, sorted, filtered and paginated.
+
+    Three queries whatever the page size: the count, the page, and every
+    reply or argument in the page's threads (through `root_id`).
+    """
+    query = select(Contribution).where(
+        Contribution.consultation_id == consultation.id,
+        Contribution.article_key == article_key,
+        Contribution.parent_id.is_(None),
+    )
+    if kind in {k.value for k in ContributionKind}:
+        query = query.where(Contribution.kind == ContributionKind(kind))
+    if alinea is not None:
+        query = query.where(Contribution.alinea == alinea)
+    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    order: list[ColumnElement[Any]]
+    if sort == "newest":
+        order = [Contribution.created_at.desc(), Contribution.id.desc()]
+    elif sort == "contested":
+        order = [controversy_score().desc(), Contribution.id.desc()]
+    else:
+        order = [
+            (Contribution.votes_for - Contribution.votes_against).desc(),
+            Contribution.votes_for.desc(),
+            Contribution.id.desc(),
+        ]
+    page = max(1, page)
+    items = list(
+        (
+            await session.scalars(
+                query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
+            )
+        ).all()
+    )
+    children: dict[int, list[Contribution]] = {}
+    if items:
+        descendants = (
+            await session.scalars(
+                select(Contribution)
+                .where(Contribution.root_id.in_([item.id for item in items]))
+                .order_by(Contribution.created_at, Contribution.id)
+            )
+        ).all()
+        for child in descendants:
+            children.setdefault(child.parent_id or 0, []).append(child)
+    return ContributionPage(items, children, total, page, per_page)
+
+
+async def get_contribution(
+    session: AsyncSession, consultation: Consultation, contribution_id: int
+) -> Contribution:
+    """A contribution of this consultation, or NotFound."""
+    contribution = await session.get(Contribution, contribution_id)
+    if contribution is None or contribution.consultation_id != consultation.id:
+        raise NotFound(str(contribution_id))
+    return contribution
+
+
+async def anchored_on_version(
+    session: AsyncSession, version: BillVersion, article_key: str
+) -> list[Contribution]:
+    """Visible contributions anchored to a passage of this article version (for highlights)."""
+    return list(
+        (
+            await session.scalars(
+                select(Contribution).where(
+                    Contribution.version_id == version.id,
+                    Contribution.article_key == article_key,
+                    Contribution.quote_start.is_not(None),
+                    Contribution.visibility == Visibility.VISIBLE,
+                )
+            )
+        ).all()
+    )
+
+
+async def amendment_footprints(
+    session: AsyncSession, consultation: Consultation, article_key: str
+) -> list[tuple[int, Footprint]]:
+    """Where each visible amendment on the article acts, oldest first (a light query)."""
+    rows = await session.execute(
+        select(
+            Contribution.id,
+            Contribution.span_scope,
+            Contribution.alinea,
+            Contribution.span_start,
+            Contribution.span_end,
+        )
+        .where(
+            Contribution.consultation_id == consultation.id,
+            Contribution.article_key == article_key,
+            Contribution.kind == ContributionKind.AMENDMENT,
+            Contribution.visibility == Visibility.VISIBLE,
+        )
+        .order_by(Contribution.created_at, Contribution.id)
+    )
+    return [
+        (row_id, Footprint(scope or "article", number or 0, start or 0, end or 0))  # type: ignore[arg-type]
+        for row_id, scope, number, start, end in rows
+    ]
+
+
+async def contributions_by_id(session: AsyncSession, ids: list[int]) -> list[Contribution]:
+    """These contributions, oldest first."""
+    if not ids:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(Contribution)
+                .where(Contribution.id.in_(ids))
+                .order_by(Contribution.created_at, Contribution.id)
+            )
+        ).all()
+    )

@@ -1,0 +1,181 @@
+"""Votes: pour, mitigé or contre on an article or a contribution, one per person and target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.accounts.models import User
+from consult.consultations.models import Consultation
+from consult.contributions.article_context import require_open
+from consult.contributions.models import (
+    Contribution,
+    Vote,
+    VoteValue,
+)
+from consult.errors import FormError
+from consult.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Vote counts on one target."""
+
+    votes_for: int = 0
+    votes_mixed: int = 0
+    votes_against: int = 0
+
+    @property
+    def total(self) -> int:
+        """All votes."""
+        return self.votes_for + self.votes_mixed + self.votes_against
+
+    def share(self, value: str) -> int:
+        """Percentage (0–100) of votes with `value`, for the bar."""
+        if not self.total:
+            return 0
+        count = {"pour": self.votes_for, "mitige": self.votes_mixed, "contre": self.votes_against}
+        return round(100 * count[value] / self.total)
+
+
+_COUNTER = {
+    VoteValue.FOR: "votes_for",
+    VoteValue.MIXED: "votes_mixed",
+    VoteValue.AGAINST: "votes_against",
+}
+
+
+async def _shift_counter(
+    session: AsyncSession, contribution_id: int, old: VoteValue | None, new: VoteValue | None
+) -> None:
+    """Move one vote between counters atomically in the database (no read-modify-write)."""
+    changes = {}
+    if old is not None:
+        column = getattr(Contribution, _COUNTER[old])
+        changes[_COUNTER[old]] = column - 1
+    if new is not None:
+        column = getattr(Contribution, _COUNTER[new])
+        changes[_COUNTER[new]] = changes.get(_COUNTER[new], column) + 1
+    if changes:
+        await session.execute(
+            update(Contribution).where(Contribution.id == contribution_id).values(**changes)
+        )
+
+
+async def cast_vote(
+    session: AsyncSession,
+    voter: User,
+    consultation: Consultation,
+    *,
+    now: datetime,
+    value: str | None,
+    article_key: str | None = None,
+    contribution: Contribution | None = None,
+) -> VoteValue | None:
+    """Vote on an article or a contribution, change the vote, or withdraw it (None).
+
+    Safe under concurrent double submissions: the unique constraint decides, and
+    the losing insert becomes an update of the winner's row.
+    """
+    require_open(consultation, now)
+    if value and value not in {v.value for v in VoteValue}:
+        raise FormError({"value": _("Choose for, mixed or against.")})
+    new = VoteValue(value) if value else None
+    target = (
+        Vote.contribution_id == contribution.id
+        if contribution is not None
+        else (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
+    )
+    existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
+    if existing is None and new is not None:
+        try:
+            async with session.begin_nested():
+                session.add(
+                    Vote(
+                        voter_id=voter.id,
+                        consultation_id=consultation.id,
+                        article_key=None if contribution is not None else article_key,
+                        contribution_id=contribution.id if contribution is not None else None,
+                        value=new,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+        except IntegrityError:
+            existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
+        else:
+            if contribution is not None:
+                await _shift_counter(session, contribution.id, None, new)
+            return new
+    if existing is None:
+        return None
+    old = existing.value
+    if old == new:
+        return new
+    if new is None:
+        await session.delete(existing)
+    else:
+        existing.value = new
+        existing.updated_at = now
+    await session.flush()
+    if contribution is not None:
+        await _shift_counter(session, contribution.id, old, new)
+    return new
+
+
+async def article_tally(
+    session: AsyncSession, consultation: Consultation, article_key: str
+) -> Tally:
+    """Vote counts on an article."""
+    rows = (
+        await session.execute(
+            select(Vote.value, func.count())
+            .where(Vote.consultation_id == consultation.id, Vote.article_key == article_key)
+            .group_by(Vote.value)
+        )
+    ).all()
+    counts = {value: count for value, count in rows}
+    return Tally(
+        counts.get(VoteValue.FOR, 0),
+        counts.get(VoteValue.MIXED, 0),
+        counts.get(VoteValue.AGAINST, 0),
+    )
+
+
+def tally_of(contribution: Contribution) -> Tally:
+    """Vote counts on a contribution (kept in its row)."""
+    return Tally(contribution.votes_for, contribution.votes_mixed, contribution.votes_against)
+
+
+async def votes_of(
+    session: AsyncSession,
+    voter: User | None,
+    consultation: Consultation,
+    contribution_ids: list[int],
+    article_key: str | None = None,
+) -> dict[int | str, VoteValue]:
+    """The viewer's current votes on these contributions (and on the article), in one query."""
+    if voter is None or not (contribution_ids or article_key):
+        return {}
+    targets: list[ColumnElement[bool]] = []
+    if contribution_ids:
+        targets.append(Vote.contribution_id.in_(contribution_ids))
+    if article_key is not None:
+        targets.append(
+            (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
+        )
+    rows = await session.execute(
+        select(Vote.contribution_id, Vote.article_key, Vote.value).where(
+            Vote.voter_id == voter.id, or_(*targets)
+        )
+    )
+    found: dict[int | str, VoteValue] = {}
+    for contribution_id, key, value in rows:
+        target = contribution_id if contribution_id is not None else key
+        if target is not None:
+            found[target] = value
+    return found
