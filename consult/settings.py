@@ -270,9 +270,10 @@ class Settings:
         metadata=declare(
             "The model that embeds contributions for the synthesis: `use` (the default), "
             "`hashing` (a fast, crude embedder for tests), or any sentence-transformers model "
-            "name or local folder (needs the `transformers` extra: `torch` and "
-            "`sentence-transformers`). A folder (an absolute path, or one starting with `./`, "
-            "`../` or `~`) is loaded from disk only and never contacts the model hub; a folder "
+            "name or local folder (needs the `transformers` extra, `torch` and "
+            "`sentence-transformers`: see `deploy/README.md` for torch's CPU build). A folder "
+            "(an absolute path, or one starting with `./`, `../` or `~`) is loaded from disk "
+            "only and never contacts the model hub; a folder "
             "that does not exist or holds no model is an error when the worker starts (or at "
             "the first embedding job when jobs run inside the web process). A name is "
             "downloaded from the Hugging Face hub on first use, or read only from the local "
