@@ -19,10 +19,6 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from limits import parse as parse_rate_limit
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from consult.i18n import SUPPORTED_LANGUAGES
 
 DEFAULT_DATA_DIR = Path("var")
@@ -110,6 +106,11 @@ def _http_url(raw: str) -> str:
 
 
 def _database_url(raw: str) -> str:
+    # Imported when the variable is set: at module level, SQLAlchemy and limits would add a
+    # third of a second to every `consult` command, `--help` included.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     url = normalise_database_url(raw.strip())
     try:
         make_url(url)
@@ -137,6 +138,8 @@ def _languages(raw: str) -> tuple[str, ...]:
 
 
 def _rate_limit(raw: str) -> str:
+    from limits import parse as parse_rate_limit  # imported when set, as in _database_url
+
     spec = raw.strip()
     try:
         parse_rate_limit(spec)
