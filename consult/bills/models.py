@@ -22,7 +22,6 @@ class ProvisionKind(enum.StrEnum):
     ALINEA = "alinea"
 
 
-
 class BillVersion(Base):
     """One published state of a consultation's bill; versions are never edited."""
 
