@@ -162,6 +162,8 @@ _CONTRIBUTION_COLUMNS = (
     Answer.id,
     Answer.state,
 )
+# Where the author's account and imported name stand among those columns.
+_AUTHOR_ID = _CONTRIBUTION_COLUMNS.index(Contribution.author_id)
 _ANSWER_COLUMNS = (
     Answer.id,
     Answer.scope,
@@ -204,54 +206,10 @@ def contributions_with_fate(consultation_id: int) -> Columns:
 
 def public_contribution(row: Sequence[Any], pseudonyms: Pseudonyms) -> PublicContribution:
     """A row of :func:`contributions_with_fate` as the public may read it."""
-    (
-        contribution_id,
-        article_key,
-        version,
-        kind,
-        stance,
-        parent_id,
-        alinea,
-        quote,
-        operation,
-        old_text,
-        new_text,
-        body,
-        url,
-        author_id,
-        author_name,
-        created_at,
-        votes_for,
-        votes_mixed,
-        votes_against,
-        visibility,
-        answer_id,
-        answer_state,
-    ) = row[: len(_CONTRIBUTION_COLUMNS)]
-    public = PublicContribution(
-        contribution_id,
-        article_key,
-        version,
-        kind,
-        stance,
-        parent_id,
-        alinea,
-        quote,
-        operation,
-        old_text,
-        new_text,
-        body,
-        url,
-        pseudonyms.of(author_id, author_name),
-        created_at,
-        votes_for,
-        votes_mixed,
-        votes_against,
-        visibility,
-        answer_id,
-        answer_state,
-    )
-    if visibility is Visibility.VISIBLE:
+    values = row[: len(_CONTRIBUTION_COLUMNS)]
+    author = pseudonyms.of(values[_AUTHOR_ID], values[_AUTHOR_ID + 1])
+    public = PublicContribution._make((*values[:_AUTHOR_ID], author, *values[_AUTHOR_ID + 2 :]))
+    if public.visibility is Visibility.VISIBLE:
         return public
     # Moderation hid these texts from readers: they leave the site by no other door. The row
     # stays, so that counts, votes and answers still add up.

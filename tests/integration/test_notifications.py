@@ -274,7 +274,7 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
 
     async def scenario() -> None:
         from consult.accounts.services import create_user
-        from consult.answers.services import find_target, save_answer
+        from consult.answers.services import AnswerDecision, find_target, save_answer
         from consult.db import create_engine, create_session_factory
         from consult.jobs import ArqQueue
         from consult.notifications.services import queue_answer_notifications
@@ -306,16 +306,8 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
                 target = await find_target(
                     db, context.consultation, "contribution", contribution.id
                 )
-                saved = await save_answer(
-                    db,
-                    target,
-                    state="accepted",
-                    reason=REASON,
-                    publish=True,
-                    override=False,
-                    author=official,
-                    now=utcnow(),
-                )
+                decision = AnswerDecision("accepted", REASON, publish=True)
+                saved = await save_answer(db, target, decision, author=official, now=utcnow())
                 assert await queue_answer_notifications(db, saved.answer, settings, utcnow()) == 1
                 await db.commit()
             await queue.pool.enqueue_job("send_notifications", _queue_name=queue_name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from consult.answers.inbox import InboxFilters
-from consult.answers.services import AnswerTarget, OverrideNeeded, find_target
+from consult.answers.services import AnswerDecision, AnswerTarget, OverrideNeeded, find_target
 from consult.consultations.models import Consultation, Phase
 from consult.consultations.services import start_phase_now
 from consult.errors import FormError
@@ -61,16 +61,14 @@ async def save(ctx: RequestContext) -> Response:
     consultation, target = await _target(ctx)
     form = await read_form(ctx.request)
     try:
-        announced = await answer_and_announce(
-            ctx.db,
-            target,
+        decision = AnswerDecision(
             state=form.text("state"),
             reason=form.text("reason"),
             publish=form.text("action") == "publish",
             override=form.text("override") == "1",
-            author=ctx.member,
-            now=ctx.now,
-            settings=ctx.settings,
+        )
+        announced = await answer_and_announce(
+            ctx.db, target, decision, author=ctx.member, now=ctx.now, settings=ctx.settings
         )
     except FormError as error:
         values = dict(form)
