@@ -14,6 +14,11 @@ class FormError(ValueError):
         super().__init__("; ".join(f"{name}: {message}" for name, message in fields.items()))
         self.fields = fields
 
+    @property
+    def first_message(self) -> str:
+        """The message of the first field at fault (for a form that shows only one)."""
+        return next(iter(self.fields.values()), "")
+
 
 class NotFound(LookupError):
     """The thing asked for does not exist (or is not visible to this person)."""

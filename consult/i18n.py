@@ -13,12 +13,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 DEFAULT_LANGUAGE = "fr"
 SUPPORTED_LANGUAGES = ("fr", "en")
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
+# Consultations are run by French institutions: dates are shown, and typed, in Paris time.
+DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
 
 _active_language: ContextVar[str] = ContextVar("consult_language", default=DEFAULT_LANGUAGE)
 

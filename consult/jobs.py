@@ -12,13 +12,17 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.services import SessionPolicy, purge_expired_sessions
 from consult.settings import Settings
+
+if TYPE_CHECKING:
+    from consult.nlp.embed import Embedder
+    from consult.synthesis.parallel import ScopePool
 
 logger = logging.getLogger("consult.jobs")
 
@@ -47,16 +51,17 @@ async def purge_sessions(ctx: JobContext) -> int:
     return purged
 
 
-def embedder_for(ctx: JobContext) -> Any:
+def embedder_for(ctx: JobContext) -> Embedder:
     """The configured embedder, loaded once per process on first use (loading takes seconds)."""
     if "embedder" not in ctx:
         from consult.nlp.embed import embedder_from_setting
 
         ctx["embedder"] = embedder_from_setting(ctx["settings"].embedding_model)
-    return ctx["embedder"]
+    embedder: Embedder = ctx["embedder"]
+    return embedder
 
 
-def scope_pool_for(ctx: JobContext) -> Any:
+def scope_pool_for(ctx: JobContext) -> ScopePool | None:
     """The processes that cluster a run's articles, started once per process on first use
     (None when ``synthesis_processes`` is 0: the job clusters in its own process)."""
     if "scope_pool" not in ctx:
@@ -64,7 +69,8 @@ def scope_pool_for(ctx: JobContext) -> Any:
 
         processes = ctx["settings"].synthesis_processes
         ctx["scope_pool"] = ScopePool(processes) if processes > 0 else None
-    return ctx["scope_pool"]
+    pool: ScopePool | None = ctx["scope_pool"]
+    return pool
 
 
 async def close_scope_pool(ctx: JobContext) -> None:
@@ -148,38 +154,16 @@ async def resume_synthesis_runs(ctx: JobContext) -> int:
         await db.commit()
     queue: JobQueue = ctx["queue"]
     for run_id, job_id in lost:
-        await queue.enqueue("synthesize", run_id, job_id=job_id)
+        await queue.enqueue(synthesize, run_id, job_id=job_id)
     if lost:
         logger.info("resumed %d synthesis runs", len(lost))
     return len(lost)
 
 
-JOBS: dict[str, JobFunction] = {
-    "purge_sessions": purge_sessions,
-    "embed_contribution": embed_contribution,
-    "embed_missing": embed_missing,
-    "synthesize": synthesize,
-    "resume_synthesis_runs": resume_synthesis_runs,
-    "send_notifications": send_notifications,
-}
-
-# Explicit time limits (seconds), the same on an arq worker and in-process. A synthesis of
-# 100,000 contributions embeds for about six minutes on two cores the first time.
-JOB_TIMEOUTS: dict[str, int] = {
-    "purge_sessions": 300,
-    "embed_contribution": 120,
-    "embed_missing": 3600,
-    "synthesize": 3600,
-    "resume_synthesis_runs": 60,
-    "send_notifications": 600,
-}
-
-
 @dataclass(frozen=True)
-class PeriodicJob:
-    """A job run on a schedule (arq cron in production, a timer in-process)."""
+class Schedule:
+    """When a periodic job runs: arq cron minutes on a worker, a timer in-process."""
 
-    name: str
     every: timedelta
     # arq cron minutes, spread away from the top of the hour
     minutes: frozenset[int] = frozenset({17})
@@ -187,23 +171,55 @@ class PeriodicJob:
     at_startup: bool = False
 
 
-PERIODIC_JOBS = (
-    PeriodicJob("purge_sessions", timedelta(hours=1)),
-    # At start-up too: imported or seeded contributions (the demo's) get their vectors at once,
-    # so similar contributions are found from the first minute, not after the first period;
+@dataclass(frozen=True)
+class Job:
+    """A job, declared once: its function (whose name is the job's name), its time limit and
+    its schedule if it is periodic. The same limits hold on an arq worker and in-process."""
+
+    function: JobFunction
+    timeout: int
+    schedule: Schedule | None = None
+
+    @property
+    def name(self) -> str:
+        """The name arq and the in-process queue know the job by."""
+        return self.function.__name__
+
+
+JOBS: tuple[Job, ...] = (
+    Job(purge_sessions, 300, Schedule(timedelta(hours=1))),
+    Job(embed_contribution, 120),
+    # A synthesis of 100,000 contributions embeds for about six minutes on two cores the
+    # first time. Sweeps also run at start-up: imported or seeded contributions (the demo's)
+    # get their vectors at once, so similar contributions are found from the first minute;
     # and runs left unfinished by a stopped process resume as soon as one starts again.
-    PeriodicJob("embed_missing", timedelta(minutes=10), frozenset(range(7, 60, 10)), True),
-    PeriodicJob("resume_synthesis_runs", timedelta(minutes=5), frozenset(range(3, 60, 5)), True),
+    Job(embed_missing, 3600, Schedule(timedelta(minutes=10), frozenset(range(7, 60, 10)), True)),
+    Job(synthesize, 3600),
+    Job(
+        resume_synthesis_runs,
+        60,
+        Schedule(timedelta(minutes=5), frozenset(range(3, 60, 5)), True),
+    ),
     # Emails left pending by a lost job or a mail server that was down are tried again.
-    PeriodicJob("send_notifications", timedelta(minutes=5), frozenset(range(1, 60, 5)), True),
+    Job(send_notifications, 600, Schedule(timedelta(minutes=5), frozenset(range(1, 60, 5)), True)),
 )
+_BY_NAME = {job.name: job for job in JOBS}
+
+
+def job_of(function: JobFunction) -> Job:
+    """The declared job that runs `function` (a function that is no job is a programming
+    error, caught by the first test that queues it)."""
+    job = _BY_NAME.get(function.__name__)
+    if job is None or job.function is not function:
+        raise LookupError(f"{function.__name__} is not a declared job")
+    return job
 
 
 class JobQueue(Protocol):
     """Where writes hand work over to the background."""
 
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
-        """Schedule `name(*args)`; a job id already queued or running is not queued again."""
+    async def enqueue(self, job: JobFunction, *args: Any, job_id: str | None = None) -> None:
+        """Schedule `job(*args)`; a job id already queued or running is not queued again."""
 
     async def close(self) -> None:
         """Stop accepting jobs and release resources."""
@@ -223,23 +239,25 @@ class InProcessQueue:
 
     def start_periodic(self) -> None:
         """Start the timers of the periodic jobs."""
-        for periodic in PERIODIC_JOBS:
-            self.timers.append(asyncio.create_task(self._every(periodic)))
+        for job in JOBS:
+            if job.schedule is not None:
+                self.timers.append(asyncio.create_task(self._every(job, job.schedule)))
 
-    async def _every(self, periodic: PeriodicJob) -> None:
-        if periodic.at_startup:
-            await self.enqueue(periodic.name, job_id=f"periodic:{periodic.name}")
+    async def _every(self, job: Job, schedule: Schedule) -> None:
+        if schedule.at_startup:
+            await self.enqueue(job.function, job_id=f"periodic:{job.name}")
         while True:
-            await asyncio.sleep(periodic.every.total_seconds())
-            await self.enqueue(periodic.name, job_id=f"periodic:{periodic.name}")
+            await asyncio.sleep(schedule.every.total_seconds())
+            await self.enqueue(job.function, job_id=f"periodic:{job.name}")
 
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+    async def enqueue(self, job: JobFunction, *args: Any, job_id: str | None = None) -> None:
         """Start the job now in a task, unless the same job id is still running."""
-        key = job_id or f"{name}:{id(args)}"
+        declared = job_of(job)
+        key = job_id or f"{declared.name}:{id(args)}"
         running = self.tasks.get(key)
         if running is not None and not running.done():
             return
-        task = asyncio.create_task(self._run(name, args))
+        task = asyncio.create_task(self._run(declared, args))
         self.tasks[key] = task
 
         def forget(_finished: asyncio.Task[Any]) -> None:
@@ -247,11 +265,11 @@ class InProcessQueue:
 
         task.add_done_callback(forget)
 
-    async def _run(self, name: str, args: tuple[Any, ...]) -> Any:
+    async def _run(self, job: Job, args: tuple[Any, ...]) -> Any:
         try:
-            return await asyncio.wait_for(JOBS[name](self.context, *args), JOB_TIMEOUTS[name])
+            return await asyncio.wait_for(job.function(self.context, *args), job.timeout)
         except Exception:
-            logger.exception("job %s failed", name)
+            logger.exception("job %s failed", job.name)
             return None
 
     async def drain(self) -> None:
@@ -291,9 +309,9 @@ class ArqQueue:
 
         return cls(await create_pool(RedisSettings.from_dsn(redis_url)))
 
-    async def enqueue(self, name: str, *args: Any, job_id: str | None = None) -> None:
+    async def enqueue(self, job: JobFunction, *args: Any, job_id: str | None = None) -> None:
         """Queue the job; arq ignores a job id that is already queued or running."""
-        await self.pool.enqueue_job(name, *args, _job_id=job_id)
+        await self.pool.enqueue_job(job_of(job).name, *args, _job_id=job_id)
 
     async def close(self) -> None:
         """Close the Redis connection."""

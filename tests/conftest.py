@@ -4,6 +4,7 @@ the ASGI app over HTTP, and helpers to seed data through the domain services."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import uuid
@@ -22,6 +23,8 @@ from consult.accounts.models import Role, User
 from consult.accounts.services import create_user
 from consult.db import Base, create_engine, utcnow
 from consult.settings import Settings, normalise_database_url
+from consult.synthesis.similar import SimilarContributionFinder
+from consult.web.services import Services, services_of_app
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
@@ -177,11 +180,23 @@ class Site:
         self.clock = clock
         self.app: Any = client.app
 
+    @property
+    def services(self) -> Services:
+        """The application's long-lived parts (settings, database, job queue...)."""
+        return services_of_app(self.app)
+
+    def forget_similar_indexes(self) -> None:
+        """Drop the similar-contribution indexes, as a freshly started process has none."""
+        running = self.services.started
+        old = running.similar
+        fresh = SimilarContributionFinder(old.session_factory, old.embedder_factory)
+        self.services.running = dataclasses.replace(running, similar=fresh)
+
     def db(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` with a session in the app's event loop and commit it."""
 
         async def run() -> T:
-            async with self.app.state.session_factory() as session:
+            async with self.services.session_factory() as session:
                 result = await work(session)
                 await session.commit()
                 return result

@@ -10,9 +10,7 @@ from arq.connections import RedisSettings
 
 from consult.db import create_engine, create_session_factory
 from consult.jobs import (
-    JOB_TIMEOUTS,
     JOBS,
-    PERIODIC_JOBS,
     ArqQueue,
     close_scope_pool,
     embedder_for,
@@ -55,17 +53,18 @@ class WorkerSettings:
     """What `arq` reads: the job functions, the schedule and the hooks."""
 
     functions: ClassVar[list[Any]] = [
-        func(cast(Any, job), name=name, timeout=JOB_TIMEOUTS[name]) for name, job in JOBS.items()
+        func(cast(Any, job.function), name=job.name, timeout=job.timeout) for job in JOBS
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(
-            cast(Any, JOBS[periodic.name]),
-            minute=set(periodic.minutes),
-            run_at_startup=periodic.at_startup,
-            timeout=JOB_TIMEOUTS[periodic.name],
+            cast(Any, job.function),
+            minute=set(job.schedule.minutes),
+            run_at_startup=job.schedule.at_startup,
+            timeout=job.timeout,
             unique=True,
         )
-        for periodic in PERIODIC_JOBS
+        for job in JOBS
+        if job.schedule is not None
     ]
     on_startup = startup
     on_shutdown = shutdown

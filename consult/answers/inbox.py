@@ -4,9 +4,10 @@ then one by one, with what has been answered; and the counts the public feedback
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import ColumnElement, Select, and_, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from consult.answers.models import Answer, ContributionOutcome
 from consult.answers.services import ANSWERABLE_KINDS, outcomes_of
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ContributionKind, Visibility
+from consult.input import whole_number
 from consult.synthesis.models import (
     SynthesisCampaign,
     SynthesisCampaignMember,
@@ -98,23 +100,22 @@ class InboxFilters:
     page: int = 1
 
     @classmethod
-    def parse(cls, query: Any) -> InboxFilters:
+    def parse(cls, query: Mapping[str, str]) -> InboxFilters:
         """Filters from a query string; unknown or malformed values are ignored."""
-
-        def number(name: str) -> int | None:
-            raw = str(query.get(name, ""))
-            return int(raw) if raw.isdigit() and len(raw) < 10 else None
-
-        kind = str(query.get("kind", ""))
-        votes = str(query.get("votes", ""))
+        kind = query.get("kind", "")
+        votes = query.get("votes", "")
         return cls(
             unanswered=query.get("unanswered", "") in ("1", "on", "true"),
             kind=kind if kind in {k.value for k in ANSWERABLE_KINDS} else None,
-            cluster=number("cluster"),
-            campaign=number("campaign"),
+            cluster=whole_number(query.get("cluster")),
+            campaign=whole_number(query.get("campaign")),
             votes=votes if votes in VOTE_SPLITS else None,
-            page=max(1, number("page") or 1),
+            page=whole_number(query.get("page")) or 1,
         )
+
+    def query_string(self, **changes: Any) -> str:
+        """These filters (with ``changes``) as a query string, for links and pagination."""
+        return urlencode(self.query(**changes))
 
     def query(self, **changes: Any) -> dict[str, str]:
         """These filters as query parameters (with ``changes``), for links and pagination."""

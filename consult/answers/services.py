@@ -242,16 +242,19 @@ class SavedAnswer:
     published_now: bool
 
 
+@dataclass(frozen=True)
+class AnswerDecision:
+    """What an official decides for a target: the state, its reason, whether to publish it
+    now, and whether a contribution already covered by a wider answer gets its own."""
+
+    state: str
+    reason: str
+    publish: bool = False
+    override: bool = False
+
+
 async def save_answer(
-    db: AsyncSession,
-    target: AnswerTarget,
-    *,
-    state: str,
-    reason: str,
-    publish: bool,
-    override: bool,
-    author: User,
-    now: datetime,
+    db: AsyncSession, target: AnswerTarget, decision: AnswerDecision, *, author: User, now: datetime
 ) -> SavedAnswer:
     """Write (or revise) the answer to ``target``, as a draft or published.
 
@@ -259,7 +262,8 @@ async def save_answer(
     contribution covered by a cluster or campaign answer is answered without ``override``.
     A published answer stays published when revised. Nothing is committed here.
     """
-    chosen, reason = _check(state, reason)
+    chosen, reason = _check(decision.state, decision.reason)
+    publish, override = decision.publish, decision.override
     if not target.members:
         raise FormError({"form": _("There is no contribution left to answer here.")})
     answer = await answer_of(db, target)

@@ -22,14 +22,6 @@ class ProvisionKind(enum.StrEnum):
     ALINEA = "alinea"
 
 
-DIVISION_KINDS = (
-    ProvisionKind.TITRE,
-    ProvisionKind.CHAPITRE,
-    ProvisionKind.SECTION,
-    ProvisionKind.SOUS_SECTION,
-)
-
-
 class BillVersion(Base):
     """One published state of a consultation's bill; versions are never edited."""
 
@@ -87,8 +79,3 @@ class Provision(Base):
 
     version: Mapped[BillVersion] = relationship(back_populates="provisions")
     parent: Mapped[Provision | None] = relationship(remote_side=[id])
-
-    @property
-    def is_division(self) -> bool:
-        """Titres, chapitres and sections group articles."""
-        return self.kind in DIVISION_KINDS

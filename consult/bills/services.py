@@ -24,7 +24,7 @@ class TocEntry:
 
 
 @dataclass(frozen=True)
-class ArticlePage:
+class ArticleInBill:
     """An article with what its page shows around it."""
 
     version: BillVersion
@@ -166,7 +166,9 @@ async def count_articles(session: AsyncSession, version: BillVersion) -> int:
     )
 
 
-async def get_article_page(session: AsyncSession, version: BillVersion, key: str) -> ArticlePage:
+async def get_article_in_bill(
+    session: AsyncSession, version: BillVersion, key: str
+) -> ArticleInBill:
     """An article, its alinéas, its place in the tree and its neighbours."""
     structure = await _structure(session, version)
     by_id = {p.id: p for p in structure}
@@ -189,7 +191,7 @@ async def get_article_page(session: AsyncSession, version: BillVersion, key: str
             )
         ).all()
     )
-    return ArticlePage(
+    return ArticleInBill(
         version=version,
         article=article,
         alineas=alineas,

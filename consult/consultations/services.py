@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role, User
+from consult.audit.services import record_event
 from consult.consultations.models import PHASE_ORDER, Consultation, ConsultationPhase, Phase
 from consult.errors import FormError, NotFound
-from consult.i18n import SUPPORTED_LANGUAGES
+from consult.i18n import DISPLAY_TIMEZONE, SUPPORTED_LANGUAGES
 from consult.i18n import gettext as _
 
+# The phases a consultation's schedule sets dates for (a draft starts when it is created).
+SCHEDULED_PHASES = tuple(phase for phase in PHASE_ORDER if phase is not Phase.DRAFT)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE = 300
 MAX_SUMMARY = 5000
@@ -35,12 +39,15 @@ async def create_consultation(
     owner: User,
     phase_starts: dict[Phase, datetime],
     languages: list[str] | None = None,
+    input_errors: Mapping[str, str] | None = None,
 ) -> Consultation:
-    """Create a consultation with its schedule, or raise FormError field by field."""
+    """Create a consultation with its schedule, or raise FormError field by field
+    (`input_errors`: what was already found wrong in the input, such as unreadable dates,
+    reported with the rest)."""
     slug = slug.strip().lower()
     title = " ".join(title.split())
     summary = summary.strip()
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(input_errors or {})
     if not SLUG_PATTERN.match(slug) or len(slug) > 80:
         errors["slug"] = _("Use lowercase letters, digits and hyphens only, like “numerique-2026”.")
     elif await session.scalar(select(func.count()).where(Consultation.slug == slug)):
@@ -134,10 +141,31 @@ def next_phases(consultation: Consultation, now: datetime) -> tuple[Phase, ...]:
     return _NEXT_PHASES.get(consultation.phase_at(now), ())
 
 
+def read_schedule(values: Mapping[str, str]) -> tuple[dict[Phase, datetime], dict[str, str]]:
+    """The start of each scheduled phase typed in a form (``values[phase]``, local Paris time
+    unless a zone is given), and the message for each date that cannot be read."""
+    starts: dict[Phase, datetime] = {}
+    errors: dict[str, str] = {}
+    for phase in SCHEDULED_PHASES:
+        raw = values.get(phase.value, "").strip()
+        if not raw:
+            continue
+        try:
+            local = datetime.fromisoformat(raw)
+        except ValueError:
+            errors[phase.value] = _("Enter a date and time such as 2027-03-01 09:00.")
+            continue
+        if local.tzinfo is None:
+            local = local.replace(tzinfo=DISPLAY_TIMEZONE)
+        starts[phase] = local.astimezone(UTC)
+    return starts, errors
+
+
 async def start_phase_now(
-    session: AsyncSession, consultation: Consultation, phase: Phase, now: datetime
+    session: AsyncSession, consultation: Consultation, phase: Phase, now: datetime, actor: User
 ) -> Phase:
-    """Start ``phase`` now and return the phase it replaces.
+    """Start ``phase`` now, recorded in the audit log as `actor`'s decision, and return the
+    phase it replaces.
 
     The schedule stays in order: a phase between the current one and ``phase`` that was
     planned for later is dropped (it will not happen), phases after ``phase`` keep their date
@@ -159,4 +187,11 @@ async def start_phase_now(
     else:
         existing.starts_at = now
     await session.flush()
+    await record_event(
+        session,
+        actor.id,
+        "consultation.phase",
+        target=f"consultation:{consultation.id}",
+        details={"from": current.value, "to": phase.value},
+    )
     return current

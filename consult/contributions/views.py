@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from consult.bills.diff import AlineaDiff, article_diff
 from consult.bills.footprints import Footprint, touches
+from consult.bills.models import BillVersion
 from consult.bills.operations import AmendmentError, Operation, OperationKind, apply_operation
+from consult.bills.services import get_article_in_bill
 from consult.bills.wording import formal_wording
+from consult.contributions.article_context import ArticleContext
 from consult.contributions.models import Contribution
 from consult.contributions.writing import footprint_of, operation_of
+from consult.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -80,3 +86,27 @@ def overlapping_groups(
             if other_id != amendment.id and touches(mine, other)
         )
     return groups
+
+
+async def texts_written_on(
+    db: AsyncSession, context: ArticleContext, amendments: list[Contribution]
+) -> dict[int, tuple[list[str], str]]:
+    """Per version id, the alinéas and number of the article as the amendments read it.
+
+    An amendment written on an earlier version is shown against that version's text: its
+    words may be gone from the current one. An article missing from that version (it cannot
+    be, short of a broken import) falls back on the current text.
+    """
+    texts = {context.version.id: (context.alineas, context.article.number)}
+    for version_id in {a.version_id for a in amendments} - set(texts):
+        earlier = await db.get(BillVersion, version_id)
+        if earlier is None:
+            texts[version_id] = texts[context.version.id]
+            continue
+        try:
+            found = await get_article_in_bill(db, earlier, context.article.key)
+        except NotFound:
+            texts[version_id] = texts[context.version.id]
+            continue
+        texts[version_id] = ([a.text for a in found.alineas], found.article.number)
+    return texts

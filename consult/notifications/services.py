@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult import i18n
 from consult.accounts.models import User
 from consult.answers.models import Answer, ContributionOutcome, state_name
+from consult.answers.services import AnswerDecision, AnswerTarget, SavedAnswer, save_answer
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution
 from consult.i18n import gettext as _
@@ -37,6 +38,32 @@ MAX_ATTEMPTS = 5
 LISTED = 10
 # Notifications sent by one job run (the sweep picks up the rest).
 BATCH = 200
+
+
+@dataclass(frozen=True)
+class AnnouncedAnswer:
+    """An answer saved, and how many emails about it now wait to be sent."""
+
+    saved: SavedAnswer
+    emails: int
+
+
+async def answer_and_announce(
+    db: AsyncSession,
+    target: AnswerTarget,
+    decision: AnswerDecision,
+    *,
+    author: User,
+    now: datetime,
+    settings: Settings,
+) -> AnnouncedAnswer:
+    """Save the answer to ``target`` (see `save_answer`) and, when this publishes it, write
+    the emails that tell the authors it reaches."""
+    saved = await save_answer(db, target, decision, author=author, now=now)
+    emails = 0
+    if saved.published_now:
+        emails = await queue_answer_notifications(db, saved.answer, settings, now)
+    return AnnouncedAnswer(saved, emails)
 
 
 async def queue_answer_notifications(

@@ -1,16 +1,14 @@
 """The open data of a consultation: its tables, their documented fields, their rows in batches.
 
 Each table is read in batches ordered by its key (keyset pagination, never OFFSET), so that an
-export of a million contributions keeps one batch in memory at a time. Authors are
-pseudonymised: the same person gets the same pseudonym in every table and every export made
-with the same secret key, and the pseudonym cannot be traced back to the account.
+export of a million contributions keeps one batch in memory at a time. What the public may
+read of contributions and answers (hidden texts withheld, authors pseudonymised, published
+answers only) is decided in :mod:`consult.opendata.public`, which the read API shares.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,10 +16,20 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consult.answers.models import Answer, ContributionOutcome
+from consult.answers.models import Answer
 from consult.bills.models import BillVersion, Provision
 from consult.consultations.models import Consultation
-from consult.contributions.models import Contribution, Visibility, Vote
+from consult.contributions.models import Contribution, Vote
+from consult.opendata.public import (
+    Pseudonyms,
+    PublicAnswer,
+    PublicChange,
+    PublicContribution,
+    changes_with_version,
+    contributions_with_fate,
+    public_contribution,
+    published_answers,
+)
 from consult.revisions.models import VersionChange
 from consult.synthesis.models import (
     SynthesisCampaign,
@@ -32,30 +40,7 @@ from consult.synthesis.models import (
 from consult.synthesis.runs import latest_report_run
 
 BATCH = 2000
-# Pseudonyms kept for reuse: a bound, so a million distinct authors do not pile up in memory.
-_KNOWN_AUTHORS = 50_000
 Row = tuple[Any, ...]
-
-
-class Pseudonyms:
-    """Stable, one-way pseudonyms for authors (an account, or the name of an imported one)."""
-
-    def __init__(self, secret_key: str) -> None:
-        self._key = secret_key.encode()
-        self._known: dict[str, str] = {}
-
-    def of(self, author_id: int | None, name: str) -> str:
-        """``p-`` and 16 hexadecimal characters; "" for a contribution without an author."""
-        if author_id is None and not name:
-            return ""
-        who = f"account:{author_id}" if author_id is not None else f"name:{name}"
-        known = self._known.get(who)
-        if known is None:
-            if len(self._known) >= _KNOWN_AUTHORS:
-                self._known.clear()
-            digest = hmac.new(self._key, who.encode(), hashlib.sha256).hexdigest()[:16]
-            known = self._known[who] = f"p-{digest}"
-        return known
 
 
 @dataclass(frozen=True)
@@ -165,103 +150,42 @@ async def _provisions(export: Export) -> Batches:
         yield batch
 
 
+def _contribution_line(c: PublicContribution) -> Row:
+    # CSV has no null: a missing value is an empty cell, in the JSON files as well.
+    return (
+        c.id,
+        c.article_key,
+        c.version,
+        c.kind.value,
+        c.stance.value if c.stance else "",
+        c.parent_id or "",
+        c.alinea or "",
+        c.quote or "",
+        c.operation or "",
+        c.old_text,
+        c.new_text,
+        c.body,
+        c.url or "",
+        c.author,
+        _iso(c.created_at),
+        c.votes_for,
+        c.votes_mixed,
+        c.votes_against,
+        c.visibility.value,
+        c.answer_id or "",
+        c.answer_state.value if c.answer_state else "",
+    )
+
+
 async def _contributions(export: Export) -> Batches:
     pseudonyms = export.pseudonyms
-
-    def shape(rows: Sequence[Any]) -> list[Row]:
-        out: list[Row] = []
-        for (
-            contribution_id,
-            article_key,
-            version,
-            kind,
-            stance,
-            parent_id,
-            alinea,
-            quote,
-            operation,
-            old_text,
-            new_text,
-            body,
-            url,
-            author_id,
-            author_name,
-            created_at,
-            votes_for,
-            votes_mixed,
-            votes_against,
-            visibility,
-            answer_id,
-            state,
-        ) in rows:
-            visible = visibility is Visibility.VISIBLE
-            out.append(
-                (
-                    contribution_id,
-                    article_key,
-                    version,
-                    kind.value,
-                    stance.value if stance else "",
-                    parent_id or "",
-                    alinea or "",
-                    (quote or "") if visible else "",
-                    operation or "",
-                    old_text if visible else "",
-                    new_text if visible else "",
-                    body if visible else "",
-                    (url or "") if visible else "",
-                    pseudonyms.of(author_id, author_name),
-                    _iso(created_at),
-                    votes_for,
-                    votes_mixed,
-                    votes_against,
-                    visibility.value,
-                    answer_id or "",
-                    state.value if state else "",
-                )
-            )
-        return out
-
-    # Columns, not mapped objects: a million rows go through, and none is ever changed.
-    columns = (
-        Contribution.id,
-        Contribution.article_key,
-        BillVersion.number,
-        Contribution.kind,
-        Contribution.stance,
-        Contribution.parent_id,
-        Contribution.alinea,
-        Contribution.quote_exact,
-        Contribution.operation,
-        Contribution.old_text,
-        Contribution.new_text,
-        Contribution.body,
-        Contribution.url,
-        Contribution.author_id,
-        Contribution.author_pseudonym,
-        Contribution.created_at,
-        Contribution.votes_for,
-        Contribution.votes_mixed,
-        Contribution.votes_against,
-        Contribution.visibility,
-        Answer.id,
-        Answer.state,
-    )
     async for batch in _keyset(
         export,
-        lambda after: (
-            select(*columns)
-            .join(BillVersion, BillVersion.id == Contribution.version_id)
-            .outerjoin(ContributionOutcome, ContributionOutcome.contribution_id == Contribution.id)
-            .outerjoin(Answer, Answer.id == ContributionOutcome.answer_id)
-            .where(
-                Contribution.consultation_id == export.consultation_id,
-                *([Contribution.id > after] if after is not None else []),
-            )
-            .order_by(Contribution.id)
+        lambda after: contributions_with_fate(export.consultation_id).where(
+            *([Contribution.id > after] if after is not None else [])
         ),
         lambda row: row[0],
-        shape,
+        lambda rows: [_contribution_line(public_contribution(row, pseudonyms)) for row in rows],
     ):
         yield batch
 
@@ -305,35 +229,32 @@ async def _votes(export: Export) -> Batches:
         yield batch
 
 
+def _answer_line(a: PublicAnswer) -> Row:
+    return (
+        a.id,
+        a.scope.value,
+        a.contribution_id or "",
+        a.cluster_id or "",
+        a.campaign_id or "",
+        a.article_key,
+        a.subject,
+        a.state.value,
+        a.reason,
+        a.reach,
+        _iso(a.published_at),
+    )
+
+
 async def _answers(export: Export) -> Batches:
     async for batch in _keyset(
         export,
         lambda after: (
-            select(Answer)
-            .where(
-                Answer.consultation_id == export.consultation_id,
-                Answer.published_at.is_not(None),
-                *([Answer.id > after] if after is not None else []),
-            )
+            published_answers(export.consultation_id)
+            .where(*([Answer.id > after] if after is not None else []))
             .order_by(Answer.id)
         ),
-        lambda row: row[0].id,
-        lambda rows: [
-            (
-                a.id,
-                a.scope.value,
-                a.contribution_id or "",
-                a.cluster_id or "",
-                a.campaign_id or "",
-                a.article_key,
-                a.subject,
-                a.state.value,
-                a.reason,
-                a.reach,
-                _iso(a.published_at),
-            )
-            for (a,) in rows
-        ],
+        lambda row: row[0],
+        lambda rows: [_answer_line(PublicAnswer(*row)) for row in rows],
     ):
         yield batch
 
@@ -445,28 +366,21 @@ async def _campaign_members(export: Export) -> Batches:
 async def _changes(export: Export) -> Batches:
     async for batch in _keyset(
         export,
-        lambda after: (
-            select(
-                VersionChange.id,
-                BillVersion.number,
-                VersionChange.article_key,
-                VersionChange.alinea,
-                VersionChange.kind,
-                VersionChange.text,
-                VersionChange.contribution_id,
-                VersionChange.answer_id,
-            )
-            .join(BillVersion, BillVersion.id == VersionChange.version_id)
-            .where(
-                BillVersion.consultation_id == export.consultation_id,
-                *([VersionChange.id > after] if after is not None else []),
-            )
-            .order_by(VersionChange.id)
+        lambda after: changes_with_version(export.consultation_id).where(
+            *([VersionChange.id > after] if after is not None else [])
         ),
         lambda row: row[0],
         lambda rows: [
-            (version, key, alinea, kind, text, contribution or "", answer or "")
-            for _id, version, key, alinea, kind, text, contribution, answer in rows
+            (
+                c.version,
+                c.article_key,
+                c.alinea,
+                c.kind,
+                c.text,
+                c.contribution_id or "",
+                c.answer_id or "",
+            )
+            for c in (PublicChange(*row) for row in rows)
         ],
     ):
         yield batch

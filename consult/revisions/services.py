@@ -26,6 +26,7 @@ from consult.bills.services import (
     article_alineas,
     bill_of_version,
     latest_version,
+    list_versions,
     publish_version,
 )
 from consult.bills.writer import write_bill
@@ -110,10 +111,11 @@ async def accepted_amendments(
     return sorted(candidates.values(), key=lambda c: (c.contribution.created_at, c.contribution.id))
 
 
-async def open_draft(
+async def find_draft(
     db: AsyncSession, consultation: Consultation, user: User, now: datetime
 ) -> tuple[VersionDraft, BillVersion]:
-    """The draft of the next version of the current one (a new one if none is open)."""
+    """The draft of the next version of the current one; a new, unsaved one if none is open
+    (reading a draft saves nothing: the first choice an official records saves it)."""
     version = await latest_version(db, consultation)
     if version is None:
         raise FormError({"form": _("Import the bill before preparing its next version.")})
@@ -136,6 +138,15 @@ async def open_draft(
             created_at=now,
             updated_at=now,
         )
+    return draft, version
+
+
+async def open_draft(
+    db: AsyncSession, consultation: Consultation, user: User, now: datetime
+) -> tuple[VersionDraft, BillVersion]:
+    """The draft of the next version of the current one, saved (a new one if none is open)."""
+    draft, version = await find_draft(db, consultation, user, now)
+    if draft.id is None:
         db.add(draft)
         await db.flush()
     return draft, version
@@ -158,6 +169,22 @@ async def build_draft(
     candidates = await accepted_amendments(db, consultation, version)
     built = build_next(base, _proposals(candidates, draft.amendment_ids), draft.choices)
     return base, built, candidates
+
+
+async def choose_amendments(
+    db: AsyncSession,
+    consultation: Consultation,
+    user: User,
+    now: datetime,
+    picked: Sequence[int],
+    choices: dict[str, int],
+) -> VersionDraft:
+    """Record the accepted amendments an official picks for the next version, and the choice
+    made in each conflict (FormError before the bill is imported)."""
+    draft, version = await open_draft(db, consultation, user, now)
+    candidates = await accepted_amendments(db, consultation, version)
+    select_amendments(draft, candidates, picked, choices, now)
+    return draft
 
 
 def select_amendments(
@@ -184,6 +211,16 @@ def draft_text(draft: VersionDraft, built: Built) -> str:
     return draft.source_text if draft.edited else write_bill(built.bill)
 
 
+async def edit_draft_text(
+    db: AsyncSession, consultation: Consultation, user: User, now: datetime, source: str
+) -> VersionDraft:
+    """Keep an official's hand edit of the next version's text (FormError naming the line
+    the bill reader stopped at)."""
+    draft, _version = await open_draft(db, consultation, user, now)
+    edit_text(draft, source, now)
+    return draft
+
+
 def edit_text(draft: VersionDraft, source: str, now: datetime) -> None:
     """Keep the official's hand edit, once it reads as a bill (FormError naming the line)."""
     if len(source) > MAX_SOURCE:
@@ -195,6 +232,14 @@ def edit_text(draft: VersionDraft, source: str, now: datetime) -> None:
     draft.source_text = source
     draft.edited = True
     draft.updated_at = now
+
+
+async def publish_next_version(
+    db: AsyncSession, consultation: Consultation, user: User, now: datetime
+) -> BillVersion:
+    """Publish the open draft as the next version (see `publish_draft`)."""
+    draft, version = await open_draft(db, consultation, user, now)
+    return await publish_draft(db, consultation, draft, version, user, now)
 
 
 async def publish_draft(
@@ -471,3 +516,31 @@ async def reattached_passages(
             )
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class PassageFate:
+    """Where a contribution written on an earlier version stands in the one shown."""
+
+    status: str
+    written_on: int
+    """The number of the version it was written on."""
+
+
+async def passage_fates(
+    db: AsyncSession, consultation: Consultation, version: BillVersion, shown: list[Contribution]
+) -> dict[int, PassageFate]:
+    """How the passages of the shown contributions written on earlier versions fare here."""
+    earlier = [c for c in shown if c.version_id != version.id and c.kind.value != "reply"]
+    if not earlier:
+        return {}
+    numbers = {v.id: v.number for v in await list_versions(db, consultation)}
+    anchors = await anchors_on(db, version, [c.id for c in earlier])
+    return {
+        c.id: PassageFate(
+            anchors[c.id].status.value if c.id in anchors else "outdated",
+            numbers.get(c.version_id, 0),
+        )
+        for c in earlier
+        if c.quote_exact or c.kind.value == "amendment"
+    }

@@ -162,16 +162,6 @@ async def _quotes(db: AsyncSession, ids: Sequence[int]) -> dict[int, Quote]:
     return quotes
 
 
-async def scope_exists(db: AsyncSession, run: SynthesisRun, scope: str) -> bool:
-    """Whether the run has results for this scope."""
-    found = await db.scalar(
-        select(SynthesisCluster.id)
-        .where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope == scope)
-        .limit(1)
-    )
-    return found is not None
-
-
 async def load_report(
     db: AsyncSession, run: SynthesisRun, scope: str = CONSULTATION_SCOPE
 ) -> ScopeReport | None:

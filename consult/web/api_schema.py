@@ -6,7 +6,22 @@ checks every answer of the API against it with schemathesis.
 
 from __future__ import annotations
 
-from typing import Any
+import enum
+from typing import Any, get_args
+
+from consult.answers.models import AnswerScope, AnswerState
+from consult.consultations.models import Phase
+from consult.contributions.models import ContributionKind, Stance, Visibility
+from consult.opendata.public import ChangeOrigin
+from consult.revisions.redline import Kind as RedlineKind
+
+# The longest page of a list the API answers.
+MAX_PER_PAGE = 200
+
+
+def _values(enumeration: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enumeration]
+
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}
@@ -14,7 +29,10 @@ _NULLABLE_INT = {"type": ["integer", "null"]}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _DATE = {"type": "string", "format": "date-time"}
 _NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
-_STATES = ["accepted", "partially_accepted", "rejected", "out_of_scope", "under_review"]
+_STATES = _values(AnswerState)
+_KINDS = {"enum": _values(ContributionKind)}
+# Kept text is no change: a version's changes are the words it inserted or deleted.
+_CHANGE_KINDS = [kind for kind in get_args(RedlineKind) if kind != "equal"]
 _STATE_COUNTS = {"type": "object", "propertyNames": {"enum": _STATES}, "additionalProperties": _INT}
 
 
@@ -64,7 +82,7 @@ _PER_PAGE = {
     "name": "per_page",
     "in": "query",
     "required": False,
-    "schema": {"type": "integer", "minimum": 1, "maximum": 200},
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
 }
 
 
@@ -96,7 +114,7 @@ _SUMMARY = {
     "slug": _STRING,
     "title": _STRING,
     "ministry": _STRING,
-    "phase": {"enum": ["draft", "open", "closed", "answered", "published"]},
+    "phase": {"enum": _values(Phase)},
     "languages": {"type": "array", "items": _STRING},
     "links": _ref("Links"),
 }
@@ -117,7 +135,7 @@ SCHEMAS: dict[str, Any] = {
             "summary": _STRING,
             "phases": {
                 "type": "array",
-                "items": _object({"phase": _STRING, "starts_at": _NULLABLE_DATE}),
+                "items": _object({"phase": {"enum": _values(Phase)}, "starts_at": _NULLABLE_DATE}),
             },
             "versions": {
                 "type": "array",
@@ -147,7 +165,7 @@ SCHEMAS: dict[str, Any] = {
     "Answer": _object(
         {
             "id": _INT,
-            "scope": {"enum": ["contribution", "cluster", "campaign"]},
+            "scope": {"enum": _values(AnswerScope)},
             "contribution_id": _NULLABLE_INT,
             "cluster_id": _NULLABLE_INT,
             "campaign_id": _NULLABLE_INT,
@@ -164,8 +182,8 @@ SCHEMAS: dict[str, Any] = {
             "id": _INT,
             "article_key": _STRING,
             "version": _INT,
-            "kind": {"enum": ["annotation", "amendment", "argument", "reply", "source"]},
-            "stance": {"enum": ["pour", "contre", "neutre", None]},
+            "kind": _KINDS,
+            "stance": {"enum": [*_values(Stance), None]},
             "parent_id": _NULLABLE_INT,
             "alinea": _NULLABLE_INT,
             "quote": _NULLABLE_STRING,
@@ -173,10 +191,14 @@ SCHEMAS: dict[str, Any] = {
             "old_text": _STRING,
             "new_text": _STRING,
             "body": _STRING,
+            "url": {
+                **_NULLABLE_STRING,
+                "description": "The link a source gives (null for the other kinds)",
+            },
             "author": _STRING,
             "created_at": _DATE,
             "votes": _object({"for": _INT, "mixed": _INT, "against": _INT}),
-            "visibility": {"enum": ["visible", "hidden"]},
+            "visibility": {"enum": _values(Visibility)},
             "answer": {"oneOf": [_ref("Answer"), {"type": "null"}]},
         }
     ),
@@ -196,7 +218,10 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             "description": (
                 "Public consultations on draft bills: their versions, the contributions "
                 "received, the answers given and what changed in the text. Read only; authors "
-                "are pseudonymised. Errors are JSON objects with an `error` message."
+                "are pseudonymised, as in the open-data export. A contribution hidden by "
+                "moderation keeps its place with its texts withheld: `quote` and `url` null, "
+                "`old_text`, `new_text` and `body` empty. Errors are JSON objects with an "
+                "`error` message."
             ),
             "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
         },
@@ -224,11 +249,11 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                                 {
                                     "article_key": _STRING,
                                     "alinea": _INT,
-                                    "kind": {"enum": ["insert", "delete"]},
+                                    "kind": {"enum": _CHANGE_KINDS},
                                     "text": _STRING,
                                     "contribution_id": _NULLABLE_INT,
                                     "answer_id": _NULLABLE_INT,
-                                    "by": {"enum": ["amendment", "ministry"]},
+                                    "by": {"enum": _values(ChangeOrigin)},
                                 }
                             ),
                         },
@@ -248,9 +273,7 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         "name": "kind",
                         "in": "query",
                         "required": False,
-                        "schema": {
-                            "enum": ["annotation", "amendment", "argument", "reply", "source"]
-                        },
+                        "schema": _KINDS,
                     },
                     {
                         "name": "article",

@@ -11,8 +11,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from consult.db import create_engine, create_session_factory, utcnow
-from consult.jobs import ArqQueue, InProcessQueue, JobQueue, job_context
+from consult.jobs import ArqQueue, InProcessQueue, JobContext, JobQueue, embedder_for, job_context
 from consult.settings import Settings
+from consult.synthesis.similar import SimilarContributionFinder
 from consult.web.errors import EXCEPTION_HANDLERS
 from consult.web.middleware import (
     CrossOriginProtectionMiddleware,
@@ -24,6 +25,7 @@ from consult.web.pagecache import PageCache
 from consult.web.ratelimit import RateLimiter
 from consult.web.routes import all_routes
 from consult.web.routing import PublicStatic
+from consult.web.services import Running, Services
 from consult.web.templating import create_environment, path_builder
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,16 +41,20 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         session_factory = create_session_factory(engine)
-        app.state.engine = engine
-        app.state.session_factory = session_factory
         queue: JobQueue
         if settings.redis_url:
             queue = await ArqQueue.connect(settings.redis_url)
+            # arq workers hold their own embedder; the web process loads one for searches.
+            shared: JobContext = {"settings": settings}
         else:
             in_process = InProcessQueue(job_context(settings, session_factory))
             in_process.start_periodic()
             queue = in_process
-        app.state.jobs = queue
+            # In-process jobs already hold the configured embedder: share its model rather
+            # than load a second copy.
+            shared = in_process.context
+        similar = SimilarContributionFinder(session_factory, lambda: embedder_for(shared))
+        services.running = Running(engine, session_factory, queue, similar)
         try:
             yield
         finally:
@@ -67,11 +73,14 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.templates = create_environment()
-    app.state.url_for = path_builder(app)
-    app.state.page_cache = PageCache(settings.page_cache_seconds)
-    # Created here (not only in the lifespan) so middleware can use it in every test setup.
-    app.state.rate_limiter = RateLimiter(settings.redis_url)
+    services = Services(
+        settings=settings,
+        clock=clock,
+        templates=create_environment(),
+        url_for=path_builder(app),
+        page_cache=PageCache(settings.page_cache_seconds),
+        # Created here (not only in the lifespan) so middleware can use it in every test setup.
+        rate_limiter=RateLimiter(settings.redis_url),
+    )
+    app.state.services = services
     return app

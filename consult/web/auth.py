@@ -11,6 +11,8 @@ from starlette.responses import Response
 from consult.accounts.models import User
 from consult.accounts.services import SessionPolicy, end_session, resolve_session, start_session
 from consult.settings import Settings
+from consult.web.context import RequestContext
+from consult.web.services import services_of
 
 # The __Host- prefix makes the browser refuse the cookie unless it is Secure,
 # host-only and for path /, so a sibling subdomain cannot plant or read it.
@@ -33,24 +35,24 @@ def session_policy(settings: Settings) -> SessionPolicy:
 
 async def load_current_user(request: Request, db: AsyncSession) -> User | None:
     """The logged-in user, if the request carries a valid session cookie."""
-    settings: Settings = request.app.state.settings
-    token = request.cookies.get(session_cookie_name(settings))
+    services = services_of(request)
+    token = request.cookies.get(session_cookie_name(services.settings))
     if not token or len(token) > 128:
         return None
-    user = await resolve_session(db, token, session_policy(settings), now=request.app.state.clock())
+    user = await resolve_session(db, token, session_policy(services.settings), now=services.clock())
     if db.dirty or db.deleted:
         # Session bookkeeping (last use, expiry) is saved even on read-only pages.
         await db.commit()
     return user
 
 
-async def log_in(request: Request, db: AsyncSession, user: User, response: Response) -> None:
+async def log_in(context: RequestContext, user: User, response: Response) -> None:
     """Open a new session (rotating away any previous one) and set its cookie."""
-    settings: Settings = request.app.state.settings
-    old_token = request.cookies.get(session_cookie_name(settings))
+    settings, db = context.settings, context.db
+    old_token = context.request.cookies.get(session_cookie_name(settings))
     if old_token:
         await end_session(db, old_token)
-    token = await start_session(db, user, session_policy(settings), now=request.app.state.clock())
+    token = await start_session(db, user, session_policy(settings), now=context.now)
     response.set_cookie(
         session_cookie_name(settings),
         token,
@@ -62,12 +64,12 @@ async def log_in(request: Request, db: AsyncSession, user: User, response: Respo
     )
 
 
-async def log_out(request: Request, db: AsyncSession, response: Response) -> None:
+async def log_out(context: RequestContext, response: Response) -> None:
     """End the current session and clear its cookie."""
-    settings: Settings = request.app.state.settings
-    token = request.cookies.get(session_cookie_name(settings))
+    settings = context.settings
+    token = context.request.cookies.get(session_cookie_name(settings))
     if token:
-        await end_session(db, token)
+        await end_session(context.db, token)
     response.delete_cookie(
         session_cookie_name(settings),
         path="/",

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
 
 from consult import i18n
-
-# Consultations are run by French institutions; dates are shown in Paris time.
-DISPLAY_TIMEZONE = ZoneInfo("Europe/Paris")
+from consult.i18n import DISPLAY_TIMEZONE
 
 
 def date_filter(value: datetime | None) -> str:

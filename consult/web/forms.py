@@ -10,6 +10,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from consult.input import ID_DIGITS, whole_number
+
 MAX_FIELD_BYTES = 1024 * 1024
 MAX_FORM_FIELDS = 200
 HONEYPOT_FIELD = "website"
@@ -36,6 +38,16 @@ class FormData(dict[str, str]):
     def every(self, name: str) -> list[str]:
         """Every value sent for a field that repeats (checkboxes of one name)."""
         return self.repeated.get(name, [])
+
+    def number(self, name: str, digits: int = ID_DIGITS) -> int | None:
+        """A field holding a whole number in ASCII digits, or None: no sign, no exotic digit
+        (« ² » passes `str.isdigit`), nothing beyond what a database integer holds."""
+        return whole_number(self.text(name).strip(), digits)
+
+    def numbers(self, name: str, digits: int = ID_DIGITS) -> list[int]:
+        """The whole numbers among the values of a repeated field (ticked ids)."""
+        found = (whole_number(value.strip(), digits) for value in self.every(name))
+        return [number for number in found if number is not None]
 
 
 async def read_form(

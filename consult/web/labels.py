@@ -6,14 +6,30 @@ of a table of contents, where an include per line would dominate rendering time.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
+from consult.accounts.models import Role
 from consult.answers.models import AnswerState, state_name
+from consult.consultations.models import Phase
 from consult.i18n import gettext as _
 from consult.i18n import pgettext
+from consult.synthesis.models import RunStatus
 
 
-def phase_name(phase: Any) -> str:
+class Division(Protocol):
+    """A provision as stored, or as the bill reader found it in an imported text."""
+
+    @property
+    def kind(self) -> object: ...
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def heading(self) -> str: ...
+
+
+def phase_name(phase: Phase | str) -> str:
     """ "Open", "Closed"... for a consultation phase."""
     names = {
         "draft": pgettext("phase", "Draft"),
@@ -25,14 +41,14 @@ def phase_name(phase: Any) -> str:
     return names[str(phase)]
 
 
-def article_name(provision: Any) -> str:
+def article_name(provision: Division) -> str:
     """ "Article 2 bis", or "Single article"."""
     if provision.number == "unique":
         return _("Single article")
     return _("Article %(number)s") % {"number": provision.number}
 
 
-def division_name(provision: Any, with_heading: bool = True) -> str:
+def division_name(provision: Division, with_heading: bool = True) -> str:
     """ "Chapter II: Heading" for a titre, chapitre, section or sous-section."""
     templates = {
         "titre": _("Title %(number)s"),
@@ -46,7 +62,7 @@ def division_name(provision: Any, with_heading: bool = True) -> str:
     return name
 
 
-def role_name(role: Any) -> str:
+def role_name(role: Role | str) -> str:
     """ "Citizen", "Official"... for a role."""
     names = {
         "citizen": _("Citizen"),
@@ -57,7 +73,7 @@ def role_name(role: Any) -> str:
     return names[str(role)]
 
 
-def run_status_name(status: Any) -> str:
+def run_status_name(status: RunStatus | str) -> str:
     """ "Queued", "Running"... for a synthesis run."""
     names = {
         "queued": pgettext("run", "Waiting to start"),
@@ -68,7 +84,7 @@ def run_status_name(status: Any) -> str:
     return names[str(status)]
 
 
-def run_stage_name(stage: Any) -> str:
+def run_stage_name(stage: str) -> str:
     """ "Embedding the texts"... for a stage of the synthesis pipeline."""
     names = {
         "queued": pgettext("stage", "Waiting"),

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from consult import i18n
 from consult.settings import Settings
 from consult.web.errors import error_response
+from consult.web.services import services_of
 
 logger = logging.getLogger("consult.web")
 
@@ -161,7 +162,7 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope["path"].startswith("/static/"):
             request = Request(scope)
-            limiter = request.app.state.rate_limiter
+            limiter = services_of(request).rate_limiter
             limited = await limiter.check(request, self.any_limit, scope_name="any")
             if limited is None and scope["method"] in UNSAFE_METHODS:
                 limited = await limiter.check(request, self.post_limit, scope_name="unsafe")

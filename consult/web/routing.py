@@ -1,18 +1,19 @@
 """Routes that carry their permission, and the per-request unit of work.
 
-Every handler is wrapped: it gets a database session and the current user,
-the route's permission is checked before the handler runs, and the unit of
-work is committed only for unsafe methods that succeed. A test walks the
-route table and fails on any route that is not a `GuardedRoute`.
+Every handler is wrapped: it gets a `RequestContext` (a database session, the current user,
+the time), the route's permission is checked before the handler runs, and the unit of work
+is committed only for unsafe methods that succeed. A test walks the route table and fails on
+any route that is not a `GuardedRoute`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -20,13 +21,16 @@ from starlette.staticfiles import StaticFiles
 
 from consult import i18n
 from consult.web.auth import load_current_user, session_cookie_name
+from consult.web.context import Handler, RequestContext
 from consult.web.errors import error_response
-from consult.web.pagecache import NONCE_PLACEHOLDER, PageCache
+from consult.web.pagecache import NONCE_PLACEHOLDER
 from consult.web.permissions import Permission
+from consult.web.services import services_of
 
-Handler = Callable[[Request], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
 logger = logging.getLogger("consult.web")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY = "consult_read_only"
 
 
 class GuardedRoute(Route):
@@ -47,6 +51,7 @@ class GuardedRoute(Route):
         # cache serves anonymous readers from the short-lived page cache.
         self.permission = permission
         self.rate_limit = rate_limit
+        self.handler = endpoint
         super().__init__(
             path,
             _guard(endpoint, permission, rate_limit, cache),
@@ -66,11 +71,12 @@ class PublicStatic(Mount):
 
 def _guard(
     endpoint: Handler, permission: Permission, rate_limit: str | None, cache: bool
-) -> Handler:
+) -> Endpoint:
     async def guarded(request: Request) -> Response:
         if rate_limit is not None:
-            spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
-            limited: Response | None = await request.app.state.rate_limiter.check(request, spec)
+            services = services_of(request)
+            spec = getattr(services.settings, f"rate_limit_{rate_limit}")
+            limited = await services.rate_limiter.check(request, spec)
             if limited is not None:
                 return limited
         if cache and _anonymous_read(request):
@@ -88,15 +94,15 @@ async def _unit_of_work(
     request: Request, endpoint: Handler, permission: Permission, rate_limit: str | None
 ) -> Response:
     """Open the session, find the user, check the permission, run, commit or roll back."""
-    session_factory = request.app.state.session_factory
-    async with session_factory() as db:
-        request.state.db = db
+    services = services_of(request)
+    async with services.session_factory() as db:
         user = await load_current_user(request, db)
+        # Kept on the request for the layout of error pages, which only see the request.
         request.state.user = user
         if rate_limit is not None and user is not None:
             # Per account as well as per address: one person cannot spread over IPs.
-            spec = getattr(request.app.state.settings, f"rate_limit_{rate_limit}")
-            limited: Response | None = await request.app.state.rate_limiter.check(
+            spec = getattr(services.settings, f"rate_limit_{rate_limit}")
+            limited = await services.rate_limiter.check(
                 request, spec, scope_name=f"{request.url.path}:user", client=f"user:{user.id}"
             )
             if limited is not None:
@@ -107,8 +113,11 @@ async def _unit_of_work(
                 query = urlencode({"next": request.url.path})
                 return RedirectResponse(f"{login_url}?{query}", status_code=303)
             return error_response(request, 403)
+        context = RequestContext(request, services, db, user, services.clock())
+        # A page is the same however often it is read: GET handlers write nothing.
+        db.sync_session.info[READ_ONLY] = request.method in SAFE_METHODS
         try:
-            response = await endpoint(request)
+            response = await endpoint(context)
         except BaseException:
             await db.rollback()
             # Rolled-back objects cannot be read any more; error pages show no account.
@@ -118,19 +127,24 @@ async def _unit_of_work(
             await db.rollback()
         else:
             await db.commit()
-            await _run_after_commit(request)
+            await _run_after_commit(context)
         return response
 
 
-def after_commit(request: Request, action: Callable[[], Awaitable[None]]) -> None:
-    """Run `action` once the request's writes are committed (e.g. enqueue a job by id)."""
-    request.state.after_commit = [*getattr(request.state, "after_commit", []), action]
+class WriteOnRead(RuntimeError):
+    """A GET handler tried to save something (a programming error, never a user's)."""
 
 
-async def _run_after_commit(request: Request) -> None:
+@event.listens_for(Session, "before_flush")
+def _refuse_writes_on_read(session: Session, _context: object, _instances: object) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise WriteOnRead(f"a read-only request would save {len(session.new)} new rows")
+
+
+async def _run_after_commit(context: RequestContext) -> None:
     # The data is saved; a job that cannot be queued now is picked up by the periodic sweep,
     # so a failure here is logged, never shown to the person who just wrote.
-    for action in getattr(request.state, "after_commit", []):
+    for action in context.follow_ups:
         try:
             await action()
         except Exception:
@@ -139,14 +153,14 @@ async def _run_after_commit(request: Request) -> None:
 
 def _anonymous_read(request: Request) -> bool:
     """A GET from someone without a session cookie, while the page cache is on."""
-    cache: PageCache = request.app.state.page_cache
-    cookie = session_cookie_name(request.app.state.settings)
-    return cache.enabled and request.method == "GET" and cookie not in request.cookies
+    services = services_of(request)
+    cookie = session_cookie_name(services.settings)
+    return services.page_cache.enabled and request.method == "GET" and cookie not in request.cookies
 
 
 async def _cached(request: Request, render: Callable[[], Awaitable[Response]]) -> Response:
     """Serve an anonymous page from the cache, or render it and keep it."""
-    cache: PageCache = request.app.state.page_cache
+    cache = services_of(request).page_cache
     key = (
         request.url.path,
         request.url.query,
@@ -205,8 +219,3 @@ def route(
         rate_limit=rate_limit,
         cache=cache,
     )
-
-
-def db(request: Request) -> Any:
-    """The request's database session (opened by the guard)."""
-    return request.state.db

@@ -9,20 +9,23 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from consult import i18n
+from consult.accounts.models import User
 from consult.contributions.votes import tally_of
 from consult.text import render_markdown
 from consult.web.formatting import FILTERS
 from consult.web.labels import LABELS
+from consult.web.services import services_of
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 HTMX_VERSION = "4.0.1"
 
 
-def path_builder(app: Any) -> Callable[..., str]:
+def path_builder(app: Starlette) -> Callable[..., str]:
     """`url_for(name, **params)` for templates: a local path, memoised.
 
     Paths rather than absolute URLs stay right behind any reverse proxy; the
@@ -65,38 +68,45 @@ def is_partial(request: Request) -> bool:
     return request.headers.get("HX-Request-Type") == "partial"
 
 
-def base_context(request: Request) -> dict[str, Any]:
-    """What every template can use."""
+def viewer_of(request: Request) -> User | None:
+    """The person logged in, as the route guard found them (None outside a guarded route, and
+    after a failed unit of work, whose objects can no longer be read)."""
+    user = getattr(request.state, "user", None)
+    return user if isinstance(user, User) else None
+
+
+def layout_context(request: Request, user: User | None) -> dict[str, Any]:
+    """What the page layout shows around every page: the account, the language, the nonce."""
+    services = services_of(request)
     return {
-        "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
         "csp_nonce": request.scope.get("state", {}).get("csp_nonce", ""),
         "lang": i18n.get_language(),
-        "languages": [
-            (code, i18n.LANGUAGE_NAMES[code]) for code in request.app.state.settings.languages
-        ],
+        "languages": [(code, i18n.LANGUAGE_NAMES[code]) for code in services.settings.languages],
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-        "now": request.app.state.clock(),
-        "url_for": request.app.state.url_for,
+        "now": services.clock(),
+        "url_for": services.url_for,
     }
 
 
 def render(
     request: Request,
     template: str,
-    context: dict[str, Any] | None = None,
+    context: Mapping[str, Any] | None = None,
     *,
     block: str | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    user: User | None = None,
 ) -> HTMLResponse:
     """Render `template`, or only its `block` for an htmx partial request.
 
     The block is chosen by the handler, never by the client, so a request
-    cannot pull a region it is not meant to see.
+    cannot pull a region it is not meant to see. `user` is the person logged in (by default,
+    the one the route guard found).
     """
-    env: Environment = request.app.state.templates
-    full_context = {**base_context(request), **(context or {})}
+    env = services_of(request).templates
+    full_context = {**layout_context(request, user or viewer_of(request)), **(context or {})}
     if block is not None and is_partial(request):
         body = render_block(env, template, block, **full_context)
     else:
@@ -104,3 +114,11 @@ def render(
     response = HTMLResponse(body, status_code=status_code, headers=headers)
     response.headers["Vary"] = "HX-Request, HX-Request-Type, Cookie, Accept-Language"
     return response
+
+
+def render_document(
+    request: Request, template: str, context: Mapping[str, Any], user: User | None
+) -> str:
+    """A whole template as text, for a document made from it (a PDF)."""
+    env = services_of(request).templates
+    return env.get_template(template).render(**layout_context(request, user), **context)

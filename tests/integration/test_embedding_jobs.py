@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.db import create_engine, create_session_factory
-from consult.jobs import InProcessQueue, job_context
+from consult.jobs import InProcessQueue, embed_missing, job_context
 from consult.synthesis.models import Embedding
 from tests.conftest import REDIS_URL, Site, make_settings, service_missing
 from tests.integration.seeding import open_article
@@ -33,7 +33,7 @@ def test_a_new_contribution_is_embedded_in_process(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
     site.client.post("/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL})
     site.client.post(ARTICLE + "/arguments", data={"stance": "pour", "body": "Ouvrir le dimanche."})
-    site.client.portal.call(site.app.state.jobs.drain)  # type: ignore[union-attr]
+    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
     stored = embeddings(site)
     assert len(stored) == 1 and stored[0][0] == "hashing:v1:256"
 
@@ -41,7 +41,7 @@ def test_a_new_contribution_is_embedded_in_process(site: Site) -> None:
     site.client.post("/account/logout")
     site.login(other)
     site.client.post(ARTICLE + "/arguments", data={"stance": "pour", "body": "Ouvrir le dimanche."})
-    site.client.portal.call(site.app.state.jobs.drain)  # type: ignore[union-attr]
+    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
     assert len(embeddings(site)) == 1  # the same words are embedded once
 
 
@@ -58,11 +58,11 @@ def test_the_sweep_embeds_what_no_job_did(database_url: str) -> None:
                 await seed_demo(session)  # imports contributions: no job was queued for them
                 await session.commit()
             queue = InProcessQueue(job_context(settings, factory))
-            await queue.enqueue("embed_missing", job_id="sweep")
+            await queue.enqueue(embed_missing, job_id="sweep")
             await queue.drain()
             async with factory() as session:
                 count = await session.scalar(select(func.count()).select_from(Embedding))
-            await queue.enqueue("embed_missing", job_id="sweep")
+            await queue.enqueue(embed_missing, job_id="sweep")
             await queue.drain()
             async with factory() as session:
                 again = await session.scalar(select(func.count()).select_from(Embedding))

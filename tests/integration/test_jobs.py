@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from consult.accounts.models import UserSession
 from consult.accounts.services import SessionPolicy, create_user, start_session
 from consult.db import create_engine, create_session_factory, utcnow
-from consult.jobs import InProcessQueue, job_context
+from consult.jobs import InProcessQueue, job_context, purge_sessions
 from tests.conftest import PASSWORD, REDIS_URL, make_settings, service_missing
 
 
@@ -42,8 +42,8 @@ def test_in_process_queue_runs_the_job_functions(database_url: str) -> None:
         try:
             await seed_sessions(factory, settings)
             queue = InProcessQueue(job_context(settings, factory))
-            await queue.enqueue("purge_sessions", job_id="purge")
-            await queue.enqueue("purge_sessions", job_id="purge")  # same id: not run twice
+            await queue.enqueue(purge_sessions, job_id="purge")
+            await queue.enqueue(purge_sessions, job_id="purge")  # same id: not run twice
             await queue.close()
             return await count_sessions(factory)
         finally:

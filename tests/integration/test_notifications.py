@@ -20,6 +20,7 @@ from consult.accounts.models import Role, User
 from consult.contributions.models import Contribution, ContributionKind
 from consult.db import utcnow
 from consult.demo.seed import DEMO_SLUG
+from consult.jobs import send_notifications
 from consult.notifications.models import Notification, NotificationStatus
 from consult.notifications.services import unsubscribe_token
 from consult.synthesis.models import SynthesisCampaign, SynthesisCampaignMember
@@ -111,7 +112,7 @@ def _publish(site: Site, contribution_id: int, state: str = "accepted") -> None:
 
 
 def _drain(site: Site) -> None:
-    site.client.portal.call(site.app.state.jobs.drain)  # type: ignore[union-attr]
+    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
 
 
 def _statuses(site: Site) -> list[tuple[int, NotificationStatus, int]]:
@@ -221,7 +222,7 @@ def test_a_mail_server_that_refuses_is_tried_again_by_the_sweep(
 
     inbox.refusing = False
     site.client.portal.call(  # type: ignore[union-attr]
-        site.app.state.jobs.enqueue, "send_notifications"
+        site.services.jobs.enqueue, send_notifications
     )
     _drain(site)
     assert [r for r in inbox.recipients] == [["patient@example.org"]]
@@ -234,7 +235,7 @@ def test_an_unsubscribe_link_works_without_logging_in_and_refuses_a_wrong_token(
     site = mailing_site
     site.client.headers["Accept-Language"] = "en"
     citizen = site.user(email="bye@example.org")
-    token = unsubscribe_token(site.app.state.settings, citizen.id)
+    token = unsubscribe_token(site.services.settings, citizen.id)
     url = f"/account/unsubscribe/{citizen.id}/{token}"
     page = site.client.get(url)
     assert page.status_code == 200 and "Stop these emails" in page.text
@@ -273,7 +274,7 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
 
     async def scenario() -> None:
         from consult.accounts.services import create_user
-        from consult.answers.services import find_target, save_answer
+        from consult.answers.services import AnswerDecision, find_target, save_answer
         from consult.db import create_engine, create_session_factory
         from consult.jobs import ArqQueue
         from consult.notifications.services import queue_answer_notifications
@@ -305,16 +306,8 @@ def test_an_arq_worker_sends_what_the_outbox_holds(
                 target = await find_target(
                     db, context.consultation, "contribution", contribution.id
                 )
-                saved = await save_answer(
-                    db,
-                    target,
-                    state="accepted",
-                    reason=REASON,
-                    publish=True,
-                    override=False,
-                    author=official,
-                    now=utcnow(),
-                )
+                decision = AnswerDecision("accepted", REASON, publish=True)
+                saved = await save_answer(db, target, decision, author=official, now=utcnow())
                 assert await queue_answer_notifications(db, saved.answer, settings, utcnow()) == 1
                 await db.commit()
             await queue.pool.enqueue_job("send_notifications", _queue_name=queue_name)

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.db import create_engine, create_session_factory, utcnow
-from consult.jobs import ArqQueue, InProcessQueue, job_context, resume_synthesis_runs
+from consult.jobs import ArqQueue, InProcessQueue, job_context, resume_synthesis_runs, synthesize
 from consult.synthesis.models import RunStage, RunStatus, SynthesisMembership, SynthesisRun
 from consult.synthesis.runs import run_job_id
 from tests.conftest import REDIS_URL, make_settings, service_missing
@@ -78,7 +78,7 @@ def test_an_interrupted_in_process_run_is_recorded_and_resumed_by_the_sweep(
         try:
             run_id = await queued_demo_run(factory)
             queue = InProcessQueue(job_context(settings, factory))
-            await queue.enqueue("synthesize", run_id, job_id=run_job_id(run_id))
+            await queue.enqueue(synthesize, run_id, job_id=run_job_id(run_id))
             while (await read_run(factory, run_id)).stage in (RunStage.QUEUED, RunStage.LOADING):  # noqa: ASYNC110
                 await asyncio.sleep(0.02)
             await queue.close(grace_seconds=0)  # the web process stops mid-run
@@ -88,7 +88,7 @@ def test_an_interrupted_in_process_run_is_recorded_and_resumed_by_the_sweep(
 
             context = job_context(settings, factory) | {"clock": later(3)}
             restarted = InProcessQueue(context)
-            await restarted.enqueue("resume_synthesis_runs", job_id="sweep")
+            await restarted.enqueue(resume_synthesis_runs, job_id="sweep")
             await restarted.drain()
             await assert_complete_once(factory, run_id)
             assert (await read_run(factory, run_id)).attempts == 2

@@ -31,7 +31,7 @@ def seed(site: Site) -> None:
 
 
 def drain(site: Site) -> None:
-    site.client.portal.call(site.app.state.jobs.drain)  # type: ignore[union-attr]
+    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
 
 
 def start_and_finish(site: Site) -> int:

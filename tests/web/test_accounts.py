@@ -175,7 +175,7 @@ def test_password_change_logs_out_everywhere_else(site: Site) -> None:
 def test_sessions_expire_when_idle_and_at_their_absolute_limit(site: Site) -> None:
     user = site.user()
     site.login(user)
-    settings = site.app.state.settings
+    settings = site.services.settings
     # Active use keeps the session alive past the idle limit...
     for _ in range(3):
         site.clock.advance(minutes=settings.session_idle_minutes - 10)

@@ -12,10 +12,11 @@ import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from consult.accounts.models import Role
-from consult.contributions.models import Contribution
+from consult.answers.models import AnswerState
+from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.demo.seed import DEMO_SLUG
 from consult.web.api_schema import openapi_document
 from tests.conftest import Clock, Site, _create_schema, make_settings, start_site
@@ -98,3 +99,71 @@ def test_contributions_come_with_their_fate_and_pages(api_site: Site) -> None:
     assert client.get("/api/v1/consultations/nothing-here").status_code == 404
     described = client.get("/api/v1/openapi.json").json()
     assert described["openapi"] == "3.1.0" and described["servers"][0]["url"] == "http://testserver"
+
+
+def test_lists_of_contributions_are_narrowed_by_kind_and_article(api_site: Site) -> None:
+    client = api_site.client
+    amendments = client.get(f"{API}/contributions", params={"kind": "amendment", "per_page": 200})
+    assert amendments.status_code == 200
+    assert {item["kind"] for item in amendments.json()["items"]} == {"amendment"}
+    assert amendments.json()["total"] == _scalar(
+        api_site,
+        select(func.count())
+        .select_from(Contribution)
+        .where(Contribution.kind == ContributionKind.AMENDMENT),
+    )
+    on_one = client.get(f"{API}/contributions", params={"article": "art-1"}).json()
+    assert on_one["items"] and {item["article_key"] for item in on_one["items"]} == {"art-1"}
+    assert client.get(f"{API}/contributions", params={"article": "art-\x001"}).status_code == 400
+    assert client.get(f"{API}/contributions", params={"page": "²"}).status_code == 400
+    assert client.get(f"{API}/versions/²").json() == {"error": "not found"}
+    answers = client.get(f"{API}/answers").json()
+    assert answers["total"] == 1 and answers["items"][0]["state"] == "rejected"
+
+
+def test_a_hidden_contribution_keeps_its_place_but_not_its_texts(api_site: Site) -> None:
+    """What moderation hid leaves by no door: the API withholds it as the export does."""
+    last = int(_scalar(api_site, select(func.max(Contribution.id))))
+    shown, hidden = last - 1, last
+    link = "https://example.org/etude"
+
+    async def moderate(session):  # type: ignore[no-untyped-def]
+        await session.execute(
+            update(Contribution).where(Contribution.id.in_([shown, hidden])).values(url=link)
+        )
+        await session.execute(
+            update(Contribution)
+            .where(Contribution.id == hidden)
+            .values(visibility=Visibility.HIDDEN)
+        )
+
+    api_site.db(moderate)
+    client = api_site.client
+    visible = client.get(f"{API}/contributions/{shown}").json()
+    body = _scalar(api_site, select(Contribution.body).where(Contribution.id == shown))
+    assert visible["url"] == link and visible["body"] == body
+    withheld = client.get(f"{API}/contributions/{hidden}").json()
+    assert withheld["visibility"] == "hidden" and withheld["author"].startswith("p-")
+    texts = {name: withheld[name] for name in ("quote", "old_text", "new_text", "body", "url")}
+    assert texts == {"quote": None, "old_text": "", "new_text": "", "body": "", "url": None}
+    # Lists apply the same rule: the last contribution is the last of the list.
+    total = client.get(f"{API}/contributions", params={"per_page": 1}).json()["total"]
+    listed = client.get(f"{API}/contributions", params={"per_page": 1, "page": total}).json()
+    assert listed["items"] == [withheld]
+
+
+def test_the_description_reads_its_enumerations_from_the_domain() -> None:
+    schemas = openapi_document()["components"]["schemas"]
+    assert schemas["Answer"]["properties"]["state"]["enum"] == [s.value for s in AnswerState]
+    kinds = schemas["Contribution"]["properties"]["kind"]["enum"]
+    assert kinds == [k.value for k in ContributionKind]
+    assert schemas["Contribution"]["properties"]["url"]["type"] == ["string", "null"]
+
+
+def test_a_nul_in_a_parameter_is_a_json_error_on_every_database(site: Site) -> None:
+    """PostgreSQL refuses a NUL in a query: the API answers before asking it."""
+    seed(site)
+    client = site.client
+    assert client.get("/api/v1/consultations/a%00b").json() == {"error": "not found"}
+    listing = client.get(f"{API}/contributions", params={"article": "art-\x001"})
+    assert listing.status_code == 400 and "article" in listing.json()["error"]

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from consult.accounts.models import Role, User
 from consult.contributions.models import Contribution, Visibility
 from consult.demo.seed import DEMO_SLUG
+from consult.opendata.public import PublicContribution
 from consult.opendata.tables import TABLES, export_of
 from consult.synthesis.models import SynthesisCampaignMember, SynthesisMembership
 from consult.web.routes.opendata import zip_stream
@@ -82,7 +83,18 @@ def test_the_export_holds_every_table_in_both_formats_with_authors_pseudonymised
     contributions = {int(r["id"]): r for r in _rows(archive, "contributions")}
     assert len(contributions) == _scalar(site, select(func.count()).select_from(Contribution))
     assert contributions[answered]["answer_state"] == "accepted"
-    assert contributions[hidden]["visibility"] == "hidden" and contributions[hidden]["body"] == ""
+    assert contributions[hidden]["visibility"] == "hidden"
+    withheld = ("quote", "old_text", "new_text", "body", "url")
+    assert {contributions[hidden][name] for name in withheld} == {""}
+    assert contributions[hidden]["author"].startswith("p-")
+    # The read API applies the same rules: same pseudonyms, same texts withheld, same answer.
+    api = f"/api/v1/consultations/{DEMO_SLUG}/contributions"
+    from_api = site.client.get(f"{api}/{hidden}").json()
+    assert from_api["author"] == contributions[hidden]["author"]
+    assert from_api["body"] == "" and from_api["quote"] is None and from_api["url"] is None
+    answer = site.client.get(f"{api}/{answered}").json()["answer"]
+    assert str(answer["id"]) == contributions[answered]["answer_id"]
+    assert answer["state"] == "accepted"
     # Pseudonyms: one per author, never a name or an address.
     by_author = _all(site, select(Contribution.id, Contribution.author_pseudonym))
     same_name = [i for i, name in by_author if name == by_author[0][1]]
@@ -105,11 +117,11 @@ def test_the_export_is_written_batch_by_batch(site: Site) -> None:
 
     async def chunks() -> list[int]:
         consultation_id = await _consultation_id(site)
-        async with site.app.state.session_factory() as db:
+        async with site.services.session_factory() as db:
             from consult.consultations.models import Consultation
 
             consultation = await db.get(Consultation, consultation_id)
-        export = await export_of(site.app.state.session_factory, consultation, "key", batch=40)
+        export = await export_of(site.services.session_factory, consultation, "key", batch=40)
         return [len(chunk) async for chunk in zip_stream(export)]
 
     sizes = site.client.portal.call(chunks)  # type: ignore[union-attr]
@@ -120,7 +132,7 @@ def test_the_export_is_written_batch_by_batch(site: Site) -> None:
 async def _consultation_id(site: Site) -> int:
     from consult.consultations.models import Consultation
 
-    async with site.app.state.session_factory() as db:
+    async with site.services.session_factory() as db:
         return int(await db.scalar(select(Consultation.id).where(Consultation.slug == DEMO_SLUG)))
 
 
@@ -139,3 +151,9 @@ def test_a_draft_consultation_is_exported_to_no_one_but_officials(site: Site) ->
     assert site.client.get("/consultations/brouillon/export.zip").status_code == 404
     site.login(site.user(Role.OFFICIAL))
     assert site.client.get("/consultations/brouillon/export.zip").status_code == 200
+
+
+def test_the_contributions_file_has_the_fields_of_a_public_contribution() -> None:
+    """The API and the export read contributions through the same rules and the same fields."""
+    (table,) = [t for t in TABLES if t.name == "contributions"]
+    assert table.columns == list(PublicContribution._fields)

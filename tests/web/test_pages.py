@@ -76,14 +76,14 @@ def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     demo.login(demo.user(Role.OFFICIAL))
     # a synthesis run (no. 1), so that its page and the reports exist
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
-    demo.client.portal.call(demo.app.state.jobs.drain)  # type: ignore[union-attr]
+    demo.client.portal.call(demo.services.jobs.drain)  # type: ignore[union-attr]
     # a version 2, so that what changed in it can be shown
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish").status_code == 303
     for route, method, path in sample_requests(demo.app, slug=DEMO_SLUG):
         if method != "GET":
             continue
         if route.name == "unsubscribe_form":  # the link of an email carries its secret
-            path = f"/account/unsubscribe/1/{unsubscribe_token(demo.app.state.settings, 1)}"
+            path = f"/account/unsubscribe/1/{unsubscribe_token(demo.services.settings, 1)}"
         for headers in ({}, htmx_headers()):
             response = demo.client.get(path, headers=headers)
             assert response.status_code in (200, 303), (path, headers, response.status_code)

@@ -396,8 +396,8 @@ def test_sort_filter_and_paginate(open_site: Site) -> None:
 def test_article_page_query_count_does_not_grow_with_contributions(open_site: Site) -> None:
     def queries_for_page() -> int:
         # Embedding jobs queued by the posts run in the background: let them finish first.
-        open_site.client.portal.call(open_site.app.state.jobs.drain)  # type: ignore[union-attr]
-        engine = open_site.app.state.engine.sync_engine
+        open_site.client.portal.call(open_site.services.jobs.drain)  # type: ignore[union-attr]
+        engine = open_site.services.started.engine.sync_engine
         statements: list[str] = []
 
         def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]

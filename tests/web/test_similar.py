@@ -42,7 +42,7 @@ def annotate(site: Site, body: str, article: str = ARTICLE, quote: str = "le dim
         f"{article}/annotations", data={"alinea": alinea, "quote": quote, "body": body}
     )
     assert response.status_code == 303, response.text
-    site.client.portal.call(site.app.state.jobs.drain)  # type: ignore[union-attr]
+    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
     return int(response.headers["location"].rsplit("#c", 1)[1])
 
 
@@ -100,7 +100,7 @@ def test_hidden_contributions_are_not_shown(site: Site, written: dict[str, int])
     site.db(hide)  # hidden after the index was loaded
     assert f"/contributions/{written['holidays']}" not in ask(site, HOLIDAYS_AGAIN).text
     # and a fresh process never loads it
-    del site.app.state.similar_contributions
+    site.forget_similar_indexes()
     assert f"/contributions/{written['holidays']}" not in ask(site, HOLIDAYS_AGAIN).text
 
 

@@ -2,128 +2,102 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from consult.accounts.services import authenticate, change_password, create_user
 from consult.errors import FormError
 from consult.i18n import gettext as _
+from consult.pages.accounts import LoginForm, PasswordForm, ProfilePage, RegisterForm
 from consult.web.auth import log_in, log_out
-from consult.web.forms import looks_automated, read_form, redirect_after_post, safe_next
+from consult.web.context import RequestContext
+from consult.web.forms import looks_automated, read_form, safe_next
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
-from consult.web.templating import render
 
 
-def _already_logged_in(request: Request) -> Response | None:
-    if request.state.user is not None:
-        return redirect_after_post(request, safe_next(request.query_params.get("next")))
-    return None
+async def register_form(ctx: RequestContext) -> Response:
+    """The registration form (a logged-in visitor goes on to where they were heading)."""
+    if ctx.user is not None:
+        return ctx.redirect(safe_next(ctx.query.get("next")))
+    page = RegisterForm({"next": ctx.query.get("next", "")})
+    return ctx.render("accounts/register.html", page)
 
 
-async def register_form(request: Request) -> Response:
-    """The registration form."""
-    if (done := _already_logged_in(request)) is not None:
-        return done
-    return render(request, "accounts/register.html", {"form": {}, "errors": {}})
-
-
-async def register(request: Request) -> Response:
+async def register(ctx: RequestContext) -> Response:
     """Create a citizen account and log it in."""
-    form = await read_form(request)
+    form = await read_form(ctx.request)
     values = {k: form.text(k) for k in ("email", "display_name", "next")}
-    if looks_automated(form):
-        errors = {"form": _("Your submission could not be accepted. Please try again.")}
-        return _register_page(request, values, errors)
     try:
+        if looks_automated(form):
+            raise FormError({"form": _("Your submission could not be accepted. Please try again.")})
         user = await create_user(
-            request.state.db, form.text("email"), form.text("display_name"), form.text("password")
+            ctx.db, form.text("email"), form.text("display_name"), form.text("password")
         )
     except FormError as error:
-        return _register_page(request, values, error.fields)
-    response = redirect_after_post(request, safe_next(form.text("next")))
-    await log_in(request, request.state.db, user, response)
+        shown = RegisterForm(values, error.fields)
+        return ctx.render("accounts/register.html", shown, block="register_form", status_code=422)
+    response = ctx.redirect(safe_next(form.text("next")))
+    await log_in(ctx, user, response)
     return response
 
 
-def _register_page(request: Request, values: dict[str, str], errors: dict[str, str]) -> Response:
-    return render(
-        request,
-        "accounts/register.html",
-        {"form": values, "errors": errors},
-        block="register_form",
-        status_code=422,
-    )
+async def login_form(ctx: RequestContext) -> Response:
+    """The login form (a logged-in visitor goes on to where they were heading)."""
+    if ctx.user is not None:
+        return ctx.redirect(safe_next(ctx.query.get("next")))
+    page = LoginForm(next=safe_next(ctx.query.get("next"), ""))
+    return ctx.render("accounts/login.html", page)
 
 
-async def login_form(request: Request) -> Response:
-    """The login form."""
-    if (done := _already_logged_in(request)) is not None:
-        return done
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": {}, "errors": {}, "next": safe_next(request.query_params.get("next"), "")},
-    )
-
-
-async def login(request: Request) -> Response:
+async def login(ctx: RequestContext) -> Response:
     """Check the credentials and open a session."""
-    form = await read_form(request)
+    form = await read_form(ctx.request)
     next_url = safe_next(form.text("next"), "")
-    user = await authenticate(request.state.db, form.text("email"), form.text("password"))
+    user = await authenticate(ctx.db, form.text("email"), form.text("password"))
     if user is None:
-        return render(
-            request,
-            "accounts/login.html",
-            {
-                "form": {"email": form.text("email")},
-                "errors": {"form": _("Wrong email or password.")},
-                "next": next_url,
-            },
-            block="login_form",
-            status_code=422,
+        shown = LoginForm(
+            next_url, {"email": form.text("email")}, {"form": _("Wrong email or password.")}
         )
-    response = redirect_after_post(request, next_url or "/")
-    await log_in(request, request.state.db, user, response)
+        return ctx.render("accounts/login.html", shown, block="login_form", status_code=422)
+    response = ctx.redirect(next_url or "/")
+    await log_in(ctx, user, response)
     return response
 
 
-async def logout(request: Request) -> Response:
+async def logout(ctx: RequestContext) -> Response:
     """End the session."""
-    response = redirect_after_post(request, "/")
-    await log_out(request, request.state.db, response)
+    response = ctx.redirect("/")
+    await log_out(ctx, response)
     return response
 
 
-async def profile(request: Request) -> Response:
+async def profile(ctx: RequestContext) -> Response:
     """The account page."""
-    return render(request, "accounts/profile.html", {"password_changed": False})
+    page = ProfilePage(
+        password_changed=bool(ctx.query.get("changed")),
+        preferences_saved=bool(ctx.query.get("saved")),
+    )
+    return ctx.render("accounts/profile.html", page)
 
 
-async def password_form(request: Request) -> Response:
+async def password_form(ctx: RequestContext) -> Response:
     """The password change form."""
-    return render(request, "accounts/password.html", {"errors": {}})
+    return ctx.render("accounts/password.html", PasswordForm())
 
 
-async def password_change(request: Request) -> Response:
+async def password_change(ctx: RequestContext) -> Response:
     """Change the password; every other session ends, this one is renewed."""
-    form = await read_form(request)
-    user = request.state.user
+    form = await read_form(ctx.request)
+    user = ctx.member
     try:
         await change_password(
-            request.state.db, user, form.text("current_password"), form.text("new_password")
+            ctx.db, user, form.text("current_password"), form.text("new_password")
         )
     except FormError as error:
-        return render(
-            request,
-            "accounts/password.html",
-            {"errors": error.fields},
-            block="password_form",
-            status_code=422,
-        )
-    response = redirect_after_post(request, str(request.app.url_path_for("profile")) + "?changed=1")
-    await log_in(request, request.state.db, user, response)
+        shown = PasswordForm(error.fields)
+        return ctx.render("accounts/password.html", shown, block="password_form", status_code=422)
+    response = ctx.redirect(ctx.url_for("profile") + "?changed=1")
+    await log_in(ctx, user, response)
     return response
 
 

@@ -2,238 +2,101 @@
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlencode
-
-from starlette.requests import Request
 from starlette.responses import Response
 
-from consult.answers.inbox import (
-    InboxFilters,
-    all_campaigns,
-    article_inbox,
-    counts_by_article,
-    total_of,
-)
-from consult.answers.models import AnswerScope
-from consult.answers.services import (
-    AnswerTarget,
-    OverrideNeeded,
-    answer_of,
-    covering_answers,
-    find_target,
-    own_answer_count,
-    save_answer,
-)
-from consult.audit.services import record_event
-from consult.bills.services import article_provisions, latest_version
+from consult.answers.inbox import InboxFilters
+from consult.answers.services import AnswerDecision, AnswerTarget, OverrideNeeded, find_target
 from consult.consultations.models import Consultation, Phase
-from consult.consultations.services import get_consultation, next_phases, start_phase_now
-from consult.contributions.listing import contributions_by_id
-from consult.errors import FormError, NotFound
+from consult.consultations.services import start_phase_now
+from consult.errors import FormError
 from consult.i18n import gettext as _
-from consult.notifications.services import queue_answer_notifications
-from consult.web.errors import error_response
-from consult.web.forms import read_form, redirect_after_post, safe_next
+from consult.jobs import send_notifications
+from consult.notifications.services import answer_and_announce
+from consult.pages.answers import AnswerInput, answer_form_page, inbox_article_page, inbox_page
+from consult.web.context import RequestContext
+from consult.web.forms import read_form, safe_next
 from consult.web.permissions import OFFICIAL
-from consult.web.routing import after_commit, route
-from consult.web.templating import render
-
-# Members listed on an answer form; the count covers them all.
-LISTED_MEMBERS = 20
+from consult.web.routing import route
 
 
-async def _consultation(request: Request) -> Consultation:
-    return await get_consultation(
-        request.state.db, request.path_params["slug"], request.state.user, request.app.state.clock()
-    )
-
-
-async def inbox(request: Request) -> Response:
+async def inbox(ctx: RequestContext) -> Response:
     """Every article with its answered and unanswered contributions, and the campaigns."""
-    consultation = await _consultation(request)
-    db = request.state.db
-    version = await latest_version(db, consultation)
-    articles = await article_provisions(db, version) if version else {}
-    counts = await counts_by_article(db, consultation)
-    return render(
-        request,
-        "answers/inbox.html",
-        {
-            "consultation": consultation,
-            "articles": articles,
-            "counts": counts,
-            "total": total_of(counts),
-            "campaigns": await all_campaigns(db, consultation),
-            "phase": consultation.phase_at(request.app.state.clock()),
-            "next_phases": next_phases(consultation, request.app.state.clock()),
-        },
-    )
+    page = await inbox_page(ctx.db, await ctx.consultation(), ctx.now)
+    return ctx.render("answers/inbox.html", page)
 
 
-async def inbox_article(request: Request) -> Response:
+async def inbox_article(ctx: RequestContext) -> Response:
     """An article's clusters, campaigns and contributions, filtered, with their answers."""
-    consultation = await _consultation(request)
-    db = request.state.db
-    version = await latest_version(db, consultation)
-    articles = await article_provisions(db, version) if version else {}
-    key = request.path_params["key"]
-    if key not in articles:
-        raise NotFound(key)
-    filters = InboxFilters.parse(request.query_params)
-    return render(
-        request,
-        "answers/article.html",
-        {
-            "consultation": consultation,
-            "article": articles[key],
-            "inbox": await article_inbox(db, consultation, key, filters),
-            "filters": filters,
-            "page_query": lambda **changes: urlencode(filters.query(**changes)),
-        },
-        block="inbox_list",
-    )
+    filters = InboxFilters.parse(ctx.query)
+    page = await inbox_article_page(ctx.db, await ctx.consultation(), ctx.path("key"), filters)
+    return ctx.render("answers/article.html", page, block="inbox_list")
 
 
-async def _target(request: Request, consultation: Consultation) -> AnswerTarget:
-    scope = request.path_params["scope"]
-    if scope not in {s.value for s in AnswerScope}:
-        raise NotFound(scope)
-    return await find_target(
-        request.state.db, consultation, scope, request.path_params["target_id"]
-    )
+async def _target(ctx: RequestContext) -> tuple[Consultation, AnswerTarget]:
+    consultation = await ctx.consultation()
+    target = await find_target(ctx.db, consultation, ctx.path("scope"), ctx.path_id("target_id"))
+    return consultation, target
 
 
-def _default_next(request: Request, consultation: Consultation, target: AnswerTarget) -> str:
+def _back(ctx: RequestContext, target: AnswerTarget, asked: str | None) -> str:
+    """Where the official goes after answering: the local page asked for, else the inbox."""
+    slug = ctx.path("slug")
     if target.article_key:
-        return str(
-            request.app.url_path_for(
-                "inbox_article", slug=consultation.slug, key=target.article_key
-            )
-        )
-    return str(request.app.url_path_for("inbox", slug=consultation.slug))
+        default = ctx.url_for("inbox_article", slug=slug, key=target.article_key)
+    else:
+        default = ctx.url_for("inbox", slug=slug)
+    return safe_next(asked, default)
 
 
-async def _form_page(
-    request: Request,
-    consultation: Consultation,
-    target: AnswerTarget,
-    *,
-    values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
-) -> Response:
-    db = request.state.db
-    answer = await answer_of(db, target)
-    members = await contributions_by_id(db, list(target.members[:LISTED_MEMBERS]))
-    own_answers = (
-        await own_answer_count(db, list(target.members))
-        if target.scope is not AnswerScope.CONTRIBUTION
-        else 0
-    )
-    covering = (
-        [
-            a
-            for a in await covering_answers(db, target.id)
-            if a.scope is not AnswerScope.CONTRIBUTION
-        ]
-        if target.scope is AnswerScope.CONTRIBUTION
-        else []
-    )
-    version = await latest_version(db, consultation)
-    articles = await article_provisions(db, version) if version else {}
-    next_url = safe_next(
-        (values or {}).get("next") or request.query_params.get("next"),
-        _default_next(request, consultation, target),
-    )
-    return render(
-        request,
-        "answers/form.html",
-        {
-            "consultation": consultation,
-            "target": target,
-            "article": articles.get(target.article_key),
-            "answer": answer,
-            "members": members,
-            "reach": len(target.members),
-            "own_answers": own_answers,
-            "covering": covering,
-            "values": values
-            or ({"state": answer.state.value, "reason": answer.reason} if answer else {}),
-            "errors": errors or {},
-            "next_url": next_url,
-        },
-        block="answer_form",
-        status_code=status_code,
-    )
-
-
-async def answer_form(request: Request) -> Response:
+async def answer_form(ctx: RequestContext) -> Response:
     """The answer to a contribution, cluster or campaign: who it reaches, draft or publish."""
-    consultation = await _consultation(request)
-    return await _form_page(request, consultation, await _target(request, consultation))
+    consultation, target = await _target(ctx)
+    next_url = _back(ctx, target, ctx.query.get("next"))
+    page = await answer_form_page(ctx.db, consultation, target, next_url=next_url)
+    return ctx.render("answers/form.html", page, block="answer_form")
 
 
-async def save(request: Request) -> Response:
+async def save(ctx: RequestContext) -> Response:
     """Save the answer as a draft or publish it; 422 with the form when something is missing."""
-    consultation = await _consultation(request)
-    target = await _target(request, consultation)
-    form = await read_form(request)
+    consultation, target = await _target(ctx)
+    form = await read_form(ctx.request)
     try:
-        saved = await save_answer(
-            request.state.db,
-            target,
+        decision = AnswerDecision(
             state=form.text("state"),
             reason=form.text("reason"),
             publish=form.text("action") == "publish",
             override=form.text("override") == "1",
-            author=request.state.user,
-            now=request.app.state.clock(),
+        )
+        announced = await answer_and_announce(
+            ctx.db, target, decision, author=ctx.member, now=ctx.now, settings=ctx.settings
         )
     except FormError as error:
-        values: dict[str, Any] = dict(form)
+        values = dict(form)
         if isinstance(error, OverrideNeeded):
             values["needs_override"] = "1"
-        return await _form_page(
-            request, consultation, target, values=values, errors=error.fields, status_code=422
-        )
-    if saved.published_now and await queue_answer_notifications(
-        request.state.db, saved.answer, request.app.state.settings, request.app.state.clock()
-    ):
-        jobs = request.app.state.jobs
-        answer_id = saved.answer.id
-        after_commit(
-            request,
-            lambda: jobs.enqueue("send_notifications", job_id=f"notifications:{answer_id}"),
-        )
-    return redirect_after_post(
-        request, safe_next(form.text("next"), _default_next(request, consultation, target))
-    )
+        sent = AnswerInput(values, error.fields)
+        next_url = _back(ctx, target, form.text("next") or ctx.query.get("next"))
+        page = await answer_form_page(ctx.db, consultation, target, next_url=next_url, sent=sent)
+        return ctx.render("answers/form.html", page, block="answer_form", status_code=422)
+    if announced.emails:
+        answer_id = announced.saved.answer.id
+        ctx.enqueue(send_notifications, job_id=f"notifications:{answer_id}")
+    return ctx.redirect(_back(ctx, target, form.text("next")))
 
 
-async def start_phase(request: Request) -> Response:
+async def start_phase(ctx: RequestContext) -> Response:
     """Close the consultation, mark it answered or publish its feedback, now."""
-    consultation = await _consultation(request)
-    form = await read_form(request)
-    now = request.app.state.clock()
+    consultation = await ctx.consultation()
+    form = await read_form(ctx.request)
     try:
         phase = Phase(form.text("phase"))
     except ValueError:
-        return error_response(request, 422, _("Choose the phase to start."))
+        return ctx.error(422, _("Choose the phase to start."))
     try:
-        previous = await start_phase_now(request.state.db, consultation, phase, now)
+        await start_phase_now(ctx.db, consultation, phase, ctx.now, ctx.member)
     except FormError as error:
-        return error_response(request, 422, error.fields["phase"])
-    await record_event(
-        request.state.db,
-        request.state.user.id,
-        "consultation.phase",
-        target=f"consultation:{consultation.id}",
-        details={"from": previous.value, "to": phase.value},
-    )
-    return redirect_after_post(
-        request, str(request.app.url_path_for("consultation", slug=consultation.slug))
-    )
+        return ctx.error(422, error.first_message)
+    return ctx.redirect(ctx.url_for("consultation", slug=consultation.slug))
 
 
 ANSWER_PATH = "/consultations/{slug}/answers/{scope}/{target_id:int}"

@@ -2,126 +2,102 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from consult.bills.parser import MAX_BILL_CHARS, BillParseError, ParsedBill, parse_bill
-from consult.bills.services import latest_version, publish_version
-from consult.consultations.services import get_consultation
+from consult.bills.services import publish_version
 from consult.i18n import gettext as _
-from consult.web.forms import read_form, redirect_after_post
+from consult.pages.bills import bill_import_page
+from consult.web.context import RequestContext
+from consult.web.forms import read_form
 from consult.web.permissions import OFFICIAL
 from consult.web.routing import route
-from consult.web.templating import render
 
-FORMATS = ("markdown", "text")
 # UTF-8 uses up to 4 bytes per character; leave room for the other fields.
 MAX_UPLOAD_BYTES = MAX_BILL_CHARS * 4 + 64 * 1024
 
 
-async def import_form(request: Request) -> Response:
+@dataclass(frozen=True)
+class BillSource:
+    """The text sent, its format, and what became of reading it."""
+
+    text: str
+    format: Literal["markdown", "text"]
+    error: str | None = None
+    bill: ParsedBill | None = None
+
+
+async def import_form(ctx: RequestContext) -> Response:
     """The paste-or-upload form."""
-    db = request.state.db
-    consultation = await get_consultation(
-        db, request.path_params["slug"], request.state.user, request.app.state.clock()
-    )
-    return render(
-        request,
-        "bills/import.html",
-        {
-            "consultation": consultation,
-            "latest": await latest_version(db, consultation),
-            "source": "",
-            "format": "markdown",
-            "error": None,
-            "bill": None,
-        },
-    )
+    page = await bill_import_page(ctx.db, await ctx.consultation())
+    return ctx.render("bills/import.html", page)
 
 
-async def _read_bill_source(request: Request) -> tuple[str, str, str | None]:
-    """The pasted or uploaded text, its format, and an error message if unreadable."""
-    form = await read_form(request, max_part_size=MAX_UPLOAD_BYTES, allow_nul=True)
-    source_format = form.text("format", "markdown")
-    if source_format not in FORMATS:
-        source_format = "markdown"
+async def _read_bill(ctx: RequestContext) -> BillSource:
+    """The pasted or uploaded text, parsed, or the reason it could not be."""
+    form = await read_form(ctx.request, max_part_size=MAX_UPLOAD_BYTES, allow_nul=True)
+    source_format: Literal["markdown", "text"] = (
+        "text" if form.text("format") == "text" else "markdown"
+    )
+    text = form.text("source")
     upload = form.uploads.get("file")
     if upload is not None:
-        raw = upload.content
-        if upload.filename.lower().endswith(".txt"):
+        name = upload.filename.lower()
+        if name.endswith(".txt"):
             source_format = "text"
-        elif upload.filename.lower().endswith((".md", ".markdown")):
+        elif name.endswith((".md", ".markdown")):
             source_format = "markdown"
         try:
-            return raw.decode("utf-8-sig"), source_format, None
+            text = upload.content.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            return (
-                "",
-                source_format,
-                _(
-                    "The file is not valid UTF-8 text (byte {position}). "
-                    "Save it as UTF-8 and try again."
-                ).format(position=exc.start + 1),
-            )
-    return form.text("source"), source_format, None
+            message = _(
+                "The file is not valid UTF-8 text (byte {position}). "
+                "Save it as UTF-8 and try again."
+            ).format(position=exc.start + 1)
+            return BillSource("", source_format, message)
+    try:
+        return BillSource(text, source_format, bill=parse_bill(text, format=source_format))
+    except BillParseError as parse_error:
+        return BillSource(text, source_format, str(parse_error))
 
 
-async def preview(request: Request) -> Response:
+async def preview(ctx: RequestContext) -> Response:
     """Parse the text and show its tree, or the error with its line."""
-    return await _parse_then(request, publish=False)
+    return await _parse_then(ctx, publish=False)
 
 
-async def publish(request: Request) -> Response:
+async def publish(ctx: RequestContext) -> Response:
     """Parse again (never trust a preview) and publish the next version."""
-    return await _parse_then(request, publish=True)
+    return await _parse_then(ctx, publish=True)
 
 
-async def _parse_then(request: Request, *, publish: bool) -> Response:
-    db = request.state.db
-    consultation = await get_consultation(
-        db, request.path_params["slug"], request.state.user, request.app.state.clock()
-    )
-    source, source_format, error = await _read_bill_source(request)
-    bill: ParsedBill | None = None
-    if error is None:
-        try:
-            bill = parse_bill(source, format=_format(source_format))
-        except BillParseError as parse_error:
-            error = str(parse_error)
-    if bill is None or not publish:
-        return render(
-            request,
-            "bills/import.html",
-            {
-                "consultation": consultation,
-                "latest": await latest_version(db, consultation),
-                "source": source,
-                "format": source_format,
-                "error": error,
-                "bill": bill,
-            },
-            block="bill_import",
-            status_code=422 if bill is None else 200,
+async def _parse_then(ctx: RequestContext, *, publish: bool) -> Response:
+    consultation = await ctx.consultation()
+    source = await _read_bill(ctx)
+    if source.bill is None or not publish:
+        page = await bill_import_page(
+            ctx.db,
+            consultation,
+            source=source.text,
+            source_format=source.format,
+            error=source.error,
+            bill=source.bill,
         )
+        status_code = 422 if source.bill is None else 200
+        return ctx.render("bills/import.html", page, block="bill_import", status_code=status_code)
     version = await publish_version(
-        db,
+        ctx.db,
         consultation,
-        bill,
-        source_text=source,
-        source_format=source_format,
-        published_by=request.state.user,
+        source.bill,
+        source_text=source.text,
+        source_format=source.format,
+        published_by=ctx.member,
     )
-    return redirect_after_post(
-        request,
-        str(request.app.url_path_for("consultation", slug=consultation.slug))
-        + f"?published={version.number}",
-    )
-
-
-def _format(value: str) -> Literal["markdown", "text"]:
-    return "text" if value == "text" else "markdown"
+    url = ctx.url_for("consultation", slug=consultation.slug)
+    return ctx.redirect(f"{url}?published={version.number}")
 
 
 routes = [

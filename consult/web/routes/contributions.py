@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
 from starlette.responses import Response
 
-from consult import i18n
-from consult.answers.services import outcome_of
-from consult.bills.models import BillVersion
 from consult.bills.operations import Operation, OperationKind
 from consult.bills.services import get_version
-from consult.consultations.services import accepts_contributions, get_consultation
-from consult.contributions.article_context import (
-    ArticleContext,
-    ClosedForContributions,
-    load_article_context,
-)
-from consult.contributions.listing import (
-    amendment_footprints,
-    contributions_by_id,
-    get_contribution,
-)
-from consult.contributions.views import describe_amendment, overlapping_groups
-from consult.contributions.votes import article_tally, cast_vote, tally_of, votes_of
+from consult.contributions.article_context import ArticleContext, load_article_context
+from consult.contributions.listing import get_contribution
+from consult.contributions.models import Contribution
+from consult.contributions.votes import cast_vote
 from consult.contributions.writing import (
-    MAX_BODY,
     check_amendment,
     create_amendment,
     create_annotation,
@@ -37,425 +23,279 @@ from consult.contributions.writing import (
 )
 from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
-from consult.jobs import InProcessQueue, embedder_for
-from consult.revisions.services import changes_by_contribution
-from consult.synthesis.similar import (
-    SimilarContribution,
-    SimilarContributionFinder,
-    find_similar_contributions,
-    query_text,
+from consult.jobs import embed_contribution
+from consult.pages.articles import ArticleForm, SimilarPreview, article_votes
+from consult.pages.contributions import (
+    SimilarList,
+    permalink_page,
+    similar_to_draft,
+    vote_widget,
 )
 from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
-from consult.web.forms import FormData, looks_automated, read_form, redirect_after_post
+from consult.web.article_page import render_article_page
+from consult.web.context import RequestContext
+from consult.web.forms import FormData, looks_automated, read_form
 from consult.web.permissions import AUTHENTICATED, PUBLIC
-from consult.web.routes.articles import render_article, texts_written_on
-from consult.web.routing import after_commit, route
-from consult.web.templating import is_partial, render
+from consult.web.routing import route
+
+# The forms beside which similar contributions are shown while their author writes.
+SIMILAR_FORMS = ("annotate", "amend")
+
+Write = Callable[[ArticleContext, FormData], Awaitable[Contribution]]
+Preview = Callable[[ArticleContext, FormData], Awaitable[ArticleForm]]
 
 
-async def _context(request: Request) -> ArticleContext:
-    db = request.state.db
-    consultation = await get_consultation(
-        db, request.path_params["slug"], request.state.user, request.app.state.clock()
-    )
-    version = await get_version(db, consultation, None)
-    return await load_article_context(db, consultation, version, request.path_params["key"])
+async def _article(ctx: RequestContext) -> ArticleContext:
+    """The article of the path, in the latest version: contributions are made on it."""
+    consultation = await ctx.consultation()
+    version = await get_version(ctx.db, consultation, None)
+    return await load_article_context(ctx.db, consultation, version, ctx.path("key"))
 
 
-async def _read(request: Request) -> FormData:
+async def _read(ctx: RequestContext) -> FormData:
     """The posted form, refused when it looks automated."""
-    form = await read_form(request)
-    settings, now = request.app.state.settings, request.app.state.clock()
-    if looks_automated(form) or not filled_by_a_person(settings, form.text(FORM_TOKEN_FIELD), now):
-        raise FormError(
-            {
-                "form": _(
-                    "Your contribution could not be accepted. Reload the page, then send it again."
-                )
-            }
-        )
+    form = await read_form(ctx.request)
+    token = form.text(FORM_TOKEN_FIELD)
+    if looks_automated(form) or not filled_by_a_person(ctx.settings, token, ctx.now):
+        message = _("Your contribution could not be accepted. Reload the page, then send it again.")
+        raise FormError({"form": message})
     return form
 
 
-def _done(request: Request, context: ArticleContext, contribution_id: int) -> Response:
+def _published(ctx: RequestContext, context: ArticleContext, contribution_id: int) -> Response:
     """Queue the new contribution's embedding, then go back to the article, newest first, so
     the new contribution is at the top of the list."""
-    jobs = request.app.state.jobs
-    after_commit(
-        request,
-        lambda: jobs.enqueue(
-            "embed_contribution", contribution_id, job_id=f"embed:{contribution_id}"
-        ),
-    )
-    url = request.app.state.url_for(
-        "article", slug=context.consultation.slug, key=context.article.key
-    )
+    ctx.enqueue(embed_contribution, contribution_id, job_id=f"embed:{contribution_id}")
+    url = ctx.url_for("article", slug=context.consultation.slug, key=context.article.key)
     # `posted` makes every such address new, so the browser loads it even when only the
     # fragment would otherwise differ from the current address.
     target = f"{url}?sort=newest&posted={contribution_id}#c{contribution_id}"
-    if is_partial(request):
+    if ctx.is_partial:
         return Response(status_code=200, headers={"HX-Redirect": target})
-    return redirect_after_post(request, target)
+    return ctx.redirect(target)
 
 
-async def _post(request: Request, form_name: str, create: Any) -> Response:
-    """Shared flow: read, create, then redirect, or re-render the page with errors (422)."""
-    context = await _context(request)
-    form: dict[str, str] = {}
-    try:
-        data = await _read(request)
-        form = dict(data)
-        contribution = await create(context, data)
-    except FormError as error:
-        return await render_article(
-            request, context, form_name=form_name, values=form, errors=error.fields, status_code=422
-        )
-    return _done(request, context, contribution.id)
-
-
-SIMILAR_FORMS = ("annotate", "amend")
-
-
-def _similar_finder(request: Request) -> SimilarContributionFinder:
-    """This process's similar-contribution indexes, made on first use."""
-    state = request.app.state
-    finder: SimilarContributionFinder | None = getattr(state, "similar_contributions", None)
-    if finder is None:
-        # In-process jobs already hold the configured embedder: share its model rather than
-        # load a second copy. With arq workers, the web process loads its own.
-        jobs = state.jobs
-        shared = jobs.context if isinstance(jobs, InProcessQueue) else {"settings": state.settings}
-        finder = SimilarContributionFinder(state.session_factory, lambda: embedder_for(shared))
-        state.similar_contributions = finder
-    return finder
-
-
-async def _similar_to(
-    request: Request, context: ArticleContext, form: FormData
-) -> tuple[list[SimilarContribution] | None, dict[int | str, Any]]:
-    """Published contributions like the text being written, and the reader's votes on them."""
-    if not accepts_contributions(context.consultation, request.app.state.clock()):
-        raise ClosedForContributions()
-    for name in ("body", "new_text"):
-        if len(form.text(name)) > MAX_BODY:
-            raise FormError(
-                {
-                    name: _("This text has {length} characters; the limit is {limit}.").format(
-                        length=len(form.text(name)), limit=MAX_BODY
-                    )
-                }
-            )
-    db = request.state.db
-    found = await find_similar_contributions(
-        db,
-        _similar_finder(request),
-        context.consultation.id,
-        context.article.key,
-        query_text(form.text("body"), form.text("new_text")),
-    )
-    ids = [item.contribution.id for item in found or []]
-    return found, await votes_of(db, request.state.user, context.consultation, ids)
-
-
-async def _show_similar_on_preview(
-    request: Request, context: ArticleContext, form_name: str, form: FormData
-) -> None:
-    """Put the similar contributions on the preview step, for people without JavaScript."""
-    found, votes = await _similar_to(request, context, form)
-    # render_article builds the page's context itself; what only the preview step shows
-    # travels with the request, where the form template looks for it.
-    request.state.similar_preview = {"form": form_name, "similar": found, "votes": votes}
-
-
-async def _preview(request: Request, form_name: str, create: Any) -> Response:
-    """Check a contribution exactly as publishing would, undo it, and show it again with the
-    contributions it resembles; 422 with the errors when it would be refused."""
-    context = await _context(request)
+async def _take_part(
+    ctx: RequestContext, form_name: str, write: Write, preview: Preview | None = None
+) -> Response:
+    """Read the form, write the contribution and go to it; or, with `action=preview`, show
+    it as it would be published; or show the page again with the errors (422)."""
+    context = await _article(ctx)
     values: dict[str, str] = {}
     try:
-        form = await _read(request)
+        form = await _read(ctx)
         values = dict(form)
-        savepoint = await request.state.db.begin_nested()
-        try:
-            await create(context, form)
-        finally:
-            await savepoint.rollback()
-        await _show_similar_on_preview(request, context, form_name, form)
+        if preview is not None and form.text("action") == "preview":
+            return await render_article_page(ctx, context, form=await preview(context, form))
+        contribution = await write(context, form)
     except FormError as error:
-        return await render_article(
-            request,
-            context,
-            form_name=form_name,
-            values=values,
-            errors=error.fields,
-            status_code=422,
-        )
-    return await render_article(request, context, form_name=form_name, values=values)
+        shown = ArticleForm(form_name, values, error.fields)
+        return await render_article_page(ctx, context, form=shown, status_code=422)
+    return _published(ctx, context, contribution.id)
 
 
-async def similar(request: Request) -> Response:
-    """Published contributions like the annotation or amendment being written, so that its
-    author can support one instead of writing it again (asked by htmx while they type)."""
-    context = await _context(request)
-    form = await read_form(request)
-    form_name = form.text("form") if form.text("form") in SIMILAR_FORMS else SIMILAR_FORMS[0]
-    shown: dict[str, Any] = {"consultation": context.consultation, "similar_form": form_name}
-    try:
-        found, votes = await _similar_to(request, context, form)
-    except FormError as error:
-        message = next(iter(error.fields.values()))
-        return render(
-            request,
-            "contributions/_similar.html",
-            {**shown, "similar": [], "similar_votes": {}, "similar_error": message},
-            status_code=422,
-        )
-    return render(
-        request,
-        "contributions/_similar.html",
-        {**shown, "similar": found, "similar_votes": votes, "similar_error": None},
+async def _with_similar(
+    ctx: RequestContext, context: ArticleContext, form_name: str, form: FormData
+) -> ArticleForm:
+    """The form shown again with the published contributions it resembles (the preview
+    step shows them to people without JavaScript)."""
+    finder = ctx.services.started.similar
+    found, votes = await similar_to_draft(
+        ctx.db, finder, context, dict(form), viewer=ctx.user, now=ctx.now
     )
+    return ArticleForm(form_name, dict(form), similar=SimilarPreview(form_name, found, votes))
 
 
-async def annotate(request: Request) -> Response:
+async def annotate(ctx: RequestContext) -> Response:
     """Comment on a passage of the article; `action=preview` checks the annotation and shows
     similar contributions without saving it."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
 
-    async def create(context: ArticleContext, form: FormData) -> Any:
+    async def write(context: ArticleContext, form: FormData) -> Contribution:
         return await create_annotation(
-            db,
+            ctx.db,
             context,
-            user,
+            ctx.member,
             alinea=form.text("alinea"),
             quote=form.text("quote"),
             comment=form.text("body"),
-            now=now,
+            now=ctx.now,
             prefix=form.text("prefix"),
             suffix=form.text("suffix"),
-            start=int(form.text("start")) if form.text("start").isdigit() else None,
+            start=form.number("start"),
         )
 
-    if (await read_form(request)).text("action") == "preview":
-        return await _preview(request, "annotate", create)
-    return await _post(request, "annotate", create)
+    async def preview(context: ArticleContext, form: FormData) -> ArticleForm:
+        # Checked exactly as publishing would, then undone.
+        savepoint = await ctx.db.begin_nested()
+        try:
+            await write(context, form)
+        finally:
+            await savepoint.rollback()
+        return await _with_similar(ctx, context, "annotate", form)
+
+    return await _take_part(ctx, "annotate", write, preview)
 
 
 def operation_from(form: FormData) -> Operation:
     """The typed operation described by the amendment form."""
-    raw_kind = form.text("operation")
     try:
-        kind = OperationKind(raw_kind)
+        kind = OperationKind(form.text("operation"))
     except ValueError as error:
         raise FormError({"operation": _("Choose what the amendment does.")}) from error
-    alinea_raw = form.text("alinea").strip()
-    occurrence_raw = form.text("occurrence", "1").strip() or "1"
+    # The first occurrence unless another is named; a number that is none is refused (0).
+    occurrence = form.number("occurrence") or 0 if form.text("occurrence").strip() else 1
     return Operation(
         kind=kind,
-        alinea=int(alinea_raw) if alinea_raw.isdigit() else None,
+        alinea=form.number("alinea"),
         old_text=form.text("old_text").strip(),
-        occurrence=int(occurrence_raw) if occurrence_raw.isdigit() else 0,
+        occurrence=occurrence,
         new_text=form.text("new_text").strip(),
     )
 
 
-async def amend(request: Request) -> Response:
+async def amend(ctx: RequestContext) -> Response:
     """Propose an amendment; `action=preview` shows it without saving."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
-    context = await _context(request)
-    values: dict[str, str] = {}
-    try:
-        form = await _read(request)
-        values = dict(form)
-        operation = operation_from(form)
-        if form.text("action") == "preview":
-            check_amendment(operation, context)
-            await _show_similar_on_preview(request, context, "amend", form)
-            return await render_article(
-                request, context, form_name="amend", values=values, preview=operation
-            )
-        contribution = await create_amendment(
-            db, context, user, operation=operation, rationale=form.text("body"), now=now
-        )
-    except FormError as error:
-        return await render_article(
-            request, context, form_name="amend", values=values, errors=error.fields, status_code=422
-        )
-    return _done(request, context, contribution.id)
 
-
-async def argue(request: Request) -> Response:
-    """Argue for, against or neutrally on the article or one of its amendments."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
-
-    async def create(context: ArticleContext, form: FormData) -> Any:
-        target = form.text("amendment")
-        return await create_argument(
-            db,
+    async def write(context: ArticleContext, form: FormData) -> Contribution:
+        return await create_amendment(
+            ctx.db,
             context,
-            user,
+            ctx.member,
+            operation=operation_from(form),
+            rationale=form.text("body"),
+            now=ctx.now,
+        )
+
+    async def preview(context: ArticleContext, form: FormData) -> ArticleForm:
+        operation = operation_from(form)
+        check_amendment(operation, context)
+        return replace(await _with_similar(ctx, context, "amend", form), amendment=operation)
+
+    return await _take_part(ctx, "amend", write, preview)
+
+
+async def argue(ctx: RequestContext) -> Response:
+    """Argue for, against or neutrally on the article or one of its amendments."""
+
+    async def write(context: ArticleContext, form: FormData) -> Contribution:
+        return await create_argument(
+            ctx.db,
+            context,
+            ctx.member,
             stance=form.text("stance"),
             body=form.text("body"),
-            now=now,
-            amendment_id=int(target) if target.isdigit() else None,
+            now=ctx.now,
+            amendment_id=form.number("amendment"),
         )
 
-    return await _post(request, "argue", create)
+    return await _take_part(ctx, "argue", write)
 
 
-async def cite(request: Request) -> Response:
+async def cite(ctx: RequestContext) -> Response:
     """Add a source: a link and a note."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
 
-    async def create(context: ArticleContext, form: FormData) -> Any:
+    async def write(context: ArticleContext, form: FormData) -> Contribution:
         return await create_source(
-            db, context, user, url=form.text("url"), note=form.text("body"), now=now
+            ctx.db, context, ctx.member, url=form.text("url"), note=form.text("body"), now=ctx.now
         )
 
-    return await _post(request, "cite", create)
+    return await _take_part(ctx, "cite", write)
 
 
-async def reply(request: Request) -> Response:
+async def reply(ctx: RequestContext) -> Response:
     """Answer a contribution in its thread."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
-    parent_id = request.path_params["contribution_id"]
+    parent_id = ctx.path_id("contribution_id")
 
-    async def create(context: ArticleContext, form: FormData) -> Any:
+    async def write(context: ArticleContext, form: FormData) -> Contribution:
         return await create_reply(
-            db, context, user, parent_id=parent_id, body=form.text("body"), now=now
+            ctx.db, context, ctx.member, parent_id=parent_id, body=form.text("body"), now=ctx.now
         )
 
-    return await _post(request, f"reply-{parent_id}", create)
+    return await _take_part(ctx, f"reply-{parent_id}", write)
 
 
-async def vote_article(request: Request) -> Response:
-    """Vote pour, mitigé or contre on the article, change the vote or withdraw it."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
-    context = await _context(request)
-    form = await read_form(request)
+async def similar(ctx: RequestContext) -> Response:
+    """Published contributions like the annotation or amendment being written, so that its
+    author can support one instead of writing it again (asked by htmx while they type)."""
+    context = await _article(ctx)
+    form = await read_form(ctx.request)
+    form_name = form.text("form") if form.text("form") in SIMILAR_FORMS else SIMILAR_FORMS[0]
+    finder = ctx.services.started.similar
     try:
-        await cast_vote(
-            db,
-            user,
-            context.consultation,
-            now=now,
-            value=form.text("value") or None,
-            article_key=context.article.key,
+        found, votes = await similar_to_draft(
+            ctx.db, finder, context, dict(form), viewer=ctx.user, now=ctx.now
         )
     except FormError as error:
-        return await render_article(request, context, errors=error.fields, status_code=422)
-    if is_partial(request):
-        # Only the vote widget changes: render its block with just what it shows.
-        return render(
-            request,
-            "articles/show.html",
-            {
-                "consultation": context.consultation,
-                "context": context,
-                "article_tally": await article_tally(db, context.consultation, context.article.key),
-                "my_votes": await votes_of(db, user, context.consultation, [], context.article.key),
-                "is_open": True,
-            },
-            block="article_votes",
+        refused = SimilarList(context.consultation, form_name, [], {}, error.first_message)
+        return ctx.render("contributions/_similar.html", refused, status_code=422)
+    shown = SimilarList(context.consultation, form_name, found, votes)
+    return ctx.render("contributions/_similar.html", shown)
+
+
+async def vote_article(ctx: RequestContext) -> Response:
+    """Vote pour, mitigé or contre on the article, change the vote or withdraw it."""
+    context = await _article(ctx)
+    form = await read_form(ctx.request)
+    key = context.article.key
+    try:
+        value = form.text("value") or None
+        await cast_vote(
+            ctx.db, ctx.member, context.consultation, now=ctx.now, value=value, article_key=key
         )
-    return redirect_after_post(
-        request,
-        request.app.state.url_for(
-            "article", slug=context.consultation.slug, key=context.article.key
-        ),
-    )
+    except FormError as error:
+        shown = ArticleForm(errors=error.fields)
+        return await render_article_page(ctx, context, form=shown, status_code=422)
+    if ctx.is_partial:
+        # Only the vote widget changes: render its block with just what it shows.
+        votes = await article_votes(ctx.db, context, ctx.user)
+        return ctx.render("articles/show.html", votes, block="article_votes")
+    return ctx.redirect(ctx.url_for("article", slug=context.consultation.slug, key=key))
 
 
-async def vote_contribution(request: Request) -> Response:
-    """Vote on a contribution; htmx gets back just its vote widget with fresh counts."""
-    db, user, now = request.state.db, request.state.user, request.app.state.clock()
-    context = await _context(request)
+async def _contribution_on(ctx: RequestContext, context: ArticleContext) -> Contribution:
+    """The contribution of the path, which must be on the article of the path."""
     contribution = await get_contribution(
-        db, context.consultation, request.path_params["contribution_id"]
+        ctx.db, context.consultation, ctx.path_id("contribution_id")
     )
     if contribution.article_key != context.article.key:
-        raise HTTPException(404)
-    form = await read_form(request)
+        raise NotFound(str(contribution.id))
+    return contribution
+
+
+async def vote_contribution(ctx: RequestContext) -> Response:
+    """Vote on a contribution; htmx gets back just its vote widget with fresh counts."""
+    context = await _article(ctx)
+    contribution = await _contribution_on(ctx, context)
+    form = await read_form(ctx.request)
     try:
         value = await cast_vote(
-            db,
-            user,
+            ctx.db,
+            ctx.member,
             context.consultation,
-            now=now,
+            now=ctx.now,
             value=form.text("value") or None,
             contribution=contribution,
         )
     except FormError as error:
-        return await render_article(request, context, errors=error.fields, status_code=422)
-    if is_partial(request):
-        await db.refresh(contribution)
+        shown = ArticleForm(errors=error.fields)
+        return await render_article_page(ctx, context, form=shown, status_code=422)
+    if ctx.is_partial:
         # A vote cast from the similar contributions shown beside a form answers with the
         # widget under that list's own element id (the same contribution may be listed twice).
-        similar_form = request.query_params.get("similar")
+        similar_form = ctx.query.get("similar")
         in_similar = similar_form in SIMILAR_FORMS
-        return render(
-            request,
-            "contributions/_similar.html" if in_similar else "contributions/vote.html",
-            {
-                "vote_only": True,
-                "similar_form": similar_form,
-                "consultation": context.consultation,
-                "article_key": context.article.key,
-                "target": contribution,
-                "tally": tally_of(contribution),
-                "current": value,
-                "is_open": True,
-            },
-        )
-    return redirect_after_post(
-        request,
-        request.app.state.url_for(
-            "article", slug=context.consultation.slug, key=context.article.key
-        )
-        + f"#c{contribution.id}",
-    )
+        widget = await vote_widget(ctx.db, context, contribution, value, similar_form)
+        template = "contributions/_similar.html" if in_similar else "contributions/vote.html"
+        return ctx.render(template, widget)
+    url = ctx.url_for("article", slug=context.consultation.slug, key=context.article.key)
+    return ctx.redirect(f"{url}#c{contribution.id}")
 
 
-async def permalink(request: Request) -> Response:
+async def permalink(ctx: RequestContext) -> Response:
     """A contribution's own page, with its thread, and its amendment in full."""
-    db, now = request.state.db, request.app.state.clock()
-    consultation = await get_consultation(db, request.path_params["slug"], request.state.user, now)
-    contribution = await get_contribution(db, consultation, request.path_params["contribution_id"])
-    version = await get_version(db, consultation, None)
-    try:
-        context = await load_article_context(db, consultation, version, contribution.article_key)
-    except NotFound:
-        # The article is gone from the latest version: show it as it was written on.
-        version = await db.get(BillVersion, contribution.version_id)
-        context = await load_article_context(db, consultation, version, contribution.article_key)
-    amendment = None
-    competing = []
-    if contribution.operation:
-        language = i18n.get_language()
-        footprints = await amendment_footprints(db, consultation, contribution.article_key)
-        others = await contributions_by_id(
-            db, overlapping_groups([contribution], footprints)[contribution.id]
-        )
-        texts = await texts_written_on(db, context, [contribution, *others])
-        amendment = describe_amendment(contribution, *texts[contribution.version_id], language)
-        competing = [describe_amendment(o, *texts[o.version_id], language) for o in others]
-    return render(
-        request,
-        "contributions/show.html",
-        {
-            "consultation": consultation,
-            "context": context,
-            "contribution": contribution,
-            "amendment": amendment,
-            "competing": competing,
-            "tally": tally_of(contribution),
-            "my_votes": await votes_of(db, request.state.user, consultation, [contribution.id]),
-            "outcome": await outcome_of(db, contribution.id),
-            "changed_words": (await changes_by_contribution(db, [contribution.id])).get(
-                contribution.id, []
-            ),
-        },
-    )
+    consultation = await ctx.consultation()
+    page = await permalink_page(ctx.db, consultation, ctx.path_id("contribution_id"), ctx.user)
+    return ctx.render("contributions/show.html", page)
 
 
 ARTICLE = "/consultations/{slug}/articles/{key}"
@@ -471,14 +311,14 @@ routes = [
     # unsafe requests (not the much smaller one for publishing) bounds the embedding work.
     route(f"{ARTICLE}/similar-contributions", similar, AUTHENTICATED, ["POST"], rate_limit="post"),
     route(
-        "/consultations/{slug}/articles/{key}/contributions/{contribution_id:int}/replies",
+        f"{ARTICLE}/contributions/{{contribution_id:int}}/replies",
         reply,
         AUTHENTICATED,
         ["POST"],
         rate_limit="contribute",
     ),
     route(
-        "/consultations/{slug}/articles/{key}/contributions/{contribution_id:int}/votes",
+        f"{ARTICLE}/contributions/{{contribution_id:int}}/votes",
         vote_contribution,
         AUTHENTICATED,
         ["POST"],

@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 
-from consult.answers.feedback import consultation_feedback, my_contributions
-from consult.bills.services import article_provisions, latest_version
-from consult.consultations.services import get_consultation
-from consult.revisions.services import redlines_of
+from consult.input import whole_number
+from consult.pages.feedback import feedback_page, my_contributions_page
+from consult.web.context import RequestContext
 from consult.web.permissions import AUTHENTICATED, PUBLIC
 from consult.web.routing import route
-from consult.web.templating import render
 
 
-async def feedback(request: Request) -> Response:
+async def feedback(ctx: RequestContext) -> Response:
     """Per article, the answers with their reasons and the counts a parliament can cite."""
-    db, now = request.state.db, request.app.state.clock()
-    consultation = await get_consultation(db, request.path_params["slug"], request.state.user, now)
-    version = await latest_version(db, consultation)
-    articles = await article_provisions(db, version) if version else {}
-    return render(
-        request,
-        "feedback/show.html",
-        {
-            "consultation": consultation,
-            "version": version,
-            "articles": articles,
-            "feedback": await consultation_feedback(db, consultation, list(articles)),
-            "redlines": await redlines_of(db, version) if version and version.number > 1 else {},
-            "phase": consultation.phase_at(now),
-        },
-    )
+    page = await feedback_page(ctx.db, await ctx.consultation(), ctx.now)
+    return ctx.render("feedback/show.html", page)
 
 
-async def mine(request: Request) -> Response:
+async def mine(ctx: RequestContext) -> Response:
     """The contributions of the person logged in, each with what became of it."""
-    raw = request.query_params.get("page", "1")
-    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
-    return render(
-        request,
-        "feedback/mine.html",
-        {"listing": await my_contributions(request.state.db, request.state.user.id, page)},
-    )
+    number = whole_number(ctx.query.get("page"), digits=6) or 1
+    page = await my_contributions_page(ctx.db, ctx.member.id, number)
+    return ctx.render("feedback/mine.html", page)
 
 
 routes = [

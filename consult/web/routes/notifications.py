@@ -2,45 +2,46 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
 from starlette.responses import Response
 
 from consult.accounts.models import User
 from consult.errors import NotFound
 from consult.notifications.services import valid_unsubscribe_token
-from consult.web.forms import read_form, redirect_after_post
+from consult.pages.accounts import UnsubscribePage
+from consult.web.context import RequestContext
+from consult.web.forms import read_form
 from consult.web.permissions import AUTHENTICATED, PUBLIC
 from consult.web.routing import route
-from consult.web.templating import render
 
 
-async def save_preferences(request: Request) -> Response:
+async def save_preferences(ctx: RequestContext) -> Response:
     """Turn emails about answers on or off for the person logged in."""
-    form = await read_form(request)
-    request.state.user.notify_answers = form.text("notify_answers") == "1"
-    return redirect_after_post(request, str(request.app.url_path_for("profile")) + "?saved=1")
+    form = await read_form(ctx.request)
+    ctx.member.notify_answers = form.text("notify_answers") == "1"
+    return ctx.redirect(ctx.url_for("profile") + "?saved=1")
 
 
-async def _addressee(request: Request) -> User:
+async def _addressee(ctx: RequestContext) -> User:
     """The account an unsubscribe link names, if its token is right (404 otherwise)."""
-    user_id, token = request.path_params["user_id"], request.path_params["token"]
-    user: User | None = await request.state.db.get(User, user_id)
-    if user is None or not valid_unsubscribe_token(request.app.state.settings, user_id, token):
+    user_id, token = ctx.path_id("user_id"), ctx.path("token")
+    user = await ctx.db.get(User, user_id)
+    if user is None or not valid_unsubscribe_token(ctx.settings, user_id, token):
         raise NotFound(str(user_id))
     return user
 
 
-async def unsubscribe_form(request: Request) -> Response:
+async def unsubscribe_form(ctx: RequestContext) -> Response:
     """Confirm stopping the emails (a link in an email must not change anything by itself)."""
-    await _addressee(request)
-    return render(request, "accounts/unsubscribe.html", {"done": False})
+    await _addressee(ctx)
+    return ctx.render("accounts/unsubscribe.html", UnsubscribePage(ctx.request.url.path))
 
 
-async def unsubscribe(request: Request) -> Response:
+async def unsubscribe(ctx: RequestContext) -> Response:
     """Stop the emails about answers, without logging in."""
-    user = await _addressee(request)
+    user = await _addressee(ctx)
     user.notify_answers = False
-    return render(request, "accounts/unsubscribe.html", {"done": True})
+    page = UnsubscribePage(ctx.request.url.path, done=True)
+    return ctx.render("accounts/unsubscribe.html", page)
 
 
 UNSUBSCRIBE = "/account/unsubscribe/{user_id:int}/{token}"

@@ -9,11 +9,10 @@ import time
 import zipfile
 from collections.abc import AsyncIterator
 
-from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from consult.consultations.services import get_consultation
 from consult.opendata.tables import TABLES, Export, Table, export_of
+from consult.web.context import RequestContext
 from consult.web.permissions import PUBLIC
 from consult.web.routing import route
 
@@ -113,15 +112,13 @@ async def _json(
     yield sink.take()
 
 
-async def export_zip(request: Request) -> Response:
+async def export_zip(ctx: RequestContext) -> Response:
     """Download the consultation's open data."""
-    consultation = await get_consultation(
-        request.state.db, request.path_params["slug"], request.state.user, request.app.state.clock()
-    )
-    export = await export_of(
-        request.app.state.session_factory, consultation, request.app.state.settings.secret_key
-    )
-    stamp = request.app.state.clock().strftime("%Y%m%d")
+    consultation = await ctx.consultation()
+    # The rows are read while the zip is sent, after this request's session has closed: the
+    # export opens sessions of its own, one per batch.
+    export = await export_of(ctx.services.session_factory, consultation, ctx.settings.secret_key)
+    stamp = ctx.now.strftime("%Y%m%d")
     return StreamingResponse(
         zip_stream(export),
         media_type="application/zip",

@@ -1,0 +1,260 @@
+"""The article page: numbered alinéas with highlighted passages, and the participation beside
+them (contributions listed, the viewer's votes, and a form shown again with its errors or its
+preview)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult import i18n
+from consult.accounts.models import User
+from consult.bills.diff import AlineaDiff, article_diff
+from consult.bills.models import BillVersion
+from consult.bills.operations import Operation, OperationKind, apply_operation
+from consult.bills.services import ArticleInBill, get_article_in_bill, get_version
+from consult.bills.wording import formal_wording
+from consult.consultations.models import Consultation, Phase
+from consult.consultations.services import accepts_contributions
+from consult.contributions.anchors import Segment, highlight
+from consult.contributions.article_context import ArticleContext
+from consult.contributions.listing import (
+    SORTS,
+    ContributionPage,
+    amendment_footprints,
+    anchored_on_version,
+    list_contributions,
+)
+from consult.contributions.models import Contribution, ContributionKind, VoteValue
+from consult.contributions.views import (
+    AmendmentView,
+    describe_amendment,
+    overlapping_groups,
+    texts_written_on,
+)
+from consult.contributions.votes import Tally, article_tally, votes_of
+from consult.input import whole_number
+from consult.revisions.services import PassageFate, passage_fates, reattached_passages
+from consult.synthesis.similar import SimilarContribution
+
+KIND_FILTERS = tuple(kind.value for kind in ContributionKind if kind is not ContributionKind.REPLY)
+Votes = Mapping[int | str, VoteValue]
+
+
+@dataclass(frozen=True)
+class ListingOptions:
+    """How the reader sorts, filters and pages the article's contributions."""
+
+    sort: str = "supported"
+    kind: str | None = None
+    alinea: int | None = None
+    page: int = 1
+
+    @classmethod
+    def parse(cls, params: Mapping[str, str]) -> ListingOptions:
+        """Options from a query string; anything unknown falls back on the default."""
+        sort = params.get("sort", "supported")
+        kind = params.get("kind") or None
+        return cls(
+            sort=sort if sort in SORTS else "supported",
+            kind=kind if kind in KIND_FILTERS else None,
+            alinea=whole_number(params.get("alinea")),
+            page=whole_number(params.get("page")) or 1,
+        )
+
+
+@dataclass(frozen=True)
+class SimilarPreview:
+    """Published contributions like the one previewed, for readers without JavaScript."""
+
+    form: str
+    similar: list[SimilarContribution] | None
+    votes: Votes
+
+
+@dataclass(frozen=True)
+class AmendmentPreview:
+    """An amendment being written, shown as it would be published."""
+
+    wording: str
+    diff: list[AlineaDiff]
+    after: list[str]
+
+
+@dataclass(frozen=True)
+class ArticleForm:
+    """A participation form shown again: what was typed, what is wrong, what it would give."""
+
+    name: str | None = None
+    values: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    amendment: Operation | None = None
+    similar: SimilarPreview | None = None
+
+
+@dataclass(frozen=True)
+class ArticlePage:
+    """Everything the article page shows."""
+
+    consultation: Consultation
+    article_in_bill: ArticleInBill
+    context: ArticleContext
+    is_open: bool
+    phase: Phase
+    segments: dict[int, list[Segment]]
+    listing: ContributionPage
+    options: ListingOptions
+    kind_filters: tuple[str, ...]
+    amendment_views: dict[int, AmendmentView]
+    overlaps: dict[int, list[int]]
+    amendment_ids: list[int]
+    article_tally: Tally
+    my_votes: Votes
+    placements: dict[int, PassageFate]
+    form_name: str | None
+    values: Mapping[str, str]
+    errors: Mapping[str, str]
+    preview: AmendmentPreview | None
+    similar_preview: SimilarPreview | None
+    form_token: str
+    posted: int | None
+
+
+@dataclass(frozen=True)
+class ArticleVotes:
+    """The article's vote widget alone, after a vote."""
+
+    consultation: Consultation
+    context: ArticleContext
+    article_tally: Tally
+    my_votes: Votes
+    is_open: bool
+
+
+async def find_article(
+    db: AsyncSession, consultation: Consultation, key: str, version_number: int | None = None
+) -> tuple[ArticleInBill, ArticleContext]:
+    """An article of the latest version (or of `version_number`), as the page and the
+    participation services read it; NotFound when there is none."""
+    version = await get_version(db, consultation, version_number)
+    in_bill = await get_article_in_bill(db, version, key)
+    context = ArticleContext(
+        consultation, version, in_bill.article, [a.text for a in in_bill.alineas]
+    )
+    return in_bill, context
+
+
+def preview_of(operation: Operation, context: ArticleContext, language: str) -> AmendmentPreview:
+    """An amendment as it would read once published (checked before: it applies)."""
+    after = apply_operation(operation, context.alineas)
+    before = [] if operation.kind == OperationKind.NEW_ARTICLE else context.alineas
+    return AmendmentPreview(
+        wording=formal_wording(operation, context.article.number, context.alineas, language),
+        diff=article_diff(before, after),
+        after=after,
+    )
+
+
+async def _highlights(
+    db: AsyncSession, version: BillVersion, context: ArticleContext
+) -> dict[int, list[Segment]]:
+    """Each alinéa cut into segments, the passages that contributions quote marked."""
+    spans: dict[int, list[tuple[int, int, int]]] = {}
+    for contribution in await anchored_on_version(db, version, context.article.key):
+        if contribution.alinea and contribution.quote_start is not None:
+            spans.setdefault(contribution.alinea, []).append(
+                (contribution.quote_start, contribution.quote_end or 0, contribution.id)
+            )
+    # Passages quoted on an earlier version and found again in this one.
+    for anchor in await reattached_passages(db, version, context.article.key):
+        if anchor.alinea and anchor.start is not None:
+            spans.setdefault(anchor.alinea, []).append(
+                (anchor.start, anchor.end or 0, anchor.contribution_id)
+            )
+    return {
+        number: highlight(text, spans.get(number, []))
+        for number, text in enumerate(context.alineas, start=1)
+    }
+
+
+async def _amendment_views(
+    db: AsyncSession, context: ArticleContext, shown: list[Contribution], language: str
+) -> dict[int, AmendmentView]:
+    amendments = [c for c in shown if c.kind is ContributionKind.AMENDMENT]
+    texts = await texts_written_on(db, context, amendments)
+    return {a.id: describe_amendment(a, *texts[a.version_id], language) for a in amendments}
+
+
+async def article_page(
+    db: AsyncSession,
+    context: ArticleContext,
+    *,
+    in_bill: ArticleInBill | None = None,
+    viewer: User | None,
+    now: datetime,
+    options: ListingOptions,
+    form_token: str,
+    form: ArticleForm | None = None,
+    posted: int | None = None,
+) -> ArticlePage:
+    """The article page, with `form` shown again when one was sent (`in_bill`: the article as
+    `find_article` found it, read here when not given)."""
+    form = form or ArticleForm()
+    consultation, version = context.consultation, context.version
+    in_bill = in_bill or await get_article_in_bill(db, version, context.article.key)
+    language = i18n.get_language()
+    listing = await list_contributions(
+        db,
+        consultation,
+        context.article.key,
+        sort=options.sort,
+        kind=options.kind,
+        alinea=options.alinea,
+        page=options.page,
+    )
+    shown = listing.items + [c for thread in listing.children.values() for c in thread]
+    footprints = await amendment_footprints(db, consultation, context.article.key)
+    amendments = [c for c in shown if c.kind is ContributionKind.AMENDMENT]
+    return ArticlePage(
+        consultation=consultation,
+        article_in_bill=in_bill,
+        context=context,
+        is_open=accepts_contributions(consultation, now),
+        phase=consultation.phase_at(now),
+        segments=await _highlights(db, version, context),
+        listing=listing,
+        options=options,
+        kind_filters=KIND_FILTERS,
+        amendment_views=await _amendment_views(db, context, shown, language),
+        overlaps=overlapping_groups(amendments, footprints),
+        amendment_ids=[amendment_id for amendment_id, _ in footprints],
+        article_tally=await article_tally(db, consultation, context.article.key),
+        my_votes=await votes_of(
+            db, viewer, consultation, [c.id for c in shown], context.article.key
+        ),
+        placements=await passage_fates(db, consultation, version, shown),
+        form_name=form.name,
+        values=form.values,
+        errors=form.errors,
+        preview=preview_of(form.amendment, context, language) if form.amendment else None,
+        similar_preview=form.similar,
+        form_token=form_token,
+        posted=posted,
+    )
+
+
+async def article_votes(
+    db: AsyncSession, context: ArticleContext, viewer: User | None
+) -> ArticleVotes:
+    """The article's vote widget with fresh counts and the viewer's vote."""
+    consultation, key = context.consultation, context.article.key
+    return ArticleVotes(
+        consultation=consultation,
+        context=context,
+        article_tally=await article_tally(db, consultation, key),
+        my_votes=await votes_of(db, viewer, consultation, [], key),
+        is_open=True,
+    )

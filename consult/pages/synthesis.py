@@ -1,0 +1,143 @@
+"""Synthesis pages: a report (whole consultation or one article), a run's progress, and the
+form that splits a group."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.bills.models import Provision, ProvisionKind
+from consult.bills.services import latest_version, table_of_contents
+from consult.consultations.models import Consultation
+from consult.contributions.models import Contribution
+from consult.errors import NotFound
+from consult.pages.synthesis_map import ClusterMap, cluster_map
+from consult.synthesis.edits import cluster_members
+from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
+from consult.synthesis.pipeline import CONSULTATION_SCOPE
+from consult.synthesis.report import ScopeReport, load_report
+from consult.synthesis.runs import active_run, get_run, latest_report_run, recent_runs
+
+
+@dataclass(frozen=True)
+class ReportPage:
+    """A synthesis report: the whole consultation (one line per article) or one article."""
+
+    consultation: Consultation
+    report: ScopeReport | None
+    articles: dict[str, Provision]
+    article: Provision | None
+    scope: str
+    map: ClusterMap | None
+    is_official: bool
+    active: SynthesisRun | None = None
+    runs: list[SynthesisRun] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """A run's progress, or its outcome."""
+
+    consultation: Consultation
+    run: SynthesisRun
+
+
+@dataclass(frozen=True)
+class SplitPage:
+    """The contributions of a group, to tick those that leave it for a new one."""
+
+    consultation: Consultation
+    cluster: SynthesisCluster
+    members: list[Contribution]
+    report_url: str
+    errors: Mapping[str, str] = field(default_factory=dict)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+async def article_names(db: AsyncSession, consultation: Consultation) -> dict[str, Provision]:
+    """Article key -> provision of the latest version, in bill order."""
+    version = await latest_version(db, consultation)
+    if version is None:
+        return {}
+    return {
+        entry.provision.key: entry.provision
+        for entry in await table_of_contents(db, version)
+        if entry.provision.kind is ProvisionKind.ARTICLE
+    }
+
+
+async def _report_run(
+    db: AsyncSession, consultation: Consultation, run_id: int | None
+) -> SynthesisRun | None:
+    """The run a report shows: `run_id` (a successful run) or the latest successful one."""
+    if run_id is None:
+        return await latest_report_run(db, consultation.id)
+    run = await get_run(db, consultation.id, run_id)
+    if run is None or run.status is not RunStatus.SUCCEEDED:
+        raise NotFound(str(run_id))
+    return run
+
+
+async def scope_report(
+    db: AsyncSession, consultation: Consultation, scope: str, run_id: int | None
+) -> tuple[ScopeReport | None, dict[str, Provision]]:
+    """The report of `scope` (an article key, or the whole consultation) in the run asked
+    for or the latest one, articles in bill order; NotFound for an unknown article or run."""
+    articles = await article_names(db, consultation)
+    if scope != CONSULTATION_SCOPE and scope not in articles:
+        raise NotFound(scope)
+    run = await _report_run(db, consultation, run_id)
+    report = await load_report(db, run, scope) if run is not None else None
+    if report is not None and report.articles:
+        order = {key: index for index, key in enumerate(articles)}
+        report.articles.sort(key=lambda s: order.get(s.scope, len(order)))
+    return report, articles
+
+
+async def report_page(
+    db: AsyncSession,
+    consultation: Consultation,
+    scope: str,
+    run_id: int | None,
+    *,
+    is_official: bool,
+) -> ReportPage:
+    """A report page; officials also see the run under way and the recent runs."""
+    report, articles = await scope_report(db, consultation, scope, run_id)
+    runs_shown = is_official and scope == CONSULTATION_SCOPE
+    return ReportPage(
+        consultation=consultation,
+        report=report,
+        articles=articles,
+        article=articles.get(scope),
+        scope=scope,
+        map=cluster_map(report) if report is not None else None,
+        is_official=is_official,
+        active=await active_run(db, consultation.id) if runs_shown else None,
+        runs=list(await recent_runs(db, consultation.id)) if runs_shown else [],
+    )
+
+
+async def run_page(db: AsyncSession, consultation: Consultation, run_id: int) -> RunPage:
+    """A run of this consultation (NotFound otherwise)."""
+    run = await get_run(db, consultation.id, run_id)
+    if run is None:
+        raise NotFound(str(run_id))
+    return RunPage(consultation, run)
+
+
+async def split_page(
+    db: AsyncSession,
+    consultation: Consultation,
+    cluster: SynthesisCluster,
+    report_url: str,
+    *,
+    errors: Mapping[str, str] | None = None,
+    values: Mapping[str, Any] | None = None,
+) -> SplitPage:
+    """The split form of a group."""
+    members = await cluster_members(db, cluster)
+    return SplitPage(consultation, cluster, members, report_url, errors or {}, values or {})
