@@ -138,6 +138,91 @@ def worker() -> None:
 
 
 @main.group()
+def consultation() -> None:
+    """Consultations."""
+
+
+@consultation.command("create")
+@click.option("--slug", required=True, help="Its address: lowercase letters, digits, hyphens.")
+@click.option("--title", required=True)
+@click.option("--ministry", default="", help="The ministry that holds it.")
+@click.option("--summary", default="")
+@click.option(
+    "--owner",
+    "owner_email",
+    required=True,
+    help="Email of the official account that owns it (see `consult user create`).",
+)
+@click.option(
+    "--phase",
+    "phases",
+    multiple=True,
+    metavar="PHASE=WHEN",
+    help=(
+        "When a phase starts, in Paris time unless a zone is given: open=2027-03-01T09:00 "
+        "(required), closed=…, answered=…, published=…. Repeat for each phase."
+    ),
+)
+def consultation_create(
+    slug: str,
+    title: str,
+    ministry: str,
+    summary: str,
+    owner_email: str,
+    phases: tuple[str, ...],
+) -> None:
+    """Create a consultation with its schedule (then import its bill with `consult bill import`)."""
+    from sqlalchemy import select
+
+    from consult.accounts.models import Role, User
+    from consult.accounts.services import normalise_email
+    from consult.consultations.services import (
+        SCHEDULED_PHASES,
+        create_consultation,
+        read_schedule,
+    )
+    from consult.errors import FormError
+
+    typed: dict[str, str] = {}
+    for phase in phases:
+        name, sep, when = phase.partition("=")
+        if not sep:
+            raise click.BadParameter(f"“{phase}” is not PHASE=WHEN", param_hint="--phase")
+        typed[name.strip()] = when.strip()
+    known = {phase.value for phase in SCHEDULED_PHASES}
+    if unknown := sorted(set(typed) - known):
+        raise click.BadParameter(
+            f"unknown phase {', '.join(unknown)}; choose among {', '.join(sorted(known))}",
+            param_hint="--phase",
+        )
+    starts, errors = read_schedule(typed)
+
+    async def work(session: Any) -> int:
+        owner = await session.scalar(select(User).where(User.email == normalise_email(owner_email)))
+        if owner is None or not owner.has_role(Role.OFFICIAL):
+            raise click.ClickException(f"no official account with the email “{owner_email}”")
+        created = await create_consultation(
+            session,
+            slug=slug,
+            title=title,
+            summary=summary,
+            ministry=ministry,
+            owner=owner,
+            phase_starts=starts,
+            input_errors=errors,
+        )
+        return int(created.id)
+
+    try:
+        _run(lambda settings: _with_session(settings, work))
+    except FormError as exc:
+        raise click.ClickException(
+            "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
+        ) from exc
+    click.echo(f"consultation “{slug}” created: import its bill with `consult bill import`")
+
+
+@main.group()
 def bill() -> None:
     """Bills."""
 
@@ -229,9 +314,10 @@ def contributions_import(file: Path, slug: str, source_format: str | None) -> No
     report = _run(lambda settings: _with_session(settings, work))
     for error in report.errors:
         click.echo(f"{file}:{error.line}: {error.reason}", err=True)
+    votes = f"votes set on {report.article_votes} articles, " if report.article_votes else ""
     click.echo(
         f"{report.created} imported, {report.already_present} already present, "
-        f"{len(report.errors)} rejected"
+        f"{votes}{len(report.errors)} rejected"
     )
     if report.errors:
         sys.exit(1)

@@ -10,6 +10,7 @@ from sqlalchemy import event, func, select
 
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, ContributionKind, Vote
+from consult.contributions.writing import MAX_BODY
 from tests.conftest import Site, htmx_headers, make_settings, start_site
 from tests.web.test_bill_import import SMALL_BILL, make_consultation
 
@@ -240,7 +241,7 @@ def test_markdown_and_html_in_bodies_are_sanitised(open_site: Site) -> None:
     [
         {"stance": "pour", "body": ""},
         {"stance": "pour", "body": "   \n  "},
-        {"stance": "pour", "body": "x" * 5001},
+        {"stance": "pour", "body": "x" * (MAX_BODY + 1)},
     ],
 )
 def test_empty_or_oversized_texts_are_refused_and_kept(
