@@ -18,6 +18,7 @@ from consult.contributions.models import Contribution
 from consult.contributions.votes import article_tally
 from consult.contributions.writing import MAX_BODY
 from consult.db import create_engine, create_session_factory
+from consult.opendata.tables import TABLES, export_of
 
 BILL = "Article 1er\nLe texte premier.\n\nArticle 2\nLe second texte.\n"
 
@@ -53,6 +54,24 @@ def read(url: str, work: Any) -> Any:
         try:
             async with create_session_factory(engine)() as session:
                 return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def exported_votes(url: str) -> list[tuple[Any, ...]]:
+    """The rows of the open-data export's votes table."""
+
+    async def run() -> list[tuple[Any, ...]]:
+        engine = create_engine(url)
+        try:
+            factory = create_session_factory(engine)
+            async with factory() as session:
+                found = await session.scalar(select(Consultation))
+            export = await export_of(factory, found, "a-secret-key-for-pseudonyms-0123456789")
+            votes = next(table for table in TABLES if table.name == "votes")
+            return [row async for batch in votes.rows(export) for row in batch]
         finally:
             await engine.dispose()
 
@@ -140,6 +159,7 @@ def test_a_consultation_is_created_imported_and_voted_on_by_script(
     tally, length = read(database, state)
     assert (tally.votes_for, tally.votes_mixed, tally.votes_against) == (120, 0, 7)
     assert length == len(long_proposal)
+    assert ("article", "art-1", 120, 0, 7) in exported_votes(database)
 
     # Importing the same file again sets the same counts: nothing doubles.
     again = invoke(

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.answers.models import Answer
 from consult.bills.models import BillVersion, Provision
 from consult.consultations.models import Consultation
-from consult.contributions.models import Contribution, Vote
+from consult.contributions.models import Contribution, ImportedArticleVotes, Vote
 from consult.opendata.public import (
     Pseudonyms,
     PublicAnswer,
@@ -201,9 +201,25 @@ async def _votes(export: Export) -> Batches:
                 .group_by(Vote.article_key, Vote.value)
             )
         ).all()
+        imported = (
+            await db.scalars(
+                select(ImportedArticleVotes).where(
+                    ImportedArticleVotes.consultation_id == export.consultation_id
+                )
+            )
+        ).all()
     tallies: dict[str, dict[str, int]] = {}
     for key, value, count in rows:
         tallies.setdefault(str(key), {})[value.value] = int(count)
+    # Votes counted on another platform and imported with the contributions.
+    for votes in imported:
+        tally = tallies.setdefault(votes.article_key, {})
+        for name, count in (
+            ("pour", votes.votes_for),
+            ("mitige", votes.votes_mixed),
+            ("contre", votes.votes_against),
+        ):
+            tally[name] = tally.get(name, 0) + count
     yield [
         ("article", key, t.get("pour", 0), t.get("mitige", 0), t.get("contre", 0))
         for key, t in sorted(tallies.items())
