@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -18,9 +16,10 @@ from consult.accounts.models import Role
 from consult.contributions.models import Contribution
 from consult.demo.seed import DEMO_SLUG
 from consult.web.api_schema import openapi_document
-from tests.conftest import Clock, Site, _create_schema, make_settings, start_site
-from tests.synthesis.test_synthesis_web import seed, start_and_finish
-from tests.web.test_answers import REASON, _scalar
+from tests.support.databases import DatabaseTemplates
+from tests.support.seeding import REASON, read_in_english
+from tests.support.site import Clock, Site, make_settings, start_site
+from tests.support.synthesis import start_and_finish
 
 API = f"/api/v1/consultations/{DEMO_SLUG}"
 
@@ -40,16 +39,16 @@ schema = schemathesis.openapi.from_dict(_with_examples(openapi_document()))
 
 
 @pytest.fixture(scope="module")
-def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def api_site(
+    database_templates: DatabaseTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The demo with a synthesis, answers and a version 2, shared by the module's tests."""
-    path: Path = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
-    asyncio.run(_create_schema(url))
-    for site in start_site(make_settings(url), Clock()):
-        seed(site)
+    url = database_templates.sqlite_copy("demo", tmp_path_factory.mktemp("api") / "api.sqlite3")
+    with start_site(make_settings(url), Clock()) as site:
+        read_in_english(site)
         site.login(site.user(Role.OFFICIAL))
         start_and_finish(site)
-        first = int(_scalar(site, select(func.min(Contribution.id))))
+        first = int(site.scalar(select(func.min(Contribution.id))))
         site.client.post(
             f"/consultations/{DEMO_SLUG}/answers/contribution/{first}",
             data={"state": "rejected", "reason": REASON, "action": "publish"},
@@ -82,8 +81,8 @@ def test_contributions_come_with_their_fate_and_pages(api_site: Site) -> None:
     assert listing.status_code == 200
     body = listing.json()
     assert body["page"] == 2 and len(body["items"]) == 5
-    assert body["total"] == _scalar(api_site, select(func.count()).select_from(Contribution))
-    first = int(_scalar(api_site, select(func.min(Contribution.id))))
+    assert body["total"] == api_site.scalar(select(func.count()).select_from(Contribution))
+    first = int(api_site.scalar(select(func.min(Contribution.id))))
     one = client.get(f"{API}/contributions/{first}").json()
     assert one["answer"]["state"] == "rejected" and one["author"].startswith("p-")
     assert client.get(f"{API}/contributions", params={"per_page": 500}).status_code == 400
