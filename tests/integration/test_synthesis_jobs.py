@@ -215,7 +215,9 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(
 
 @pytest.mark.redis
 async def test_a_run_lost_with_redis_is_found_again_by_the_sweep(
-    factory: async_sessionmaker[AsyncSession], redis_place: RedisPlace
+    factory: async_sessionmaker[AsyncSession],
+    redis_place: RedisPlace,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     queue_name, redis = redis_place.queue, redis_place.url
     queue = await ArqQueue.connect(redis)
@@ -233,6 +235,8 @@ async def test_a_run_lost_with_redis_is_found_again_by_the_sweep(
         assert (await read_run(factory, run_id)).status is RunStatus.QUEUED
 
         assert await _sweep(factory, queue_name, redis, minutes=3) == 1
+        # This worker clusters the articles in a process of its own, as production does.
+        monkeypatch.setenv("CONSULT_SYNTHESIS_PROCESSES", "1")
         sweeper = make_worker(queue_name, redis)
         await work_until(sweeper, run_finished(factory, run_id))
         assert sweeper.jobs_failed == 0
