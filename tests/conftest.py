@@ -17,6 +17,7 @@ import pytest
 from consult.db import utcnow
 from tests.support.databases import (
     BLANK,
+    EMPTY,
     POSTGRESQL,
     SQLITE,
     DatabaseTemplates,
@@ -114,7 +115,7 @@ def database_url(
     database_kind: str, database_templates: DatabaseTemplates, tmp_path: Path
 ) -> Iterator[str]:
     """An empty database with the current schema."""
-    yield from _copy(database_templates, database_kind, "empty", tmp_path)
+    yield from _copy(database_templates, database_kind, EMPTY, tmp_path)
 
 
 @pytest.fixture

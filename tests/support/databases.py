@@ -24,6 +24,8 @@ from consult.settings import normalise_database_url
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
+# The schema alone; every other template is the schema and what its seeder writes.
+EMPTY = "empty"
 # Not a template: a database without any table, for the tests of the migrations.
 BLANK = "blank"
 
@@ -119,7 +121,7 @@ class DatabaseTemplates:
             path = self.directory / f"{template}.sqlite3"
             url = sqlite_url(path)
             asyncio.run(create_schema(url))
-            if template in self.seeders:
+            if template != EMPTY:
                 asyncio.run(seed(url, self.seeders[template], self.now))
             # The last connection closed checkpoints the write-ahead log into the file.
             assert not path.with_name(path.name + "-wal").exists()
@@ -147,8 +149,8 @@ class DatabaseTemplates:
 
             server = self.postgres
             name = server.new_name(template)
-            if template in self.seeders:
-                url = server.create(name, template=self._postgres_template("empty"))
+            if template != EMPTY:
+                url = server.create(name, template=self._postgres_template(EMPTY))
                 asyncio.run(seed(url, self.seeders[template], self.now))
             else:
                 url = server.create(name)
