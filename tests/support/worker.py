@@ -74,7 +74,9 @@ async def eventually(
 async def work_until(
     worker: Any, condition: Callable[[], Awaitable[bool]], seconds: float = DEADLINE_SECONDS
 ) -> None:
-    """Run `worker` until `condition()` holds, then stop it (its jobs end with it)."""
+    """Run `worker` until `condition()` holds and the jobs it started have returned, then stop
+    it. (A job writes what the condition reads before it returns, and closing a worker cancels
+    the jobs still running.)"""
     working = asyncio.create_task(worker.main())
 
     async def done() -> bool:
@@ -83,11 +85,19 @@ async def work_until(
             raise AssertionError("the worker stopped")
         return await condition()
 
+    async def idle() -> bool:
+        return all(job.done() for job in worker.tasks.values())
+
     try:
         await eventually(done, seconds)
+        await eventually(idle, seconds)
     finally:
         working.cancel()
-        await asyncio.gather(working, return_exceptions=True)
+        jobs = list(worker.tasks.values())
+        for job in jobs:  # still running only when the condition never came true
+            job.cancel()
+        await asyncio.gather(working, *jobs, return_exceptions=True)
+        worker.tasks.clear()
         await worker.close()
 
 
