@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from sqlalchemy import func, select
+from click.testing import CliRunner, Result
+from sqlalchemy import Executable, Row, func, select
 
 from consult.accounts.models import Role, User
 from consult.bills.models import BillVersion
@@ -23,19 +24,21 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url.replace("sqlite://", "sqlite+aiosqlite://")
 
 
-def query(url: str, statement):  # type: ignore[no-untyped-def]
-    async def run():  # type: ignore[no-untyped-def]
+def query(url: str, statement: Executable) -> list[Row[Any]]:
+    """The rows `statement` selects, read after the command has run (its own event loop)."""
+
+    async def run() -> list[Row[Any]]:
         engine = create_engine(url)
         try:
             async with create_session_factory(engine)() as session:
-                return (await session.execute(statement)).all()
+                return list((await session.execute(statement)).all())
         finally:
             await engine.dispose()
 
     return asyncio.run(run())
 
 
-def invoke(*args: str, input: str | None = None):  # type: ignore[no-untyped-def]
+def invoke(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(main, ["--language", "en", *args], input=input)
 
 

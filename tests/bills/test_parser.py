@@ -15,7 +15,9 @@ from hypothesis import strategies as st
 from consult.bills import parser as parser_module
 from consult.bills.parser import (
     MAX_BILL_CHARS,
+    BillFormat,
     BillParseError,
+    DivisionKind,
     ParsedBill,
     ParsedProvision,
     parse_bill,
@@ -94,9 +96,9 @@ def shape(node: ParsedProvision) -> tuple[str, tuple[object, ...]]:
     return node.key, tuple(shape(child) for child in node.children if child.kind != "alinea")
 
 
-def parse_error(text: str, format: str = "markdown") -> BillParseError:
+def parse_error(text: str, format: BillFormat = "markdown") -> BillParseError:
     with pytest.raises(BillParseError) as caught:
-        parse_bill(text, format)  # type: ignore[arg-type]
+        parse_bill(text, format)
     return caught.value
 
 
@@ -220,9 +222,9 @@ def test_markdown_blocks_join_lines_and_items_start_alineas() -> None:
 
 @pytest.mark.parametrize("newline", ["\r\n", "\r", "\n"])
 @pytest.mark.parametrize("format", ["markdown", "text"])
-def test_line_endings_and_bom(newline: str, format: str) -> None:
+def test_line_endings_and_bom(newline: str, format: BillFormat) -> None:
     text = "\ufeffChapitre Ier\n\nArticle 1er\n\nLe texte.\n".replace("\n", newline)
-    bill = parse_bill(text, format)  # type: ignore[arg-type]
+    bill = parse_bill(text, format)
     article = bill.articles()[0]
     assert (bill.provisions[0].line, article.line, article.children[0].line) == (1, 3, 5)
     assert article.children[0].text == "Le texte."
@@ -527,7 +529,7 @@ EXPECTED_SUBSTRINGS = {
 
 
 @pytest.mark.parametrize(("path", "format"), malformed_cases(), ids=lambda v: getattr(v, "name", v))
-def test_malformed_corpus(path: Path, format: str) -> None:
+def test_malformed_corpus(path: Path, format: BillFormat) -> None:
     expected_line = int(path.name.split("__", 1)[0])
     text = path.read_bytes().decode("utf-8")
     error = parse_error(text, format)
@@ -628,7 +630,7 @@ def division_number(kind: str, value: int, roman: bool) -> str:
     return to_roman(value) if roman else str(value)
 
 
-CHILD_DIVISIONS = {
+CHILD_DIVISIONS: dict[DivisionKind | None, list[DivisionKind]] = {
     None: ["chapitre", "titre"],
     "titre": ["chapitre"],
     "chapitre": ["section"],
@@ -672,7 +674,7 @@ def bill_trees(draw: st.DrawFn) -> ParsedBill:
 
     budget = [12]  # bounds the number of articles
 
-    def contents(kind: str | None, key: str, depth: int) -> tuple[ParsedProvision, ...]:
+    def contents(kind: DivisionKind | None, key: str, depth: int) -> tuple[ParsedProvision, ...]:
         children = []
         for _ in range(draw(st.integers(0, 2))):
             if budget[0] > 0:
@@ -689,7 +691,7 @@ def bill_trees(draw: st.DrawFn) -> ParsedBill:
                 number = division_number(child_kind, value, draw(st.booleans()))
                 children.append(
                     ParsedProvision(
-                        kind=child_kind,  # type: ignore[arg-type]
+                        kind=child_kind,
                         key=child_key,
                         number=f"{number} {adverb}" if adverb else number,
                         heading=draw(titles()),
@@ -709,9 +711,9 @@ def bill_trees(draw: st.DrawFn) -> ParsedBill:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(bill=bill_trees(), format=st.sampled_from(["markdown", "text"]))
-def test_render_then_parse_round_trips(bill: ParsedBill, format: str) -> None:
-    rendered = render_bill(bill, format)  # type: ignore[arg-type]
-    parsed = parse_bill(rendered, format)  # type: ignore[arg-type]
+def test_render_then_parse_round_trips(bill: ParsedBill, format: BillFormat) -> None:
+    rendered = render_bill(bill, format)
+    parsed = parse_bill(rendered, format)
     assert without_lines(parsed) == bill
     assert_keys_are_valid(parsed)
 
@@ -731,9 +733,9 @@ def assert_keys_are_valid(bill: ParsedBill) -> None:
     ],
 )
 @pytest.mark.parametrize("format", ["markdown", "text"])
-def test_tricky_texts_round_trip(text: str, format: str) -> None:
+def test_tricky_texts_round_trip(text: str, format: BillFormat) -> None:
     check_parse_never_crashes(text, format)
-    parse_bill(text, format)  # type: ignore[arg-type]
+    parse_bill(text, format)
 
 
 LINE_POOL = [
@@ -829,26 +831,26 @@ def line_soups() -> st.SearchStrategy[str]:
     )
 
 
-def check_parse_never_crashes(text: str, format: str) -> None:
+def check_parse_never_crashes(text: str, format: BillFormat) -> None:
     try:
-        bill = parse_bill(text, format)  # type: ignore[arg-type]
+        bill = parse_bill(text, format)
     except BillParseError as error:
         line_count = text.count("\n") + text.count("\r") + 1
         assert 0 <= error.line <= line_count
         assert error.message
         return
     assert_keys_are_valid(bill)
-    again = parse_bill(render_bill(bill, format), format)  # type: ignore[arg-type]
+    again = parse_bill(render_bill(bill, format), format)
     assert without_lines(again) == without_lines(bill)
 
 
 @settings(max_examples=150, deadline=None)
 @given(text=st.text(), format=st.sampled_from(["markdown", "text"]))
-def test_arbitrary_text_parses_or_raises_bill_parse_error(text: str, format: str) -> None:
+def test_arbitrary_text_parses_or_raises_bill_parse_error(text: str, format: BillFormat) -> None:
     check_parse_never_crashes(text, format)
 
 
 @settings(max_examples=250, deadline=None)
 @given(text=line_soups(), format=st.sampled_from(["markdown", "text"]))
-def test_heading_soup_parses_or_raises_bill_parse_error(text: str, format: str) -> None:
+def test_heading_soup_parses_or_raises_bill_parse_error(text: str, format: BillFormat) -> None:
     check_parse_never_crashes(text, format)

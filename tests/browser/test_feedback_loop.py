@@ -8,7 +8,6 @@ import asyncio
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,9 +17,9 @@ from sqlalchemy import select
 from consult.db import create_engine, create_session_factory
 from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
 from consult.synthesis.models import SynthesisCluster, SynthesisMembership, SynthesisRun
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, LiveSite, serving
-from tests.browser.test_reading import axe_violations
-from tests.integration.test_notifications import Inbox, LoopbackController
+from tests.support.browser import LiveSite, axe_violations, chromium, serving
+from tests.support.databases import DatabaseTemplates
+from tests.support.mail import MailServer, mail_server
 
 pytestmark = pytest.mark.browser
 CONSULTATION = f"/consultations/{DEMO_SLUG}"
@@ -30,45 +29,36 @@ REASON = "Le terme « assurer » dit mieux l’obligation qui pèse sur l’admi
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[tuple[LoopbackController, Inbox]]:
-    inbox = Inbox()
-    controller = LoopbackController(inbox)
-    controller.start()
-    yield controller, inbox
-    controller.stop()
+def mailbox() -> Iterator[MailServer]:
+    with mail_server() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def loop_site(
-    tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[LoopbackController, Inbox]
+    database_templates: DatabaseTemplates,
+    tmp_path_factory: pytest.TempPathFactory,
+    mailbox: MailServer,
 ) -> Iterator[LiveSite]:
-    controller, _inbox = mailbox
     with serving(
-        tmp_path_factory.mktemp("loop"), smtp_host="127.0.0.1", smtp_port=controller.port
+        database_templates,
+        tmp_path_factory.mktemp("loop"),
+        smtp_host="127.0.0.1",
+        smtp_port=mailbox.port,
     ) as site:
         yield site
 
 
 @pytest.fixture(scope="module")
-def chromium(loop_site: LiveSite) -> Iterator[Any]:
-    import os
-    import shutil
-
-    if not (Path(CHROMIUM).exists() and shutil.which("chromium")):
-        if os.environ.get("CONSULT_REQUIRE_BROWSER") == "1":
-            pytest.fail("browser tests need Debian's chromium")
-        pytest.skip("browser tests need Debian's chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(loop_site: LiveSite) -> Iterator[Any]:
+    """Chromium, started after the server (whose setup needs a free event loop)."""
+    with chromium() as running:
+        yield running
 
 
-def _person(chromium: Any, site: LiveSite, email: str | None) -> Any:
+def _person(browser: Any, site: LiveSite, email: str | None) -> Any:
     """A page of someone's own browser (English), logged in when ``email`` is given."""
-    context = chromium.new_context(locale="en-GB")
+    context = browser.new_context(locale="en-GB")
     page = context.new_page()
     if email:
         page.goto(f"{site.base_url}/account/login")
@@ -126,13 +116,13 @@ def _cluster_holding(site: LiveSite, contribution_id: int) -> int:
 
 
 def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
-    chromium: Any, loop_site: LiveSite, mailbox: tuple[LoopbackController, Inbox]
+    browser: Any, loop_site: LiveSite, mailbox: MailServer
 ) -> None:
-    _controller, inbox = mailbox
+    inbox = mailbox.inbox
     base = loop_site.base_url
 
     # A citizen amends article 1 and votes for it.
-    citizen = _person(chromium, loop_site, _email_of("citizen"))
+    citizen = _person(browser, loop_site, _email_of("citizen"))
     citizen.goto(base + ARTICLE)
     citizen.get_by_text("Propose an amendment").click()
     citizen.get_by_label("What the amendment does").select_option("replace_words")
@@ -142,13 +132,15 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     citizen.get_by_label("Why (exposé)").fill("« Assurer » marque mieux l’obligation.")
     citizen.get_by_role("button", name="Publish my amendment").click()
     citizen.wait_for_url(re.compile(r".*posted=\d+.*"))
-    amendment_id = int(re.search(r"posted=(\d+)", citizen.url).group(1))  # type: ignore[union-attr]
+    posted = re.search(r"posted=(\d+)", citizen.url)
+    assert posted, citizen.url
+    amendment_id = int(posted.group(1))
     votes = citizen.locator("#article_votes")
     votes.get_by_role("button", name="For").click()
     expect(votes.get_by_role("button", name="For")).to_have_attribute("aria-pressed", "true")
 
     # The ministry runs the synthesis.
-    official = _person(chromium, loop_site, _email_of("official"))
+    official = _person(browser, loop_site, _email_of("official"))
     official.goto(f"{base}{CONSULTATION}/synthesis")
     official.get_by_role("button", name="Start a synthesis").click()
     expect(official.get_by_role("link", name="Read the report")).to_be_visible(
@@ -223,7 +215,7 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     )
 
     # Anyone reads the feedback, without JavaScript too.
-    reader = chromium.new_context(locale="en-GB", java_script_enabled=False).new_page()
+    reader = browser.new_context(locale="en-GB", java_script_enabled=False).new_page()
     reader.goto(f"{base}{CONSULTATION}/feedback")
     expect(reader.get_by_role("heading", name="What became of the contributions")).to_be_visible()
     expect(reader.get_by_text("What changed in the text, and why")).to_be_visible()

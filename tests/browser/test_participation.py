@@ -8,20 +8,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
-from tests.browser.test_reading import axe_violations
+from consult.demo.seed import DEMO_SLUG
+from tests.support.browser import axe_violations, log_in_as_citizen
 
 pytestmark = pytest.mark.browser
 ARTICLE = f"/consultations/{DEMO_SLUG}/articles/art-4"
 
 
 def log_in(page: Any, live_server: str, index: int = 0) -> None:
-    citizen = [a for a in DEMO_ACCOUNTS if a.role.value == "citizen"][index]
-    page.goto(f"{live_server}/account/login?next={ARTICLE}")
-    page.get_by_label("Adresse électronique").fill(citizen.email)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}$"))
+    log_in_as_citizen(page, live_server, ARTICLE, index)
 
 
 def register(page: Any, live_server: str) -> None:

@@ -8,20 +8,9 @@ import pytest
 from playwright.sync_api import expect
 
 from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
+from tests.support.browser import axe_violations
 
 pytestmark = pytest.mark.browser
-
-
-def axe_violations(page: Any) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(
-        page,
-        options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
-        },
-    )
-    return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
 
 
 def test_read_the_demo_bill_with_javascript(page: Any, live_server: str) -> None:

@@ -10,9 +10,10 @@ import pytest
 from playwright.sync_api import expect
 
 from consult.demo.seed import DEMO_SLUG
-from tests.browser.test_participation import log_in
+from tests.support.browser import log_in_as_citizen
 
 pytestmark = pytest.mark.browser
+ARTICLE = f"/consultations/{DEMO_SLUG}/articles/art-4"
 
 PUBLISHED = (
     "Les notes de présentation devraient être relues par des citoyens tirés au sort "
@@ -48,10 +49,10 @@ def published_id(browser: Any, live_server: str) -> str:
     context = browser.new_context(java_script_enabled=False, locale="fr-FR")
     page = context.new_page()
     try:
-        log_in(page, live_server, index=0)
+        log_in_as_citizen(page, live_server, ARTICLE, index=0)
         annotate_first_alinea(page, PUBLISHED, "Publier mon annotation")
         page.wait_for_url(re.compile(r".*#c\d+$"))
-        return page.url.rsplit("#c", 1)[1]
+        return str(page.url).rsplit("#c", 1)[1]
     finally:
         context.close()
 
@@ -63,7 +64,7 @@ def link_to(contribution_id: str) -> str:
 def test_similar_contributions_appear_while_typing(
     page: Any, live_server: str, published_id: str
 ) -> None:
-    log_in(page, live_server, index=1)
+    log_in_as_citizen(page, live_server, ARTICLE, index=1)
     page.evaluate("window.__stillHere = true")
     page.locator("#annotate summary").click()
     similar = page.locator("#annotate-similar")
@@ -81,7 +82,7 @@ def test_preview_shows_similar_contributions_and_publishing_works_without_javasc
     no_js_page: Any, live_server: str, published_id: str
 ) -> None:
     page = no_js_page
-    log_in(page, live_server, index=1)
+    log_in_as_citizen(page, live_server, ARTICLE, index=1)
     annotate_first_alinea(page, CLOSE_TO_PUBLISHED, "Aperçu")
     expect(page.locator("#annotate-preview-title")).to_be_visible()
     expect(page.locator("#annotate-similar").locator(link_to(published_id))).to_be_visible()
@@ -95,7 +96,7 @@ def test_preview_shows_similar_contributions_and_publishing_works_without_javasc
 def test_demo_contributions_are_found_as_soon_as_the_demo_starts(
     page: Any, live_server: str
 ) -> None:
-    log_in(page, live_server, index=1)
+    log_in_as_citizen(page, live_server, ARTICLE, index=1)
     card = page.locator("article.contribution", has_text=DEMO_ANNOTATION).first
     demo_id = str(card.get_attribute("id")).removeprefix("c")
     page.locator("#annotate summary").click()

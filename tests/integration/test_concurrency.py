@@ -6,15 +6,20 @@ import asyncio
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from consult.accounts.models import User
+from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, Vote
 from consult.contributions.votes import cast_vote
 from consult.contributions.writing import create_argument
 from consult.db import create_engine, create_session_factory, utcnow
-from tests.integration.seeding import open_article
+from tests.support.seeding import open_article
+
+pytestmark = pytest.mark.each_database
 
 
-async def _setup(factory):  # type: ignore[no-untyped-def]
+async def _setup(factory: async_sessionmaker[AsyncSession]) -> tuple[int, int, int]:
     async with factory() as session:
         voter, context = await open_article(session, "c")
         argument = await create_argument(
@@ -24,41 +29,39 @@ async def _setup(factory):  # type: ignore[no-untyped-def]
         return voter.id, context.consultation.id, argument.id
 
 
+@pytest.mark.anyio
 @pytest.mark.parametrize("values", [("pour", "pour"), ("pour", "contre")])
-def test_concurrent_double_vote_counts_once(database_url: str, values: tuple[str, str]) -> None:
-    async def scenario() -> tuple[int, int]:
-        engine = create_engine(database_url, pool_size=4)
-        factory = create_session_factory(engine)
-        try:
-            voter_id, consultation_id, argument_id = await _setup(factory)
+async def test_concurrent_double_vote_counts_once(
+    database_url: str, values: tuple[str, str]
+) -> None:
+    engine = create_engine(database_url, pool_size=4)
+    factory = create_session_factory(engine)
+    try:
+        voter_id, consultation_id, argument_id = await _setup(factory)
 
-            async def vote(value: str) -> None:
-                from consult.accounts.models import User
-                from consult.consultations.models import Consultation
-
-                async with factory() as session:
-                    voter = await session.get(User, voter_id)
-                    consultation = await session.get(Consultation, consultation_id)
-                    argument = await session.get(Contribution, argument_id)
-                    await cast_vote(
-                        session,
-                        voter,
-                        consultation,
-                        now=utcnow(),
-                        value=value,
-                        contribution=argument,
-                    )
-                    await session.commit()
-
-            for _ in range(5):
-                await asyncio.gather(*(vote(v) for v in values))
+        async def vote(value: str) -> None:
             async with factory() as session:
-                rows = await session.scalar(select(func.count()).select_from(Vote))
+                voter = await session.get(User, voter_id)
+                consultation = await session.get(Consultation, consultation_id)
                 argument = await session.get(Contribution, argument_id)
-                return int(rows or 0), argument.votes_total if argument else -1
-        finally:
-            await engine.dispose()
+                assert voter is not None and consultation is not None
+                await cast_vote(
+                    session,
+                    voter,
+                    consultation,
+                    now=utcnow(),
+                    value=value,
+                    contribution=argument,
+                )
+                await session.commit()
 
-    rows, counted = asyncio.run(scenario())
+        for _ in range(5):
+            await asyncio.gather(*(vote(v) for v in values))
+        async with factory() as session:
+            rows = await session.scalar(select(func.count()).select_from(Vote))
+            argument = await session.get(Contribution, argument_id)
+            counted = argument.votes_total if argument else -1
+    finally:
+        await engine.dispose()
     assert rows == 1
     assert counted == 1

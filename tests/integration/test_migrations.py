@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -12,7 +13,11 @@ import consult.models  # noqa: F401
 from consult.db import Base, create_engine
 from consult.migrate import downgrade, upgrade
 
+pytestmark = pytest.mark.each_database
 
+
+# The migrations run their own event loop (as `consult db upgrade` does), so this test is
+# synchronous and reads the schema in short event loops of its own.
 def table_names(url: str) -> set[str]:
     async def read() -> set[str]:
         engine = create_engine(url)
@@ -41,25 +46,8 @@ def schema_differences(url: str) -> list[object]:
     return asyncio.run(compare())
 
 
-def empty_database(database_url: str) -> str:
-    """The `database_url` fixture comes with tables from the models; start from nothing."""
-
-    async def drop() -> None:
-        engine = create_engine(database_url)
-        try:
-            async with engine.begin() as connection:
-                await connection.run_sync(Base.metadata.drop_all)
-        finally:
-            await engine.dispose()
-
-    if "alembic_version" in table_names(database_url):
-        downgrade(database_url, "base")
-    asyncio.run(drop())
-    return database_url
-
-
-def test_migrations_round_trip(database_url: str) -> None:
-    url = empty_database(database_url)
+def test_migrations_round_trip(blank_database_url: str) -> None:
+    url = blank_database_url
     upgrade(url)
     model_tables = {table.name for table in Base.metadata.sorted_tables}
     assert model_tables <= table_names(url)

@@ -3,7 +3,6 @@ model end to end, and the optional sentence-transformers path."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import importlib.util
 import re
@@ -475,7 +474,8 @@ def test_a_missing_or_broken_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @needs_minilm
-def test_minilm_through_the_synthesis_store(minilm: Embedder, sqlite_url: str) -> None:
+@pytest.mark.anyio
+async def test_minilm_through_the_synthesis_store(minilm: Embedder, database_url: str) -> None:
     from sqlalchemy import select
 
     from consult.db import create_engine, create_session_factory
@@ -487,20 +487,15 @@ def test_minilm_through_the_synthesis_store(minilm: Embedder, sqlite_url: str) -
         "Il faut des pistes cyclables.",
         "Les loyers sont trop chers.",
     ]
-
-    async def scenario() -> tuple[int, int, list[Embedding]]:
-        engine = create_engine(sqlite_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                stored = await embed_texts(session, minilm, texts)
-                again = await embed_texts(session, minilm, texts)
-                await session.commit()
-                rows = list((await session.scalars(select(Embedding))).all())
-            return stored, again, rows
-        finally:
-            await engine.dispose()
-
-    stored, again, rows = asyncio.run(scenario())
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            stored = await embed_texts(session, minilm, texts)
+            again = await embed_texts(session, minilm, texts)
+            await session.commit()
+            rows = list((await session.scalars(select(Embedding))).all())
+    finally:
+        await engine.dispose()
     assert (stored, again) == (2, 0)
     by_hash = {row.content_hash: row for row in rows}
     for text in texts:

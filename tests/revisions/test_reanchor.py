@@ -6,12 +6,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from consult.revisions.models import AnchorStatus
-from consult.revisions.reanchor import FUZZY_BOUND, reattach
+from consult.revisions.reanchor import FUZZY_BOUND, Placement, reattach
 
 OLD = ["Le ministre peut consulter le public sur tout projet.", "Il publie une synthèse."]
 
 
-def place(quote: str, new: list[str], alinea: int = 1, prefix: str = "", suffix: str = ""):  # type: ignore[no-untyped-def]
+def place(
+    quote: str, new: list[str], alinea: int = 1, prefix: str = "", suffix: str = ""
+) -> Placement:
     return reattach(
         quote, prefix=prefix, suffix=suffix, old_alinea=alinea, old_alineas=OLD, new_alineas=new
     )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.audit.models import AuditEvent
 from consult.demo.seed import DEMO_SLUG
 from consult.synthesis.models import SynthesisCluster, SynthesisMembership
-from tests.conftest import Site
-from tests.synthesis.test_synthesis_web import rows, seed, start_and_finish
-from tests.web.test_answers import _all, _scalar
+from tests.support.seeding import read_in_english
+from tests.support.site import Site
+from tests.support.synthesis import run_rows as rows
+from tests.support.synthesis import start_and_finish
 
 BASE = f"/consultations/{DEMO_SLUG}/synthesis"
+
+
+@pytest.fixture
+def site(demo: Site) -> Site:
+    """Here, the site holds the demo consultation, read in English (the assertions quote the
+    English texts)."""
+    return read_in_english(demo)
 
 
 def _article_clusters(site: Site, run_id: int) -> tuple[str, list[SynthesisCluster]]:
@@ -32,8 +40,7 @@ def _article_clusters(site: Site, run_id: int) -> tuple[str, list[SynthesisClust
 def _members(site: Site, cluster_id: int) -> list[int]:
     return [
         m
-        for (m,) in _all(
-            site,
+        for (m,) in site.rows(
             select(SynthesisMembership.contribution_id)
             .where(SynthesisMembership.cluster_id == cluster_id)
             .order_by(SynthesisMembership.contribution_id),
@@ -44,8 +51,7 @@ def _members(site: Site, cluster_id: int) -> list[int]:
 def _scope_members(site: Site, run_id: int, scope: str) -> list[int]:
     return sorted(
         m
-        for (m,) in _all(
-            site,
+        for (m,) in site.rows(
             select(SynthesisMembership.contribution_id).where(
                 SynthesisMembership.run_id == run_id, SynthesisMembership.scope == scope
             ),
@@ -53,17 +59,19 @@ def _scope_members(site: Site, run_id: int, scope: str) -> list[int]:
     )
 
 
-def _cluster(site: Site, cluster_id: int) -> Any:
-    async def read(session):  # type: ignore[no-untyped-def]
-        return await session.get(SynthesisCluster, cluster_id)
+def _cluster(site: Site, cluster_id: int) -> SynthesisCluster:
+    async def read(session: AsyncSession) -> SynthesisCluster:
+        cluster = await session.get(SynthesisCluster, cluster_id)
+        assert cluster is not None
+        return cluster
 
     return site.db(read)
 
 
+@pytest.mark.each_database
 def test_rename_merge_and_split_keep_every_contribution_once_and_leave_a_history(
     site: Site,
 ) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site)
     scope, clusters = _article_clusters(site, run_id)
@@ -111,8 +119,7 @@ def test_rename_merge_and_split_keep_every_contribution_once_and_leave_a_history
         data={"title": "Les délais", "member": [str(m) for m in members[:3]]},
     )
     assert split.status_code == 303
-    created = _scalar(
-        site,
+    created = site.scalar(
         select(SynthesisCluster.id).where(
             SynthesisCluster.run_id == run_id, SynthesisCluster.title == "Les délais"
         ),
@@ -135,13 +142,12 @@ def test_rename_merge_and_split_keep_every_contribution_once_and_leave_a_history
     assert renamed_json["computed_title"] == first.title
     actions = [
         a
-        for (a,) in _all(site, select(AuditEvent.action).where(AuditEvent.action.like("cluster.%")))
+        for (a,) in site.rows(select(AuditEvent.action).where(AuditEvent.action.like("cluster.%")))
     ]
     assert actions == ["cluster.rename", "cluster.merge", "cluster.split"]
 
 
 def test_citizens_cannot_edit_groups(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site)
     _scope, clusters = _article_clusters(site, run_id)
@@ -154,8 +160,7 @@ def test_citizens_cannot_edit_groups(site: Site) -> None:
     )
     assert site.client.get(f"{BASE}/clusters/{cluster_id}/split").status_code == 403
     assert (
-        _scalar(
-            site,
+        site.scalar(
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("cluster.%")),
         )
         == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 import sys
@@ -21,12 +20,12 @@ from consult.synthesis.pipeline import (
     find_campaigns,
     scopes_of,
 )
-from tests.synthesis.test_pipeline import corpus
+from tests.support.corpus import corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
+async def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
     items, vectors = corpus(per_topic=60, letters=12)
     params = SynthesisParams()
     campaigns = find_campaigns(items, params.campaigns)
@@ -35,8 +34,8 @@ def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
     async def scope_done(count: int) -> None:
         finished.append(count)
 
-    results = asyncio.run(
-        synthesise_scopes(scopes_of(items), items, vectors, campaigns, params, pool, scope_done)
+    results = await synthesise_scopes(
+        scopes_of(items), items, vectors, campaigns, params, pool, scope_done
     )
     return results, finished
 
@@ -48,9 +47,12 @@ def pool() -> Iterator[ScopePool]:
     scope_pool.close()
 
 
-def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(pool: ScopePool) -> None:
-    alone, _ = _run(None)
-    pooled, finished = _run(pool)
+@pytest.mark.anyio
+async def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(
+    pool: ScopePool,
+) -> None:
+    alone, _ = await _run(None)
+    pooled, finished = await _run(pool)
     assert [result.scope for result in pooled] == [result.scope for result in alone]
     assert [asdict(result) for result in pooled] == [asdict(result) for result in alone]
     # Every scope reported as it finished, the consultation's and each article's.

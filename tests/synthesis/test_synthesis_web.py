@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, ContributionKind, Visibility
-from consult.demo.seed import DEMO_SLUG, seed_demo
+from consult.demo.seed import DEMO_SLUG
 from consult.synthesis.models import (
+    RunStage,
     RunStatus,
     SynthesisCampaign,
     SynthesisCluster,
@@ -19,53 +21,30 @@ from consult.synthesis.models import (
     SynthesisRun,
 )
 from consult.synthesis.runs import SYNTHESISED_KINDS
-from tests.conftest import Site, htmx_headers
+from tests.support.seeding import read_in_english
+from tests.support.site import Site, htmx_headers
+from tests.support.synthesis import run_rows as rows
+from tests.support.synthesis import start_and_finish
 
 BASE = f"/consultations/{DEMO_SLUG}/synthesis"
 
 
-def seed(site: Site) -> None:
-    """The demo consultation, read in English (the assertions quote the English texts)."""
-    site.client.headers["Accept-Language"] = "en"
-    site.db(lambda s: seed_demo(s, site.clock()))
-
-
-def drain(site: Site) -> None:
-    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
-
-
-def start_and_finish(site: Site) -> int:
-    """As an official: start a run, let the in-process queue execute it; returns its id."""
-    response = site.client.post(f"{BASE}/runs")
-    assert response.status_code == 303, response.text
-    run_id = int(response.headers["location"].rsplit("/", 1)[-1])
-    drain(site)
-    return run_id
+@pytest.fixture
+def site(demo: Site) -> Site:
+    """Here, the site holds the demo consultation, read in English (the assertions quote the
+    English texts)."""
+    return read_in_english(demo)
 
 
 def visible_synthesised(site: Site) -> list[Contribution]:
-    async def read(session):  # type: ignore[no-untyped-def]
-        return (
-            await session.scalars(
-                select(Contribution).where(
-                    Contribution.visibility == Visibility.VISIBLE,
-                    Contribution.kind.in_(SYNTHESISED_KINDS),
-                )
-            )
-        ).all()
-
-    return list(site.db(read))
+    query = select(Contribution).where(
+        Contribution.visibility == Visibility.VISIBLE, Contribution.kind.in_(SYNTHESISED_KINDS)
+    )
+    return [contribution for (contribution,) in site.rows(query)]
 
 
-def rows(site: Site, model: Any, run_id: int) -> list[Any]:
-    async def read(session):  # type: ignore[no-untyped-def]
-        return (await session.scalars(select(model).where(model.run_id == run_id))).all()
-
-    return list(site.db(read))
-
-
+@pytest.mark.each_database
 def test_official_runs_a_synthesis_and_every_count_matches_the_database(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     page = site.client.get(BASE)
     assert "No synthesis has been published" in page.text
@@ -115,7 +94,6 @@ def test_official_runs_a_synthesis_and_every_count_matches_the_database(site: Si
 
 
 def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site)
     document = site.client.get(f"{BASE}/report.json").json()
@@ -143,30 +121,30 @@ def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> N
     )
 
 
+@pytest.mark.each_database
 def test_same_input_gives_the_same_report_and_embeds_nothing_again(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     first = start_and_finish(site)
     second = start_and_finish(site)
     assert first != second
 
-    async def embeddings(session):  # type: ignore[no-untyped-def]
-        from consult.synthesis.models import Embedding
+    from consult.synthesis.models import Embedding
 
-        return await session.scalar(select(func.count()).select_from(Embedding))
-
-    count = site.db(embeddings)
+    embeddings = select(func.count()).select_from(Embedding)
+    count = site.scalar(embeddings)
     one = site.client.get(f"{BASE}/report.json?run={first}").json()
     two = site.client.get(f"{BASE}/report.json?run={second}").json()
     assert one["run"]["input_hash"] == two["run"]["input_hash"]
-    strip = lambda d: {k: v for k, v in d.items() if k != "run"}  # noqa: E731
+
+    def strip(document: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in document.items() if key != "run"}
+
     assert strip(one) == strip(two)
     start_and_finish(site)
-    assert site.db(embeddings) == count
+    assert site.scalar(embeddings) == count
 
 
 def test_the_pdf_report_is_rendered(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     start_and_finish(site)
     pdf = site.client.get(f"{BASE}/report.pdf")
@@ -177,11 +155,10 @@ def test_the_pdf_report_is_rendered(site: Site) -> None:
 
 
 def test_progress_is_polled_while_the_run_is_under_way(site: Site) -> None:
-    seed(site)
     official = site.user(Role.OFFICIAL)
     site.login(official)
 
-    async def queue_run(session):  # type: ignore[no-untyped-def]
+    async def queue_run(session: AsyncSession) -> int:
         from consult.consultations.models import Consultation
         from consult.synthesis.pipeline import SynthesisParams
         from consult.synthesis.runs import start_run
@@ -189,6 +166,7 @@ def test_progress_is_polled_while_the_run_is_under_way(site: Site) -> None:
         consultation = await session.scalar(
             select(Consultation).where(Consultation.slug == DEMO_SLUG)
         )
+        assert consultation is not None
         run, _ = await start_run(
             session,
             consultation.id,
@@ -213,16 +191,16 @@ def test_progress_is_polled_while_the_run_is_under_way(site: Site) -> None:
 
 
 def test_a_failed_run_shows_its_stage_and_error_and_can_be_retried(site: Site) -> None:
-    seed(site)
     official = site.user(Role.OFFICIAL)
     site.login(official)
     run_id = start_and_finish(site)
 
-    async def break_run(session):  # type: ignore[no-untyped-def]
+    async def break_run(session: AsyncSession) -> None:
         run = await session.get(SynthesisRun, run_id)
+        assert run is not None
         run.status, run.stage, run.error = (
             RunStatus.FAILED,
-            "clustering",
+            RunStage.CLUSTERING,
             "MemoryError: out of memory",
         )
 
@@ -235,12 +213,11 @@ def test_a_failed_run_shows_its_stage_and_error_and_can_be_retried(site: Site) -
     assert retried.status_code == 303
     new_id = int(retried.headers["location"].rsplit("/", 1)[-1])
     assert new_id != run_id
-    drain(site)
+    site.drain_jobs()
     assert "Complete" in site.client.get(f"{BASE}/runs/{new_id}").text
 
 
 def test_citizens_read_reports_but_cannot_start_or_watch_runs(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site)
     site.client.post("/account/logout")
@@ -266,13 +243,11 @@ def test_citizens_read_reports_but_cannot_start_or_watch_runs(site: Site) -> Non
     ],
 )
 def test_unknown_things_are_404_not_500(site: Site, path: str) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     assert site.client.get(BASE + path).status_code == 404
 
 
 def test_before_any_run_reports_say_so(site: Site) -> None:
-    seed(site)
     assert "No synthesis has been published" in site.client.get(BASE).text
     assert site.client.get(f"{BASE}/report.json").status_code == 404
     assert site.client.get(f"{BASE}/report.pdf").status_code == 404
@@ -280,12 +255,12 @@ def test_before_any_run_reports_say_so(site: Site) -> None:
 
 
 def test_hidden_contributions_and_replies_are_left_out(site: Site) -> None:
-    seed(site)
 
-    async def hide_one(session):  # type: ignore[no-untyped-def]
+    async def hide_one(session: AsyncSession) -> int:
         target = await session.scalar(
             select(Contribution).where(Contribution.kind == ContributionKind.ARGUMENT).limit(1)
         )
+        assert target is not None
         target.visibility = Visibility.HIDDEN
         return target.id
 
@@ -297,20 +272,16 @@ def test_hidden_contributions_and_replies_are_left_out(site: Site) -> None:
     assert members == {c.id for c in visible_synthesised(site)}
 
 
-def test_a_consultation_with_few_contributions_says_it_is_too_small(site: Site) -> None:
-    from tests.web.test_bill_import import SMALL_BILL, make_consultation
-
-    site.client.headers["Accept-Language"] = "en"
-    make_consultation(site)
+def test_a_consultation_with_few_contributions_says_it_is_too_small(library: Site) -> None:
+    site = read_in_english(library)
     site.login(site.user(Role.OFFICIAL))
-    site.client.post("/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL})
     site.client.post(
         "/consultations/bibliotheques/articles/art-1/arguments",
         data={"stance": "pour", "body": "Ouvrir les bibliothèques le dimanche."},
     )
     response = site.client.post("/consultations/bibliotheques/synthesis/runs")
     assert response.status_code == 303
-    drain(site)
+    site.drain_jobs()
     page = site.client.get("/consultations/bibliotheques/synthesis")
     assert "too few to form groups" in page.text
     document = site.client.get("/consultations/bibliotheques/synthesis/report.json").json()

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from consult.accounts.models import Role, User, UserSession
-from tests.conftest import PASSWORD, Site, htmx_headers, make_settings, start_site
+from tests.support.site import PASSWORD, Clock, Site, htmx_headers, make_settings, start_site
 
 
 def count_sessions(site: Site) -> int:
-    async def count(session):  # type: ignore[no-untyped-def]
-        return await session.scalar(select(func.count()).select_from(UserSession))
-
-    return site.db(count)
+    return int(site.scalar(select(func.count()).select_from(UserSession)))
 
 
+@pytest.mark.each_database
 def test_register_log_out_and_log_in_again(site: Site) -> None:
     page = site.client.get("/account/register")
     assert page.status_code == 200
@@ -52,7 +51,7 @@ def test_register_errors_keep_what_was_typed(site: Site) -> None:
     assert 'value="taken@example.org"' in response.text
     assert "Bob &lt;b&gt;" in response.text  # kept, and escaped
     assert response.text.count('aria-invalid="true"') == 2  # email taken, password too short
-    assert site.db(lambda s: s.scalar(select(func.count()).select_from(User))) == 1
+    assert site.scalar(select(func.count()).select_from(User)) == 1
 
 
 def test_register_as_htmx_returns_the_form_fragment_then_redirects(site: Site) -> None:
@@ -85,7 +84,7 @@ def test_honeypot_rejects_robots(site: Site) -> None:
         },
     )
     assert response.status_code == 422
-    assert site.db(lambda s: s.scalar(select(func.count()).select_from(User))) == 0
+    assert site.scalar(select(func.count()).select_from(User)) == 0
 
 
 def test_wrong_password_is_refused_without_saying_which_part_is_wrong(site: Site) -> None:
@@ -124,6 +123,7 @@ def test_login_goes_back_to_the_page_asked_for_but_never_off_site(site: Site) ->
         site.client.post("/account/logout")
 
 
+@pytest.mark.each_database
 def test_login_rotates_the_session_and_logout_kills_it(site: Site) -> None:
     user = site.user()
     site.login(user)
@@ -138,6 +138,7 @@ def test_login_rotates_the_session_and_logout_kills_it(site: Site) -> None:
     assert site.client.get("/account").status_code == 303
 
 
+@pytest.mark.each_database
 def test_password_change_logs_out_everywhere_else(site: Site) -> None:
     user = site.user()
     site.login(user)
@@ -172,10 +173,11 @@ def test_password_change_logs_out_everywhere_else(site: Site) -> None:
     assert new.status_code == 303
 
 
+@pytest.mark.each_database
 def test_sessions_expire_when_idle_and_at_their_absolute_limit(site: Site) -> None:
     user = site.user()
     site.login(user)
-    settings = site.services.settings
+    settings = site.settings
     # Active use keeps the session alive past the idle limit...
     for _ in range(3):
         site.clock.advance(minutes=settings.session_idle_minutes - 10)
@@ -190,9 +192,9 @@ def test_sessions_expire_when_idle_and_at_their_absolute_limit(site: Site) -> No
     assert site.client.get("/account").status_code == 303
 
 
-def test_cookie_attributes_over_https(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    settings = make_settings(sqlite_url, base_url="https://consult.example")
-    for site in start_site(settings, clock):
+def test_cookie_attributes_over_https(database_url: str, clock: Clock) -> None:
+    settings = make_settings(database_url, base_url="https://consult.example")
+    with start_site(settings, clock) as site:
         user = site.user()
         response = site.client.post(
             "/account/login", data={"email": user.email, "password": PASSWORD}
@@ -213,8 +215,8 @@ def test_cookie_attributes_on_a_local_http_site(site: Site) -> None:
     assert "httponly" in cookie and "samesite=lax" in cookie
 
 
-def test_login_is_rate_limited(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    for site in start_site(make_settings(sqlite_url, rate_limit_login="3/minute"), clock):
+def test_login_is_rate_limited(database_url: str, clock: Clock) -> None:
+    with start_site(make_settings(database_url, rate_limit_login="3/minute"), clock) as site:
         for _ in range(3):
             response = site.client.post(
                 "/account/login", data={"email": "x@example.org", "password": "whatever-long"}

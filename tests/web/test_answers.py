@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.answers.models import Answer, ContributionOutcome
@@ -18,31 +19,24 @@ from consult.synthesis.models import (
     SynthesisCluster,
     SynthesisMembership,
 )
-from tests.conftest import Site, htmx_headers
-from tests.synthesis.test_synthesis_web import rows, seed, start_and_finish
+from tests.support.seeding import REASON, read_in_english
+from tests.support.site import Site, htmx_headers
+from tests.support.synthesis import run_rows as rows
+from tests.support.synthesis import start_and_finish
 
 BASE = f"/consultations/{DEMO_SLUG}"
-REASON = "Le texte prévoit déjà cette garantie à l'article 3, **alinéa 2**."
 
 
-def _scalar(site: Site, statement: Any) -> Any:
-    async def read(session):  # type: ignore[no-untyped-def]
-        return await session.scalar(statement)
-
-    return site.db(read)
-
-
-def _all(site: Site, statement: Any) -> list[Any]:
-    async def read(session):  # type: ignore[no-untyped-def]
-        return list((await session.execute(statement)).all())
-
-    return site.db(read)
+@pytest.fixture
+def site(demo: Site) -> Site:
+    """Here, the site holds the demo consultation, read in English (the assertions quote the
+    English texts)."""
+    return read_in_english(demo)
 
 
 def _first_of_kind(site: Site, kind: ContributionKind) -> int:
     return int(
-        _scalar(
-            site,
+        site.scalar(
             select(func.min(Contribution.id)).where(
                 Contribution.kind == kind, Contribution.visibility == Visibility.VISIBLE
             ),
@@ -52,7 +46,7 @@ def _first_of_kind(site: Site, kind: ContributionKind) -> int:
 
 def _outcomes(site: Site) -> dict[int, int]:
     return dict(
-        _all(site, select(ContributionOutcome.contribution_id, ContributionOutcome.answer_id))
+        site.rows(select(ContributionOutcome.contribution_id, ContributionOutcome.answer_id))
     )
 
 
@@ -68,7 +62,6 @@ def anonymous_get(site: Site, url: str) -> Any:
 
 
 def as_official(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
 
 
@@ -102,7 +95,7 @@ def test_an_answer_stays_a_draft_until_published_and_then_everyone_reads_it(site
     feedback = anonymous_get(site, f"{BASE}/feedback")
     assert feedback.status_code == 200
     assert "1 contribution answered on its own" in feedback.text
-    actions = _all(site, select(AuditEvent.action).order_by(AuditEvent.id))
+    actions = site.rows(select(AuditEvent.action).order_by(AuditEvent.id))
     assert [a for (a,) in actions if a.startswith("answer.")] == ["answer.draft", "answer.publish"]
 
 
@@ -130,8 +123,7 @@ def _cluster_with_members(site: Site, run_id: int, minimum: int = 3) -> tuple[in
             continue
         members = [
             m
-            for (m,) in _all(
-                site,
+            for (m,) in site.rows(
                 select(SynthesisMembership.contribution_id).where(
                     SynthesisMembership.cluster_id == cluster.id
                 ),
@@ -141,6 +133,7 @@ def _cluster_with_members(site: Site, run_id: int, minimum: int = 3) -> tuple[in
     raise AssertionError("no cluster large enough")
 
 
+@pytest.mark.each_database
 def test_a_cluster_answer_reaches_every_member_and_one_of_them_can_be_answered_apart(
     site: Site,
 ) -> None:
@@ -152,10 +145,10 @@ def test_a_cluster_answer_reaches_every_member_and_one_of_them_can_be_answered_a
     assert f"This answer reaches {len(members)} contributions." in form.text
     done = site.client.post(url, data={"state": "accepted", "reason": REASON, "action": "publish"})
     assert done.status_code == 303
-    answer_id = _scalar(site, select(Answer.id).where(Answer.cluster_id == cluster_id))
+    answer_id = site.scalar(select(Answer.id).where(Answer.cluster_id == cluster_id))
     outcomes = _outcomes(site)
     assert {member: outcomes.get(member) for member in members} == dict.fromkeys(members, answer_id)
-    cluster = _scalar(site, select(SynthesisCluster).where(SynthesisCluster.id == cluster_id))
+    cluster = site.scalar(select(SynthesisCluster).where(SynthesisCluster.id == cluster_id))
     if cluster.scope:  # the feedback page lists each article's groups with their answer
         feedback = site.client.get(f"{BASE}/feedback")
         assert "Groups of similar contributions" in feedback.text
@@ -175,7 +168,7 @@ def test_a_cluster_answer_reaches_every_member_and_one_of_them_can_be_answered_a
     )
     assert confirmed.status_code == 303
     outcomes = _outcomes(site)
-    own = _scalar(site, select(Answer.id).where(Answer.contribution_id == members[0]))
+    own = site.scalar(select(Answer.id).where(Answer.contribution_id == members[0]))
     assert outcomes[members[0]] == own
     assert all(outcomes[m] == answer_id for m in members[1:])
     # The cluster's form now says one member keeps its own answer.
@@ -193,8 +186,7 @@ def test_a_campaign_answer_reaches_every_signature(site: Site) -> None:
     campaign = max(rows(site, SynthesisCampaign, run_id), key=lambda c: c.copies)
     signatures = [
         m
-        for (m,) in _all(
-            site,
+        for (m,) in site.rows(
             select(SynthesisCampaignMember.contribution_id).where(
                 SynthesisCampaignMember.campaign_id == campaign.id
             ),
@@ -210,6 +202,7 @@ def test_a_campaign_answer_reaches_every_signature(site: Site) -> None:
     assert "Out of scope" in page.text and "Answer to a copy-paste campaign" in page.text
 
 
+@pytest.mark.each_database
 def test_the_inbox_counts_and_filters_what_is_left_to_answer(site: Site) -> None:
     as_official(site)
     start_and_finish(site)
@@ -217,8 +210,7 @@ def test_the_inbox_counts_and_filters_what_is_left_to_answer(site: Site) -> None
     assert inbox.status_code == 200 and "By article" in inbox.text
     key = "art-1"
     waiting = site.client.get(f"{BASE}/inbox/articles/{key}?unanswered=1")
-    total = _scalar(
-        site,
+    total = site.scalar(
         select(func.count()).where(
             Contribution.article_key == key,
             Contribution.visibility == Visibility.VISIBLE,
@@ -228,8 +220,7 @@ def test_the_inbox_counts_and_filters_what_is_left_to_answer(site: Site) -> None
         ),
     )
     assert f"{total} contributions match." in waiting.text
-    first = _scalar(
-        site,
+    first = site.scalar(
         select(func.min(Contribution.id)).where(
             Contribution.article_key == key, Contribution.kind == ContributionKind.AMENDMENT
         ),
@@ -242,8 +233,7 @@ def test_the_inbox_counts_and_filters_what_is_left_to_answer(site: Site) -> None
     assert f"{total - 1} contributions match." in after.text
     assert 'id="inbox_list"' in after.text and "<html" not in after.text  # the list alone
     amendments = site.client.get(f"{BASE}/inbox/articles/{key}?kind=amendment")
-    count = _scalar(
-        site,
+    count = site.scalar(
         select(func.count()).where(
             Contribution.article_key == key,
             Contribution.kind == ContributionKind.AMENDMENT,
@@ -261,7 +251,6 @@ def test_the_inbox_counts_and_filters_what_is_left_to_answer(site: Site) -> None
 
 @pytest.mark.parametrize("role", [Role.CITIZEN, Role.MODERATOR])
 def test_no_citizen_or_moderator_reaches_an_official_action(site: Site, role: Role) -> None:
-    seed(site)
     target = _first_of_kind(site, ContributionKind.ANNOTATION)
     site.login(site.user(role))
     for method, path in [
@@ -279,11 +268,11 @@ def test_no_citizen_or_moderator_reaches_an_official_action(site: Site, role: Ro
             else None,
         )
         assert response.status_code == 403, (role, method, path)
-    assert _scalar(site, select(func.count()).select_from(Answer)) == 0
+    assert site.scalar(select(func.count()).select_from(Answer)) == 0
 
 
+@pytest.mark.each_database
 def test_my_contributions_lists_each_of_mine_with_its_fate(site: Site) -> None:
-    seed(site)
     citizen = site.user()
     client = site.login(citizen)
     for body in ("Première remarque sur le texte.", "Seconde remarque, bien distincte."):
@@ -292,8 +281,7 @@ def test_my_contributions_lists_each_of_mine_with_its_fate(site: Site) -> None:
             data={"stance": "pour", "body": body},
         )
         assert response.status_code == 303, response.text
-    mine = _all(
-        site,
+    mine = site.rows(
         select(Contribution.id)
         .where(Contribution.author_id == citizen.id)
         .order_by(Contribution.id),
@@ -318,6 +306,7 @@ def test_my_contributions_lists_each_of_mine_with_its_fate(site: Site) -> None:
     assert "Rejected" not in page.text  # a draft is not a fate yet
 
 
+@pytest.mark.each_database
 def test_an_official_moves_the_consultation_through_its_phases(site: Site) -> None:
     as_official(site)
     assert site.client.post(f"{BASE}/phase", data={"phase": "published"}).status_code == 422
@@ -332,8 +321,7 @@ def test_an_official_moves_the_consultation_through_its_phases(site: Site) -> No
     assert site.client.post(f"{BASE}/phase", data={"phase": "answered"}).status_code == 303
     assert site.client.post(f"{BASE}/phase", data={"phase": "published"}).status_code == 303
     assert "Published" in site.client.get(BASE).text
-    moves = _all(
-        site,
+    moves = site.rows(
         select(AuditEvent.details).where(AuditEvent.action == "consultation.phase"),
     )
     assert [d["to"] for (d,) in moves] == ["closed", "answered", "published"]
@@ -355,10 +343,11 @@ def _filler(n: int) -> str:
 def test_the_feedback_page_lists_each_articles_groups_with_their_answer(site: Site) -> None:
     as_official(site)
 
-    async def write(session):  # type: ignore[no-untyped-def]
+    async def write(session: AsyncSession) -> None:
         template = await session.scalar(
             select(Contribution).where(Contribution.article_key == "art-2").limit(1)
         )
+        assert template is not None
         for topic, sentence in TOPICS.items():
             for n in range(20):
                 session.add(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -19,9 +17,10 @@ from consult.answers.models import AnswerState
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.demo.seed import DEMO_SLUG
 from consult.web.api_schema import openapi_document
-from tests.conftest import Clock, Site, _create_schema, make_settings, start_site
-from tests.synthesis.test_synthesis_web import seed, start_and_finish
-from tests.web.test_answers import REASON, _scalar
+from tests.support.databases import DatabaseTemplates
+from tests.support.seeding import REASON, read_in_english
+from tests.support.site import Clock, Site, make_settings, start_site
+from tests.support.synthesis import start_and_finish
 
 API = f"/api/v1/consultations/{DEMO_SLUG}"
 
@@ -41,16 +40,16 @@ schema = schemathesis.openapi.from_dict(_with_examples(openapi_document()))
 
 
 @pytest.fixture(scope="module")
-def api_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def api_site(
+    database_templates: DatabaseTemplates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The demo with a synthesis, answers and a version 2, shared by the module's tests."""
-    path: Path = tmp_path_factory.mktemp("api") / "api.sqlite3"
-    url = f"sqlite+aiosqlite:///{path}"
-    asyncio.run(_create_schema(url))
-    for site in start_site(make_settings(url), Clock()):
-        seed(site)
+    url = database_templates.sqlite_copy("demo", tmp_path_factory.mktemp("api") / "api.sqlite3")
+    with start_site(make_settings(url), Clock()) as site:
+        read_in_english(site)
         site.login(site.user(Role.OFFICIAL))
         start_and_finish(site)
-        first = int(_scalar(site, select(func.min(Contribution.id))))
+        first = int(site.scalar(select(func.min(Contribution.id))))
         site.client.post(
             f"/consultations/{DEMO_SLUG}/answers/contribution/{first}",
             data={"state": "rejected", "reason": REASON, "action": "publish"},
@@ -83,8 +82,8 @@ def test_contributions_come_with_their_fate_and_pages(api_site: Site) -> None:
     assert listing.status_code == 200
     body = listing.json()
     assert body["page"] == 2 and len(body["items"]) == 5
-    assert body["total"] == _scalar(api_site, select(func.count()).select_from(Contribution))
-    first = int(_scalar(api_site, select(func.min(Contribution.id))))
+    assert body["total"] == api_site.scalar(select(func.count()).select_from(Contribution))
+    first = int(api_site.scalar(select(func.min(Contribution.id))))
     one = client.get(f"{API}/contributions/{first}").json()
     assert one["answer"]["state"] == "rejected" and one["author"].startswith("p-")
     assert client.get(f"{API}/contributions", params={"per_page": 500}).status_code == 400
@@ -106,8 +105,7 @@ def test_lists_of_contributions_are_narrowed_by_kind_and_article(api_site: Site)
     amendments = client.get(f"{API}/contributions", params={"kind": "amendment", "per_page": 200})
     assert amendments.status_code == 200
     assert {item["kind"] for item in amendments.json()["items"]} == {"amendment"}
-    assert amendments.json()["total"] == _scalar(
-        api_site,
+    assert amendments.json()["total"] == api_site.scalar(
         select(func.count())
         .select_from(Contribution)
         .where(Contribution.kind == ContributionKind.AMENDMENT),
@@ -123,7 +121,7 @@ def test_lists_of_contributions_are_narrowed_by_kind_and_article(api_site: Site)
 
 def test_a_hidden_contribution_keeps_its_place_but_not_its_texts(api_site: Site) -> None:
     """What moderation hid leaves by no door: the API withholds it as the export does."""
-    last = int(_scalar(api_site, select(func.max(Contribution.id))))
+    last = int(api_site.scalar(select(func.max(Contribution.id))))
     shown, hidden = last - 1, last
     link = "https://example.org/etude"
 
@@ -140,7 +138,7 @@ def test_a_hidden_contribution_keeps_its_place_but_not_its_texts(api_site: Site)
     api_site.db(moderate)
     client = api_site.client
     visible = client.get(f"{API}/contributions/{shown}").json()
-    body = _scalar(api_site, select(Contribution.body).where(Contribution.id == shown))
+    body = api_site.scalar(select(Contribution.body).where(Contribution.id == shown))
     assert visible["url"] == link and visible["body"] == body
     withheld = client.get(f"{API}/contributions/{hidden}").json()
     assert withheld["visibility"] == "hidden" and withheld["author"].startswith("p-")
@@ -160,10 +158,10 @@ def test_the_description_reads_its_enumerations_from_the_domain() -> None:
     assert schemas["Contribution"]["properties"]["url"]["type"] == ["string", "null"]
 
 
-def test_a_nul_in_a_parameter_is_a_json_error_on_every_database(site: Site) -> None:
+@pytest.mark.each_database
+def test_a_nul_in_a_parameter_is_a_json_error_on_every_database(demo: Site) -> None:
     """PostgreSQL refuses a NUL in a query: the API answers before asking it."""
-    seed(site)
-    client = site.client
+    client = demo.client
     assert client.get("/api/v1/consultations/a%00b").json() == {"error": "not found"}
     listing = client.get(f"{API}/contributions", params={"article": "art-\x001"})
     assert listing.status_code == 400 and "article" in listing.json()["error"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,61 +9,17 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.bills.models import BillVersion, Provision
-from consult.consultations.models import Phase
-from consult.consultations.services import create_consultation
-from tests.conftest import Site, htmx_headers
+from tests.support.seeding import SMALL_BILL, make_consultation
+from tests.support.site import Site, htmx_headers
 
 MALFORMED = sorted((Path(__file__).parents[1] / "bills" / "malformed").glob("*.txt"))
 
-SMALL_BILL = """Exposé des motifs
-
-Ce texte améliore l’accès aux bibliothèques.
-
-Chapitre Ier : Horaires
-
-Article 1er : Ouverture le dimanche
-
-Les bibliothèques municipales ouvrent le dimanche.
-
-Un décret fixe les horaires minimaux.
-
-Chapitre II : Gratuité
-
-Article 2
-
-L’inscription est gratuite pour :
-
-1° Les mineurs ;
-
-2° Les demandeurs d’emploi.
-
-Article 2 bis
-
-Le présent article entre en vigueur en 2028.
-"""
-
-
-def make_consultation(site: Site, slug: str = "bibliotheques", opened: bool = True):  # type: ignore[no-untyped-def]
-    owner = site.user(Role.OFFICIAL, email=f"owner-{slug}@example.org")
-    now = site.clock()
-    schedule = {Phase.OPEN: now - timedelta(days=1) if opened else now + timedelta(days=3)}
-    return site.db(
-        lambda s: create_consultation(
-            s,
-            slug=slug,
-            title="Bibliothèques ouvertes",
-            summary="Un texte court.",
-            ministry="Ministère de la Culture",
-            owner=owner,
-            phase_starts=schedule,
-        )
-    )
-
 
 def count(site: Site, model: type) -> int:
-    return site.db(lambda s: s.scalar(select(func.count()).select_from(model)))
+    return int(site.scalar(select(func.count()).select_from(model)))
 
 
+@pytest.mark.each_database
 def test_official_previews_publishes_and_a_citizen_reads(site: Site) -> None:
     make_consultation(site)
     site.login(site.user(Role.OFFICIAL))
@@ -103,6 +58,7 @@ def test_official_previews_publishes_and_a_citizen_reads(site: Site) -> None:
     assert "améliore l’accès aux bibliothèques" in memorandum.text
 
 
+@pytest.mark.each_database
 def test_publishing_again_creates_version_two_and_keeps_version_one(site: Site) -> None:
     make_consultation(site)
     site.login(site.user(Role.OFFICIAL))
@@ -150,9 +106,8 @@ def test_upload_that_is_not_utf8_is_refused_clearly(site: Site) -> None:
 
 @pytest.mark.parametrize("path", MALFORMED, ids=[p.stem for p in MALFORMED])
 def test_malformed_bills_get_an_error_naming_the_line_and_nothing_is_saved(
-    sqlite_site: Site, path: Path
+    site: Site, path: Path
 ) -> None:
-    site = sqlite_site
     make_consultation(site)
     site.login(site.user(Role.OFFICIAL))
     expected_line = int(path.stem.split("__")[0])

@@ -9,7 +9,9 @@ import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role, User
 from consult.contributions.models import Contribution, Visibility
@@ -18,27 +20,33 @@ from consult.opendata.public import PublicContribution
 from consult.opendata.tables import TABLES, export_of
 from consult.synthesis.models import SynthesisCampaignMember, SynthesisMembership
 from consult.web.routes.opendata import zip_stream
-from tests.conftest import Site
-from tests.synthesis.test_synthesis_web import seed, start_and_finish
-from tests.web.test_answers import REASON, _all, _scalar
+from tests.support.seeding import REASON, make_consultation, read_in_english
+from tests.support.site import Site
+from tests.support.synthesis import start_and_finish
 
 BASE = f"/consultations/{DEMO_SLUG}"
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "open-data.md"
 
 
+@pytest.fixture
+def site(demo: Site) -> Site:
+    """Here, the site holds the demo consultation, read in English (the assertions quote the
+    English texts)."""
+    return read_in_english(demo)
+
+
 def _prepare(site: Site) -> tuple[int, int]:
     """The demo with a synthesis, an answer and a hidden contribution; returns their ids."""
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     start_and_finish(site)
-    answered = int(_scalar(site, select(func.min(Contribution.id))))
+    answered = int(site.scalar(select(func.min(Contribution.id))))
     site.client.post(
         f"{BASE}/answers/contribution/{answered}",
         data={"state": "accepted", "reason": REASON, "action": "publish"},
     )
     hidden = answered + 1
 
-    async def hide(session):  # type: ignore[no-untyped-def]
+    async def hide(session: AsyncSession) -> None:
         await session.execute(
             update(Contribution)
             .where(Contribution.id == hidden)
@@ -54,6 +62,7 @@ def _rows(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
 
 
+@pytest.mark.each_database
 def test_the_export_holds_every_table_in_both_formats_with_authors_pseudonymised(
     site: Site,
 ) -> None:
@@ -81,7 +90,7 @@ def test_the_export_holds_every_table_in_both_formats_with_authors_pseudonymised
     assert all(f"  {name}: " in readme for table in TABLES for name in table.columns)
 
     contributions = {int(r["id"]): r for r in _rows(archive, "contributions")}
-    assert len(contributions) == _scalar(site, select(func.count()).select_from(Contribution))
+    assert len(contributions) == site.scalar(select(func.count()).select_from(Contribution))
     assert contributions[answered]["answer_state"] == "accepted"
     assert contributions[hidden]["visibility"] == "hidden"
     withheld = ("quote", "old_text", "new_text", "body", "url")
@@ -96,44 +105,38 @@ def test_the_export_holds_every_table_in_both_formats_with_authors_pseudonymised
     assert str(answer["id"]) == contributions[answered]["answer_id"]
     assert answer["state"] == "accepted"
     # Pseudonyms: one per author, never a name or an address.
-    by_author = _all(site, select(Contribution.id, Contribution.author_pseudonym))
+    by_author = site.rows(select(Contribution.id, Contribution.author_pseudonym))
     same_name = [i for i, name in by_author if name == by_author[0][1]]
     assert len({contributions[i]["author"] for i in same_name}) == 1
     assert all(re.fullmatch(r"p-[0-9a-f]{16}|", r["author"]) for r in contributions.values())
-    for (email,) in _all(site, select(User.email)):
+    for (email,) in site.rows(select(User.email)):
         assert email.encode() not in data
     members = _rows(archive, "cluster_members")
-    assert len(members) == _scalar(site, select(func.count()).select_from(SynthesisMembership))
+    assert len(members) == site.scalar(select(func.count()).select_from(SynthesisMembership))
     signatures = _rows(archive, "campaign_members")
-    assert len(signatures) == _scalar(
-        site, select(func.count()).select_from(SynthesisCampaignMember)
-    )
+    assert len(signatures) == site.scalar(select(func.count()).select_from(SynthesisCampaignMember))
     (answer,) = _rows(archive, "answers")
     assert answer["contribution_id"] == str(answered) and answer["state"] == "accepted"
 
 
+@pytest.mark.each_database
 def test_the_export_is_written_batch_by_batch(site: Site) -> None:
     _prepare(site)
 
     async def chunks() -> list[int]:
-        consultation_id = await _consultation_id(site)
-        async with site.services.session_factory() as db:
-            from consult.consultations.models import Consultation
+        from consult.consultations.models import Consultation
 
-            consultation = await db.get(Consultation, consultation_id)
-        export = await export_of(site.services.session_factory, consultation, "key", batch=40)
+        async with site.session_factory() as db:
+            consultation = await db.scalar(
+                select(Consultation).where(Consultation.slug == DEMO_SLUG)
+            )
+        assert consultation is not None
+        export = await export_of(site.session_factory, consultation, "key", batch=40)
         return [len(chunk) async for chunk in zip_stream(export)]
 
-    sizes = site.client.portal.call(chunks)  # type: ignore[union-attr]
+    sizes = site.call(chunks)
     # Hundreds of contributions in batches of 40: the bytes come out as they are written.
     assert len([size for size in sizes if size]) > 10
-
-
-async def _consultation_id(site: Site) -> int:
-    from consult.consultations.models import Consultation
-
-    async with site.services.session_factory() as db:
-        return int(await db.scalar(select(Consultation.id).where(Consultation.slug == DEMO_SLUG)))
 
 
 def test_the_documentation_lists_every_file_and_field() -> None:
@@ -145,8 +148,6 @@ def test_the_documentation_lists_every_file_and_field() -> None:
 
 
 def test_a_draft_consultation_is_exported_to_no_one_but_officials(site: Site) -> None:
-    from tests.web.test_bill_import import make_consultation
-
     make_consultation(site, "brouillon", opened=False)
     assert site.client.get("/consultations/brouillon/export.zip").status_code == 404
     site.login(site.user(Role.OFFICIAL))

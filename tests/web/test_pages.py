@@ -2,29 +2,28 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
+import httpx2
 import pytest
 
 from consult.accounts.models import Role
-from consult.demo.seed import DEMO_SLUG, seed_demo
+from consult.demo.seed import DEMO_SLUG
 from consult.notifications.services import unsubscribe_token
-from tests.conftest import Site, htmx_headers
-from tests.web.routes_sample import sample_requests
+from tests.support.routes import sample_requests
+from tests.support.site import Clock, Site, htmx_headers, make_settings, start_site
 
-PUBLIC_PAGES = [
-    "/",
-    f"/consultations/{DEMO_SLUG}",
-    f"/consultations/{DEMO_SLUG}/motifs",
-    f"/consultations/{DEMO_SLUG}/articles/art-1",
-    f"/consultations/{DEMO_SLUG}/articles/art-7-bis",
-    "/account/login",
-    "/account/register",
-]
-
-
-@pytest.fixture
-def demo(site: Site) -> Site:
-    site.db(lambda s: seed_demo(s, now=site.clock()))
-    return site
+# Each public page, and the start of the region an htmx partial request gets (None: the page
+# has no region of its own, so the whole page comes back).
+PUBLIC_PAGES: dict[str, str | None] = {
+    "/": '<section id="consultations"',
+    f"/consultations/{DEMO_SLUG}": None,
+    f"/consultations/{DEMO_SLUG}/motifs": None,
+    f"/consultations/{DEMO_SLUG}/articles/art-1": '<div id="article"',
+    f"/consultations/{DEMO_SLUG}/articles/art-7-bis": '<div id="article"',
+    "/account/login": None,
+    "/account/register": None,
+}
 
 
 def test_demo_consultation_reads_like_a_bill(demo: Site) -> None:
@@ -55,14 +54,20 @@ def test_public_pages_render_without_javascript(demo: Site, path: str) -> None:
     assert "HX-Request" in response.headers["Vary"]
 
 
-@pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_public_pages_as_htmx_requests(demo: Site, path: str) -> None:
+@pytest.mark.parametrize(("path", "region"), PUBLIC_PAGES.items())
+def test_public_pages_as_htmx_requests(demo: Site, path: str, region: str | None) -> None:
     """A partial request gets the page's own region (or the full page if it has none)."""
     partial = demo.client.get(path, headers=htmx_headers(partial=True))
     full = demo.client.get(path, headers=htmx_headers(partial=False))
     assert partial.status_code == full.status_code == 200
     assert full.text.startswith("<!doctype html>")
     assert "<main" in full.text
+    if region is None:
+        assert partial.text.startswith("<!doctype html>") and "<main" in partial.text
+    else:
+        assert partial.text.lstrip().startswith(region)
+        assert "<!doctype" not in partial.text and "<main" not in partial.text
+        assert region in full.text  # the same region, within the whole page
 
 
 def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
@@ -72,21 +77,95 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
     assert "Article 3" in response.text
 
 
+# What each GET route answers to a visitor and to a logged-in official: the page itself, a
+# redirection to the login form (back to the page afterwards), or, for the forms of people not
+# logged in, a redirection home.
+PAGE, LOGIN, HOME = "page", "login", "home"
+GET_ROUTES: dict[str, tuple[str, str]] = {
+    "home": (PAGE, PAGE),
+    "health": (PAGE, PAGE),
+    "register_form": (PAGE, HOME),
+    "login_form": (PAGE, HOME),
+    "profile": (LOGIN, PAGE),
+    "password_form": (LOGIN, PAGE),
+    "my_contributions": (LOGIN, PAGE),
+    "unsubscribe_form": (PAGE, PAGE),
+    "consultation_new": (LOGIN, PAGE),
+    "consultation": (PAGE, PAGE),
+    "memorandum": (PAGE, PAGE),
+    "bill_import_form": (LOGIN, PAGE),
+    "article": (PAGE, PAGE),
+    "contribution": (PAGE, PAGE),
+    "synthesis": (PAGE, PAGE),
+    "synthesis_json": (PAGE, PAGE),
+    "synthesis_pdf": (PAGE, PAGE),
+    "synthesis_article": (PAGE, PAGE),
+    "synthesis_article_json": (PAGE, PAGE),
+    "synthesis_article_pdf": (PAGE, PAGE),
+    "synthesis_run": (LOGIN, PAGE),
+    "cluster_split_form": (LOGIN, PAGE),
+    "inbox": (LOGIN, PAGE),
+    "inbox_article": (LOGIN, PAGE),
+    "answer_form": (LOGIN, PAGE),
+    "feedback": (PAGE, PAGE),
+    "version_draft": (LOGIN, PAGE),
+    "version_draft_text": (LOGIN, PAGE),
+    "version_changes": (PAGE, PAGE),
+    "version_compare": (PAGE, PAGE),
+    "open_data": (PAGE, PAGE),
+    "api_openapi": (PAGE, PAGE),
+    "api_consultations": (PAGE, PAGE),
+    "api_consultation": (PAGE, PAGE),
+    "api_version": (PAGE, PAGE),
+    "api_changes": (PAGE, PAGE),
+    "api_contributions": (PAGE, PAGE),
+    "api_contribution": (PAGE, PAGE),
+    "api_answers": (PAGE, PAGE),
+    "api_feedback": (PAGE, PAGE),
+}
+
+
+def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool) -> None:
+    where = (expected, path, "htmx" if htmx else "plain")
+    if expected == PAGE:
+        assert response.status_code == 200, (*where, response.status_code)
+        assert "HX-Redirect" not in response.headers, where
+    elif expected == LOGIN:
+        assert response.status_code == 303, (*where, response.status_code)
+        assert response.headers["location"] == f"/account/login?next={quote(path, safe='')}"
+    elif htmx:  # htmx follows a redirection it is told about in a header
+        assert response.status_code == 200, (*where, response.status_code)
+        assert response.headers["HX-Redirect"] == "/", where
+    else:
+        assert response.status_code == 303, (*where, response.status_code)
+        assert response.headers["location"] == "/", where
+
+
 def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
-    demo.login(demo.user(Role.OFFICIAL))
+    official = demo.user(Role.OFFICIAL)
+    demo.login(official)
     # a synthesis run (no. 1), so that its page and the reports exist
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
-    demo.client.portal.call(demo.services.jobs.drain)  # type: ignore[union-attr]
+    demo.drain_jobs()
     # a version 2, so that what changed in it can be shown
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish").status_code == 303
-    for route, method, path in sample_requests(demo.app, slug=DEMO_SLUG):
-        if method != "GET":
-            continue
-        if route.name == "unsubscribe_form":  # the link of an email carries its secret
-            path = f"/account/unsubscribe/1/{unsubscribe_token(demo.services.settings, 1)}"
-        for headers in ({}, htmx_headers()):
-            response = demo.client.get(path, headers=headers)
-            assert response.status_code in (200, 303), (path, headers, response.status_code)
+    demo.client.post("/account/logout")
+    requests = [
+        (route.name, path)
+        for route, method, path in sample_requests(demo.app, slug=DEMO_SLUG)
+        if method == "GET"
+    ]
+    assert sorted(name for name, _ in requests) == sorted(GET_ROUTES), "state what each answers"
+    for reader in (0, 1):  # a visitor, then the official
+        if reader:
+            demo.login(official)
+        for name, path in requests:
+            if name == "unsubscribe_form":  # the link of an email carries its secret
+                path = f"/account/unsubscribe/1/{unsubscribe_token(demo.settings, 1)}"
+            plain = demo.client.get(path)
+            check_answer(plain, GET_ROUTES[name][reader], path, htmx=False)
+            partial = demo.client.get(path, headers=htmx_headers())
+            check_answer(partial, GET_ROUTES[name][reader], path, htmx=True)
 
 
 def test_pages_are_in_french_by_default_and_in_english_on_request(demo: Site) -> None:
@@ -127,18 +206,16 @@ def test_unknown_language_is_ignored(demo: Site) -> None:
 
 
 def test_anonymous_pages_are_cached_briefly_but_never_for_logged_in_readers(
-    sqlite_url: str,
-    clock,  # type: ignore[no-untyped-def]
+    demo_url: str, clock: Clock
 ) -> None:
-    from tests.conftest import make_settings, start_site
-
-    for site in start_site(make_settings(sqlite_url, page_cache_seconds=60), clock):
-        now = site.clock()
-        site.db(lambda s, now=now: seed_demo(s, now=now))
+    with start_site(make_settings(demo_url, page_cache_seconds=60), clock) as site:
         path = f"/consultations/{DEMO_SLUG}/articles/art-2"
         first = site.client.get(path)
         second = site.client.get(path)
-        nonce = lambda r: r.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]  # noqa: E731
+
+        def nonce(response: httpx2.Response) -> str:
+            return response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
+
         assert nonce(first) != nonce(second)
         for response in (first, second):  # each copy carries its own response's nonce
             assert f'nonce="{nonce(response)}"' in response.text

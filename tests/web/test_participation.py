@@ -4,42 +4,37 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
+import httpx2
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, ContributionKind, Vote
 from consult.contributions.writing import MAX_BODY
-from tests.conftest import Site, htmx_headers, make_settings, start_site
-from tests.web.test_bill_import import SMALL_BILL, make_consultation
+from tests.support.site import Clock, Site, htmx_headers, make_settings, start_site
 
 ARTICLE = "/consultations/bibliotheques/articles/art-1"
 
 
 @pytest.fixture
-def open_site(site: Site) -> Site:
-    make_consultation(site)
-    official = site.user(Role.OFFICIAL, email="redaction@example.org")
-    site.login(official)
-    site.client.post(
-        "/consultations/bibliotheques/bill/versions",
-        data={"source": SMALL_BILL, "format": "markdown"},
-    )
-    site.client.post("/account/logout")
-    site.login(site.user())
-    return site
+def open_site(library: Site) -> Site:
+    """The consultation on libraries, open, with a citizen logged in."""
+    library.login(library.user())
+    return library
 
 
 def contributions(site: Site) -> list[Contribution]:
-    return site.db(lambda s: _all(s))
+    return site.db(_all)
 
 
-async def _all(session):  # type: ignore[no-untyped-def]
+async def _all(session: AsyncSession) -> list[Contribution]:
     return list((await session.scalars(select(Contribution).order_by(Contribution.id))).all())
 
 
-def post(site: Site, path: str, data: dict[str, str], **kwargs):  # type: ignore[no-untyped-def]
+def post(site: Site, path: str, data: dict[str, str], **kwargs: Any) -> httpx2.Response:
     return site.client.post(ARTICLE + path, data=data, **kwargs)
 
 
@@ -158,6 +153,7 @@ def test_overlapping_amendments_are_listed_together(open_site: Site) -> None:
     assert "chaque dimanche" in permalink.text.split('class="competing"')[1]
 
 
+@pytest.mark.each_database
 def test_arguments_replies_and_thread_depth(open_site: Site) -> None:
     post(open_site, "/arguments", {"stance": "pour", "body": "Excellente mesure."})
     (argument,) = contributions(open_site)
@@ -263,6 +259,7 @@ def test_invalid_utf8_never_crashes(open_site: Site) -> None:
     assert response.status_code in (303, 400, 422)
 
 
+@pytest.mark.each_database
 def test_vote_change_and_withdraw(open_site: Site) -> None:
     post(open_site, "/arguments", {"stance": "pour", "body": "Oui."})
     (argument,) = contributions(open_site)
@@ -280,7 +277,7 @@ def test_vote_change_and_withdraw(open_site: Site) -> None:
     open_site.client.post(vote_url, data={"value": ""})
     (argument,) = contributions(open_site)
     assert argument.votes_total == 0
-    assert open_site.db(lambda s: s.scalar(select(func.count()).select_from(Vote))) == 0
+    assert open_site.scalar(select(func.count()).select_from(Vote)) == 0
     assert open_site.client.post(vote_url, data={"value": "bof"}).status_code == 422
 
 
@@ -300,13 +297,14 @@ def test_vote_on_the_article(open_site: Site) -> None:
     assert re.search(r"(Contre|Against) 1</span>", page.text)
 
 
+@pytest.mark.each_database
 def test_one_vote_per_person_is_enforced_by_the_database(open_site: Site) -> None:
     post(open_site, "/arguments", {"stance": "pour", "body": "Oui."})
     (argument,) = contributions(open_site)
     open_site.client.post(f"{ARTICLE}/contributions/{argument.id}/votes", data={"value": "pour"})
-    (vote,) = open_site.db(lambda s: _votes(s))
+    (vote,) = open_site.db(_votes)
 
-    async def duplicate(session):  # type: ignore[no-untyped-def]
+    async def duplicate(session: AsyncSession) -> None:
         session.add(
             Vote(
                 voter_id=vote.voter_id,
@@ -323,18 +321,20 @@ def test_one_vote_per_person_is_enforced_by_the_database(open_site: Site) -> Non
         open_site.db(duplicate)
 
 
-async def _votes(session):  # type: ignore[no-untyped-def]
+async def _votes(session: AsyncSession) -> list[Vote]:
     return list((await session.scalars(select(Vote))).all())
 
 
+@pytest.mark.each_database
 def test_closed_consultation_is_read_only(open_site: Site) -> None:
     post(open_site, "/arguments", {"stance": "pour", "body": "Avant la clôture."})
     (argument,) = contributions(open_site)
 
-    async def close(session):  # type: ignore[no-untyped-def]
+    async def close(session: AsyncSession) -> None:
         from consult.consultations.models import Consultation, ConsultationPhase, Phase
 
         consultation = await session.scalar(select(Consultation))
+        assert consultation is not None
         session.add(
             ConsultationPhase(
                 consultation_id=consultation.id,
@@ -361,6 +361,7 @@ def test_closed_consultation_is_read_only(open_site: Site) -> None:
     assert len(contributions(open_site)) == 1
 
 
+@pytest.mark.each_database
 def test_sort_filter_and_paginate(open_site: Site) -> None:
     for n in range(25):
         post(open_site, "/arguments", {"stance": "pour", "body": f"Argument numéro {n:02d}"})
@@ -394,22 +395,16 @@ def test_sort_filter_and_paginate(open_site: Site) -> None:
     assert open_site.client.get(f"{ARTICLE}?sort=<script>&page=-3&alinea=x").status_code == 200
 
 
+@pytest.mark.each_database
 def test_article_page_query_count_does_not_grow_with_contributions(open_site: Site) -> None:
     def queries_for_page() -> int:
         # Embedding jobs queued by the posts run in the background: let them finish first.
-        open_site.client.portal.call(open_site.services.jobs.drain)  # type: ignore[union-attr]
-        engine = open_site.services.started.engine.sync_engine
-        statements: list[str] = []
+        open_site.drain_jobs()
 
-        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        def read() -> None:
             assert open_site.client.get(ARTICLE).status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
-        return len(statements)
+
+        return len(open_site.statements_during(read))
 
     post(open_site, "/arguments", {"stance": "pour", "body": "Un."})
     few = queries_for_page()
@@ -436,14 +431,13 @@ def test_article_page_query_count_does_not_grow_with_contributions(open_site: Si
     assert many == few
 
 
-def test_anti_automation(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    for site in start_site(make_settings(sqlite_url, form_min_seconds=3), clock):
-        make_consultation(site)
+def test_anti_automation(library_url: str, clock: Clock) -> None:
+    with start_site(make_settings(library_url, form_min_seconds=3), clock) as site:
         site.login(site.user(Role.OFFICIAL))
-        site.client.post("/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL})
         page = site.client.get(ARTICLE)
-        token = re.search(r'name="form_started" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        data = {"stance": "pour", "body": "Trop rapide", "form_started": token}
+        started = re.search(r'name="form_started" value="([^"]+)"', page.text)
+        assert started, "the form carries the moment it was shown"
+        data = {"stance": "pour", "body": "Trop rapide", "form_started": started.group(1)}
         assert post(site, "/arguments", data).status_code == 422  # sent at once
         site.clock.advance(seconds=5)
         assert post(site, "/arguments", {**data, "website": "spam"}).status_code == 422
@@ -451,13 +445,10 @@ def test_anti_automation(sqlite_url: str, clock) -> None:  # type: ignore[no-unt
         assert post(site, "/arguments", data).status_code == 303
 
 
-def test_posting_is_rate_limited_per_account(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
-    for site in start_site(
-        make_settings(sqlite_url, rate_limit_contribute="3/minute", form_min_seconds=0), clock
-    ):
-        make_consultation(site)
+def test_posting_is_rate_limited_per_account(library_url: str, clock: Clock) -> None:
+    settings = make_settings(library_url, rate_limit_contribute="3/minute", form_min_seconds=0)
+    with start_site(settings, clock) as site:
         site.login(site.user(Role.OFFICIAL))
-        site.client.post("/consultations/bibliotheques/bill/versions", data={"source": SMALL_BILL})
         codes = [
             post(site, "/arguments", {"stance": "pour", "body": f"n{n}"}).status_code
             for n in range(4)
@@ -465,6 +456,7 @@ def test_posting_is_rate_limited_per_account(sqlite_url: str, clock) -> None:  #
         assert codes == [303, 303, 303, 429]
 
 
+@pytest.mark.each_database
 def test_double_submission_adds_nothing(open_site: Site) -> None:
     data = {"stance": "contre", "body": "Envoyé deux fois par un double clic."}
     first = post(open_site, "/arguments", data)

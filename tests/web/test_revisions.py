@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from consult.accounts.models import Role
@@ -13,16 +14,22 @@ from consult.bills.models import BillVersion, Provision
 from consult.contributions.models import Contribution
 from consult.demo.seed import DEMO_SLUG
 from consult.revisions.models import AnchorStatus, ContributionAnchor, VersionChange
-from tests.conftest import Site
-from tests.synthesis.test_synthesis_web import seed
-from tests.web.test_answers import REASON, _all, _scalar
+from tests.support.seeding import REASON, read_in_english
+from tests.support.site import Site
 
 BASE = f"/consultations/{DEMO_SLUG}"
 ARTICLE = f"{BASE}/articles/art-1"
 
 
+@pytest.fixture
+def site(demo: Site) -> Site:
+    """Here, the site holds the demo consultation, read in English (the assertions quote the
+    English texts)."""
+    return read_in_english(demo)
+
+
 def _newest(site: Site) -> int:
-    return int(_scalar(site, select(func.max(Contribution.id))))
+    return int(site.scalar(select(func.max(Contribution.id))))
 
 
 def _amend(site: Site, **fields: str) -> int:
@@ -54,8 +61,8 @@ def _conflict_key(page: str) -> str:
     return match.group(1)
 
 
+@pytest.mark.each_database
 def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
-    seed(site)
     citizen = site.user()
     site.login(citizen)
     replace = _amend(
@@ -95,7 +102,7 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     assert refused.status_code == 422
     assert "Choose between the competing amendments" in refused.text
     assert f"Keep amendment #{replace}" in refused.text  # the list is shown with the refusal
-    assert _scalar(site, select(func.count()).select_from(BillVersion)) == 1
+    assert site.scalar(select(func.count()).select_from(BillVersion)) == 1
 
     chosen = {**picked, f"conflict:{key}": str(competing)}
     assert site.client.post(f"{BASE}/versions/next", data=chosen).status_code == 303
@@ -123,7 +130,7 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     assert "ministry" in changes.text  # the hand edit is the ministry's
     assert f"#{replace}</a>" not in changes.text
 
-    rows = _all(site, select(VersionChange.contribution_id, VersionChange.kind, VersionChange.text))
+    rows = site.rows(select(VersionChange.contribution_id, VersionChange.kind, VersionChange.text))
     by_origin: dict[Any, list[tuple[str, str]]] = {}
     for origin, kind, words in rows:
         by_origin.setdefault(origin, []).append((kind, words))
@@ -132,18 +139,14 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     assert replace not in by_origin
 
     # Passages follow the text: one re-attached, one marked as changed.
-    anchors = dict(
-        _all(site, select(ContributionAnchor.contribution_id, ContributionAnchor.status))
-    )
+    anchors = dict(site.rows(select(ContributionAnchor.contribution_id, ContributionAnchor.status)))
     assert anchors[kept] is AnchorStatus.EXACT
-    ((alinea, start, end),) = _all(
-        site,
+    ((alinea, start, end),) = site.rows(
         select(ContributionAnchor.alinea, ContributionAnchor.start, ContributionAnchor.end).where(
             ContributionAnchor.contribution_id == kept
         ),
     )
-    text = _scalar(
-        site,
+    text = site.scalar(
         select(Provision.text)
         .join(BillVersion, BillVersion.id == Provision.version_id)
         .where(BillVersion.number == 2, Provision.key == f"art-1-al-{alinea}"),
@@ -166,8 +169,8 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     assert "What changed in the text, and why" in feedback.text
     (details,) = [
         d
-        for (d,) in _all(
-            site, select(AuditEvent.details).where(AuditEvent.action == "version.publish")
+        for (d,) in site.rows(
+            select(AuditEvent.details).where(AuditEvent.action == "version.publish")
         )
     ]
     assert sorted(details["applied"]) == sorted([competing, inserted])
@@ -177,7 +180,6 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
 
 
 def test_a_version_without_amendments_changes_nothing_and_says_so(site: Site) -> None:
-    seed(site)
     site.login(site.user(Role.OFFICIAL))
     page = site.client.get(f"{BASE}/versions/next")
     assert "No amendment has been accepted yet" in page.text

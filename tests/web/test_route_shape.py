@@ -15,7 +15,7 @@ from consult.web.app import create_app
 from consult.web.context import RequestContext
 from consult.web.permissions import PUBLIC
 from consult.web.routing import GuardedRoute, WriteOnRead, route
-from tests.conftest import Site, make_settings
+from tests.support.site import Site, make_settings
 
 # Handlers parse, check, call one builder or service, and render; more means the work belongs
 # in a page builder or a service.
@@ -42,7 +42,7 @@ def test_handlers_take_the_typed_request_context() -> None:
 
 
 def test_a_get_handler_cannot_save_anything(
-    sqlite_site: Site, caplog: pytest.LogCaptureFixture
+    site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Pages are read-only: a GET whose handler changes a row fails instead of saving it."""
 
@@ -54,16 +54,16 @@ def test_a_get_handler_cannot_save_anything(
         await record_event(ctx.db, None, "test.write_on_post")
         return Response("saved")
 
-    sqlite_site.app.router.routes.insert(0, route("/_read", writes_on_read, PUBLIC))
-    sqlite_site.app.router.routes.insert(0, route("/_write", writes_on_post, PUBLIC, ["POST"]))
+    site.app.router.routes.insert(0, route("/_read", writes_on_read, PUBLIC))
+    site.app.router.routes.insert(0, route("/_write", writes_on_post, PUBLIC, ["POST"]))
 
-    assert sqlite_site.client.get("/_read").status_code == 500
-    assert sqlite_site.client.post("/_write").status_code == 200
+    assert site.client.get("/_read").status_code == 500
+    assert site.client.post("/_write").status_code == 200
 
     async def actions(db: AsyncSession) -> list[str]:
         return list((await db.scalars(select(AuditEvent.action))).all())
 
-    assert sqlite_site.db(actions) == ["test.write_on_post"]
+    assert site.db(actions) == ["test.write_on_post"]
     crashes = [r.exc_info[1] for r in caplog.records if r.exc_info]
     assert any(isinstance(crash, WriteOnRead) for crash in crashes)
     caplog.clear()  # the crash above is the behaviour under test

@@ -4,28 +4,32 @@ from __future__ import annotations
 
 import re
 
+import httpx2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from consult.accounts.models import Role
 from consult.web.forms import safe_next
 from consult.web.routing import GuardedRoute, PublicStatic
-from tests.conftest import PASSWORD, Site
-from tests.web.routes_sample import sample_requests
+from tests.support.routes import sample_requests
+from tests.support.seeding import make_consultation
+from tests.support.site import PASSWORD, Site
 
 
-def test_every_route_declares_a_permission(sqlite_site: Site) -> None:
+def test_every_route_declares_a_permission(site: Site) -> None:
     undeclared = []
-    for route in sqlite_site.app.routes:
+    for route in site.app.routes:
         if isinstance(route, GuardedRoute | PublicStatic):
             continue
         undeclared.append(getattr(route, "path", repr(route)))
     assert undeclared == [], f"routes without a declared permission: {undeclared}"
     # and the sample table used below covers every route
-    covered = {(r.path, m) for r, m, _ in sample_requests(sqlite_site.app)}
-    for route in sqlite_site.app.routes:
+    covered = {(r.path, m) for r, m, _ in sample_requests(site.app)}
+    for route in site.app.routes:
         if isinstance(route, Route):
             for method in route.methods or ():
                 if method != "HEAD":
@@ -49,11 +53,9 @@ def test_every_route_declares_a_permission(sqlite_site: Site) -> None:
         ({}, True),  # not a browser: no ambient cookies to abuse
     ],
 )
-def test_cross_origin_protection_matrix(
-    sqlite_site: Site, headers: dict[str, str], allowed: bool
-) -> None:
-    user = sqlite_site.user()
-    response = sqlite_site.client.post(
+def test_cross_origin_protection_matrix(site: Site, headers: dict[str, str], allowed: bool) -> None:
+    user = site.user()
+    response = site.client.post(
         "/account/login", data={"email": user.email, "password": PASSWORD}, headers=headers
     )
     if allowed:
@@ -64,13 +66,13 @@ def test_cross_origin_protection_matrix(
         assert "set-cookie" not in response.headers
 
 
-def test_cross_site_post_is_refused_on_every_unsafe_route(sqlite_site: Site) -> None:
-    official = sqlite_site.user(Role.OFFICIAL)
-    sqlite_site.login(official)
-    for _route, method, path in sample_requests(sqlite_site.app):
+def test_cross_site_post_is_refused_on_every_unsafe_route(site: Site) -> None:
+    official = site.user(Role.OFFICIAL)
+    site.login(official)
+    for _route, method, path in sample_requests(site.app):
         if method == "GET":
             continue
-        response = sqlite_site.client.request(
+        response = site.client.request(
             method, path, headers={"Sec-Fetch-Site": "cross-site"}, data={}
         )
         assert response.status_code == 403, (method, path)
@@ -83,7 +85,7 @@ EXPECTED_HEADERS = {
 }
 
 
-def check_security_headers(response) -> None:  # type: ignore[no-untyped-def]
+def check_security_headers(response: httpx2.Response) -> None:
     for name, value in EXPECTED_HEADERS.items():
         assert response.headers.get(name) == value, (response.request.url, name)
     csp = response.headers["Content-Security-Policy"]
@@ -99,33 +101,33 @@ def check_security_headers(response) -> None:  # type: ignore[no-untyped-def]
             assert f'nonce="{nonce.group(1)}"' in tag, tag
 
 
-def test_security_headers_on_every_route(sqlite_site: Site) -> None:
-    official = sqlite_site.user(Role.OFFICIAL)
-    sqlite_site.login(official)
-    for _route, method, path in sample_requests(sqlite_site.app):
-        response = sqlite_site.client.request(method, path, data={} if method == "POST" else None)
+def test_security_headers_on_every_route(site: Site) -> None:
+    official = site.user(Role.OFFICIAL)
+    site.login(official)
+    for _route, method, path in sample_requests(site.app):
+        response = site.client.request(method, path, data={} if method == "POST" else None)
         check_security_headers(response)
     for path in ("/does-not-exist", "/static/consult.css"):
-        check_security_headers(sqlite_site.client.get(path))
+        check_security_headers(site.client.get(path))
 
 
-def test_nonce_changes_on_every_response(sqlite_site: Site) -> None:
-    first = sqlite_site.client.get("/").headers["Content-Security-Policy"]
-    second = sqlite_site.client.get("/").headers["Content-Security-Policy"]
+def test_nonce_changes_on_every_response(site: Site) -> None:
+    first = site.client.get("/").headers["Content-Security-Policy"]
+    second = site.client.get("/").headers["Content-Security-Policy"]
     assert first != second
 
 
 def test_a_crash_shows_a_calm_page_with_the_same_headers(
-    sqlite_site: Site, caplog: pytest.LogCaptureFixture
+    site: Site, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def explode(request):  # type: ignore[no-untyped-def]
+    async def explode(request: Request) -> Response:
         raise RuntimeError("boom")
 
     from consult.web.permissions import PUBLIC
     from consult.web.routing import route
 
-    sqlite_site.app.router.routes.insert(0, route("/explode", explode, PUBLIC))
-    response = sqlite_site.client.get("/explode")
+    site.app.router.routes.insert(0, route("/explode", explode, PUBLIC))
+    response = site.client.get("/explode")
     assert response.status_code == 500
     assert "boom" not in response.text and "Traceback" not in response.text
     check_security_headers(response)
@@ -143,16 +145,14 @@ def test_a_crash_shows_a_calm_page_with_the_same_headers(
         (Role.ADMIN, True),
     ],
 )
-def test_official_routes_by_role(sqlite_site: Site, role: Role | None, allowed: bool) -> None:
-    from tests.web.test_bill_import import make_consultation
-
-    make_consultation(sqlite_site, "acces")
+def test_official_routes_by_role(site: Site, role: Role | None, allowed: bool) -> None:
+    make_consultation(site, "acces")
     if role is not None:
-        sqlite_site.login(sqlite_site.user(role))
-    for route, method, path in sample_requests(sqlite_site.app, slug="acces"):
+        site.login(site.user(role))
+    for route, method, path in sample_requests(site.app, slug="acces"):
         if route.permission.name != "official":
             continue
-        response = sqlite_site.client.request(method, path, data={} if method == "POST" else None)
+        response = site.client.request(method, path, data={} if method == "POST" else None)
         if allowed:
             # 404: the sample names a contribution, cluster or run this consultation lacks.
             assert response.status_code in (200, 303, 404, 422), (
@@ -167,12 +167,10 @@ def test_official_routes_by_role(sqlite_site: Site, role: Role | None, allowed: 
             assert response.status_code == 403, (method, path)
 
 
-def test_fragment_requests_cannot_bypass_permissions(sqlite_site: Site) -> None:
-    from tests.web.test_bill_import import make_consultation
-
-    make_consultation(sqlite_site, "acces")
-    sqlite_site.login(sqlite_site.user(Role.CITIZEN))
-    response = sqlite_site.client.get(
+def test_fragment_requests_cannot_bypass_permissions(site: Site) -> None:
+    make_consultation(site, "acces")
+    site.login(site.user(Role.CITIZEN))
+    response = site.client.get(
         "/consultations/acces/bill/import",
         headers={"HX-Request": "true", "HX-Request-Type": "partial"},
     )

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx2
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, Visibility
 from consult.contributions.writing import MAX_BODY
 from consult.synthesis.similar import ConsultationIndex
-from tests.conftest import Site, htmx_headers
-from tests.web.test_bill_import import SMALL_BILL, make_consultation
+from tests.support.seeding import LIBRARY_SLUG, SMALL_BILL, make_consultation
+from tests.support.site import Site, htmx_headers
 
-SLUG = "bibliotheques"
+SLUG = LIBRARY_SLUG
 ARTICLE = f"/consultations/{SLUG}/articles/art-1"
 SIMILAR = f"{ARTICLE}/similar-contributions"
 
@@ -26,7 +28,7 @@ HOLIDAYS_AGAIN = (
 BICYCLES = "Le stationnement des vélos devant la mairie est insuffisant depuis des années."
 
 
-def publish_bill(site: Site, slug: str = SLUG) -> None:
+def publish_bill(site: Site, slug: str) -> None:
     make_consultation(site, slug=slug)
     site.login(site.user(Role.OFFICIAL, email=f"redaction-{slug}@example.org"))
     response = site.client.post(
@@ -43,14 +45,19 @@ def annotate(site: Site, body: str, article: str = ARTICLE, quote: str = "le dim
         f"{article}/annotations", data={"alinea": alinea, "quote": quote, "body": body}
     )
     assert response.status_code == 303, response.text
-    site.client.portal.call(site.services.jobs.drain)  # type: ignore[union-attr]
+    site.drain_jobs()
     return int(response.headers["location"].rsplit("#c", 1)[1])
+
+
+@pytest.fixture
+def site(library: Site) -> Site:
+    """Here, the site holds the consultation on libraries, open, its bill published."""
+    return library
 
 
 @pytest.fixture
 def written(site: Site) -> dict[str, int]:
     """A consultation where a first citizen wrote two annotations; a second one is logged in."""
-    publish_bill(site)
     site.login(site.user())
     ids = {"holidays": annotate(site, HOLIDAYS), "bicycles": annotate(site, BICYCLES)}
     site.client.post("/account/logout")
@@ -58,12 +65,13 @@ def written(site: Site) -> dict[str, int]:
     return ids
 
 
-def ask(site: Site, body: str, **fields: str):  # type: ignore[no-untyped-def]
+def ask(site: Site, body: str, **fields: str) -> httpx2.Response:
     return site.client.post(
         SIMILAR, data={"form": "annotate", "body": body, **fields}, headers=htmx_headers()
     )
 
 
+@pytest.mark.each_database
 def test_a_paraphrase_is_shown_and_an_unrelated_text_is_not(
     site: Site, written: dict[str, int]
 ) -> None:
@@ -91,7 +99,7 @@ def test_short_or_missing_text_shows_nothing(site: Site, written: dict[str, int]
 def test_hidden_contributions_are_not_shown(site: Site, written: dict[str, int]) -> None:
     assert f"/contributions/{written['holidays']}" in ask(site, HOLIDAYS_AGAIN).text
 
-    async def hide(session):  # type: ignore[no-untyped-def]
+    async def hide(session: AsyncSession) -> None:
         await session.execute(
             update(Contribution)
             .where(Contribution.id == written["holidays"])
@@ -101,8 +109,8 @@ def test_hidden_contributions_are_not_shown(site: Site, written: dict[str, int])
     site.db(hide)  # hidden after the index was loaded
     assert f"/contributions/{written['holidays']}" not in ask(site, HOLIDAYS_AGAIN).text
     # and a fresh process never loads it
-    site.forget_similar_indexes()
-    assert f"/contributions/{written['holidays']}" not in ask(site, HOLIDAYS_AGAIN).text
+    with site.restarted() as fresh:
+        assert f"/contributions/{written['holidays']}" not in ask(fresh, HOLIDAYS_AGAIN).text
 
 
 def test_new_contributions_join_the_index_once_embedded(
@@ -168,10 +176,11 @@ def test_anonymous_readers_are_sent_to_log_in(site: Site, written: dict[str, int
 
 
 def test_a_closed_consultation_answers_with_a_message(site: Site, written: dict[str, int]) -> None:
-    async def close(session):  # type: ignore[no-untyped-def]
+    async def close(session: AsyncSession) -> None:
         from consult.consultations.models import Consultation, ConsultationPhase, Phase
 
         consultation = await session.scalar(select(Consultation))
+        assert consultation is not None
         session.add(
             ConsultationPhase(
                 consultation_id=consultation.id,
@@ -203,10 +212,7 @@ def region(page: str, form: str) -> str:
 
 
 def count_contributions(site: Site) -> int:
-    async def count(session):  # type: ignore[no-untyped-def]
-        return len((await session.scalars(select(Contribution.id))).all())
-
-    return site.db(count)
+    return int(site.scalar(select(func.count()).select_from(Contribution)))
 
 
 def test_annotation_preview_without_javascript_then_publish(
