@@ -335,7 +335,7 @@ def synthesize(slug: str, seed: int) -> None:
     from consult.db import create_engine, create_session_factory, utcnow
     from consult.nlp.embed import embedder_from_setting
     from consult.synthesis.models import RunStage, RunStatus
-    from consult.synthesis.pipeline import SynthesisParams
+    from consult.synthesis.pipeline import SynthesisParams, SynthesisPipeline, default_stages
     from consult.synthesis.runs import execute_run, start_run
     from consult.web.labels import run_stage_name
 
@@ -380,7 +380,8 @@ def synthesize(slug: str, seed: int) -> None:
                 bar.pos = min(done, bar.length)
                 bar.render_progress()
 
-            status = await execute_run(factory, embedder, run.id, listener=show)
+            pipeline = SynthesisPipeline(embedder, default_stages())
+            status = await execute_run(factory, pipeline, run.id, listener=show)
             for bar in bars.values():
                 bar.render_finish()
             async with factory() as session:

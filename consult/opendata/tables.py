@@ -283,7 +283,7 @@ async def _clusters(export: Export) -> Batches:
         rows = (
             await db.scalars(
                 select(SynthesisCluster)
-                .where(SynthesisCluster.run_id == run_id)
+                .where(SynthesisCluster.run_id == run_id, SynthesisCluster.merged_into_id.is_(None))
                 .order_by(SynthesisCluster.id)
             )
         ).all()
@@ -296,9 +296,9 @@ async def _clusters(export: Export) -> Batches:
             c.title,
             "; ".join(c.keywords),
             c.contributions,
-            c.votes_for,
-            c.votes_mixed,
-            c.votes_against,
+            c.summary,
+            c.discussion_id or "",
+            c.theme_id or "",
         )
         for c in rows
     ]
@@ -484,16 +484,20 @@ TABLES: tuple[Table, ...] = (
     Table(
         "clusters",
         (
-            ("id", "Identifier of the cluster, in the latest synthesis."),
+            ("id", "Identifier of the group, in the latest published synthesis."),
             ("run", "The synthesis run it comes from."),
-            ("scope", "The article it groups ('' for the whole consultation)."),
+            (
+                "scope",
+                "The article it groups (an article group, the unit answered), or '' for a theme "
+                "of the whole consultation (which gathers article groups).",
+            ),
             ("position", "Its rank by size; -1 is the scope's 'other' group."),
-            ("title", "Its title (the words of its most central contribution)."),
+            ("title", "Its title (the ministry's when it renamed the group)."),
             ("keywords", "Its keywords, separated by '; '."),
             ("contributions", "Contributions in it, every copy of a campaign counted."),
-            ("votes_for", "Votes pour on its contributions."),
-            ("votes_mixed", "Votes mitigé on its contributions."),
-            ("votes_against", "Votes contre on its contributions."),
+            ("summary", "The ministry's summary of the group, in Markdown ('' if none)."),
+            ("discussion_id", "For a discussion: the contribution discussed ('' otherwise)."),
+            ("theme_id", "For an article group: the theme that gathers it (see this table)."),
         ),
         _clusters,
     ),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.answers.inbox import (
@@ -77,6 +79,22 @@ class AnswerFormPage:
     values: Mapping[str, str]
     errors: Mapping[str, str]
     next_url: str
+    reached: list[ReachedArticle] = field(default_factory=list)
+    """Where the answer goes: per article, the contributions it reaches by kind."""
+
+
+@dataclass(frozen=True)
+class ReachedArticle:
+    """The contributions an answer reaches on one article, by kind."""
+
+    article: Provision | None
+    key: str
+    kinds: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Contributions reached on the article."""
+        return sum(self.kinds.values())
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,25 @@ async def inbox_article_page(
     return InboxArticlePage(consultation, articles[key], inbox, filters)
 
 
+async def _reached(
+    db: AsyncSession, members: Sequence[int], articles: Mapping[str, Provision]
+) -> list[ReachedArticle]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for start in range(0, len(members), 900):
+        rows = await db.execute(
+            select(Contribution.article_key, Contribution.kind).where(
+                Contribution.id.in_(list(members[start : start + 900]))
+            )
+        )
+        for key, kind in rows:
+            counts[key][kind.value] += 1
+    order = {key: index for index, key in enumerate(articles)}
+    return [
+        ReachedArticle(articles.get(key), key, dict(sorted(kinds.items())))
+        for key, kinds in sorted(counts.items(), key=lambda pair: order.get(pair[0], len(order)))
+    ]
+
+
 async def answer_form_page(
     db: AsyncSession,
     consultation: Consultation,
@@ -127,13 +164,14 @@ async def answer_form_page(
 ) -> AnswerFormPage:
     """The answer form, filled with the answer saved so far, or with what was sent."""
     answer = await answer_of(db, target)
+    articles = await _articles(db, consultation)
     grouped = target.scope is not AnswerScope.CONTRIBUTION
     covering = [] if grouped else await covering_answers(db, target.id)
     saved = {"state": answer.state.value, "reason": answer.reason} if answer else {}
     return AnswerFormPage(
         consultation=consultation,
         target=target,
-        article=(await _articles(db, consultation)).get(target.article_key),
+        article=articles.get(target.article_key),
         answer=answer,
         members=await contributions_by_id(db, list(target.members[:LISTED_MEMBERS])),
         reach=len(target.members),
@@ -142,4 +180,5 @@ async def answer_form_page(
         values=sent.values if sent and sent.values else saved,
         errors=sent.errors if sent else {},
         next_url=next_url,
+        reached=await _reached(db, target.members, articles),
     )
