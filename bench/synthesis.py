@@ -78,8 +78,13 @@ from consult.synthesis.models import (
     SynthesisCluster,
 )
 from consult.synthesis.parallel import ScopePool
-from consult.synthesis.pipeline import CONSULTATION_SCOPE, OTHER, SynthesisParams
-from consult.synthesis.pipeline import SynthesisPipeline, default_stages
+from consult.synthesis.pipeline import (
+    CONSULTATION_SCOPE,
+    OTHER,
+    SynthesisParams,
+    SynthesisPipeline,
+    default_stages,
+)
 from consult.synthesis.runs import execute_run, start_run
 
 STAGES = [
