@@ -246,6 +246,7 @@ async def _read_run(database_url: str) -> RunRead:
     engine = create_engine(database_url)
     try:
         async with create_session_factory(engine)() as db:
+            # The draft just computed: the benchmark reads it as an official would.
             run = await db.scalar(select(SynthesisRun).order_by(SynthesisRun.id.desc()).limit(1))
             assert run is not None
             rows = await db.execute(
@@ -260,7 +261,7 @@ async def _read_run(database_url: str) -> RunRead:
             )
             levels: dict[str, dict[int, str]] = collections.defaultdict(dict)
             for contribution_id, scope, position, cluster_id in rows:
-                level = "consultation" if scope == "" else "article"
+                level = "theme" if scope == "" else "article"
                 levels[level][contribution_id] = "other" if position < 0 else str(cluster_id)
             contributions = (
                 await db.scalars(select(Contribution).where(Contribution.id.in_(levels["article"])))

@@ -50,6 +50,8 @@ class InboxPage:
     campaigns: list[CampaignLine]
     phase: Phase
     next_phases: tuple[Phase, ...]
+    answered: str | None = None
+    """"published" or "draft" when an answer was just saved (a confirmation to show)."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class InboxArticlePage:
     article: Provision
     inbox: ArticleInbox
     filters: InboxFilters
+    answered: str | None = None
+    """"published" or "draft" when an answer was just saved (a confirmation to show)."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,9 @@ async def _articles(db: AsyncSession, consultation: Consultation) -> dict[str, P
     return await article_provisions(db, version) if version else {}
 
 
-async def inbox_page(db: AsyncSession, consultation: Consultation, now: datetime) -> InboxPage:
+async def inbox_page(
+    db: AsyncSession, consultation: Consultation, now: datetime, answered: str | None = None
+) -> InboxPage:
     """A consultation's inbox."""
     counts = await counts_by_article(db, consultation)
     return InboxPage(
@@ -121,18 +127,23 @@ async def inbox_page(db: AsyncSession, consultation: Consultation, now: datetime
         campaigns=await all_campaigns(db, consultation),
         phase=consultation.phase_at(now),
         next_phases=next_phases(consultation, now),
+        answered=answered,
     )
 
 
 async def inbox_article_page(
-    db: AsyncSession, consultation: Consultation, key: str, filters: InboxFilters
+    db: AsyncSession,
+    consultation: Consultation,
+    key: str,
+    filters: InboxFilters,
+    answered: str | None = None,
 ) -> InboxArticlePage:
     """One article's inbox (NotFound for an article the latest version does not have)."""
     articles = await _articles(db, consultation)
     if key not in articles:
         raise NotFound(key)
     inbox = await article_inbox(db, consultation, key, filters)
-    return InboxArticlePage(consultation, articles[key], inbox, filters)
+    return InboxArticlePage(consultation, articles[key], inbox, filters, answered)
 
 
 async def _reached(

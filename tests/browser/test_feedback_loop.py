@@ -184,6 +184,9 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     official.get_by_label("Reason").fill("Les propositions de ce groupe sont reprises en partie.")
     official.get_by_role("button", name=re.compile(r"Publish to \d+ contribution")).click()
     official.wait_for_url(re.compile(r".*/inbox(/articles/[\w-]+)?(\?.*)?$"))
+    expect(
+        official.get_by_role("status").filter(has_text="Your answer is published")
+    ).to_be_visible()
     assert _covered_by_group_answer(loop_site, group_id) == members
 
     # Anyone reads the published synthesis, with the ministry's title and its answer.
