@@ -732,7 +732,9 @@ def _bigrams(span: Sequence[_Token]) -> tuple[str, ...]:
 
 def _title_pattern(title_words: Iterable[str]) -> re.Pattern[str]:
     """Finds where a text writes one of the title words, whatever the case."""
-    alternatives = "|".join(re.escape(word) for word in sorted(title_words, key=lambda w: -len(w)))
+    alternatives = "|".join(
+        re.escape(word) for word in sorted(title_words, key=lambda w: (-len(w), w))
+    )
     return re.compile(rf"(?<![^\W_])(?:{alternatives})(?![^\W_])", re.IGNORECASE)
 
 
@@ -916,7 +918,9 @@ def _headline_of(text: str) -> str:
 def _clean_sentence(sentence: str) -> str:
     plain = _fold_apostrophes(" ".join(prepare_text(sentence).split()))
     plain = _LEFTOVER_MARKUP_RE.sub("", plain).strip()
-    return plain.rstrip(_TRAILING_PUNCTUATION) if plain.endswith(".") else plain
+    # A full stop, or a colon or comma left by a headline, ends no title; an ellipsis stays,
+    # and so the sentence is refused as a cut one.
+    return plain if plain.endswith(("...", "…")) else plain.rstrip(_TRAILING_PUNCTUATION)
 
 
 def _reads_as_title(sentence: str) -> bool:
