@@ -54,8 +54,10 @@ class Labeller(Protocol):
         labels: IntArray,
         central: Mapping[int, int],
         weights: Sequence[float],
+        headlines: Sequence[str],
     ) -> dict[int, ClusterLabel]:
-        """Keywords and title of each group in ``labels`` (``central[c]``: its central text)."""
+        """Keywords and title of each group in ``labels`` (``central[c]``: its central text;
+        ``headlines[i]``: the title line text ``i``'s author wrote, "" when none)."""
         ...
 
     def describe(self) -> Settings:
@@ -175,9 +177,12 @@ class KeywordLabeller:
         labels: IntArray,
         central: Mapping[int, int],
         weights: Sequence[float],
+        headlines: Sequence[str],
     ) -> dict[int, ClusterLabel]:
         """Keywords and title of each group."""
-        return label_clusters(texts, labels, central, top_n=self.keywords, weights=weights)
+        return label_clusters(
+            texts, labels, central, top_n=self.keywords, weights=weights, headlines=headlines
+        )
 
     def describe(self) -> Settings:
         """How many keywords are kept."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Enum,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from consult.db import Base, UTCDateTime, utcnow
 
@@ -164,6 +166,8 @@ class SynthesisCluster(Base):
     """For an article group: the theme that gathers it."""
     summary: Mapped[str] = mapped_column(Text, default="", server_default="")
     """The ministry's summary of the group, written while reviewing."""
+    generic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
     kinds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     quotes: Mapped[list[int]] = mapped_column(JSON, default=list)
     """Ids of the representative contributions, most central first."""

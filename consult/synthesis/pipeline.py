@@ -79,6 +79,8 @@ class Item:
     votes_against: int = 0
     parent_id: int | None = None
     """The contribution it argues about or replies to (None: the article itself)."""
+    headline: str = ""
+    """The title line its author wrote (a proposal's title), "" when none."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +195,8 @@ class GroupResult:
     """For a theme: the article groups it gathers, as (article key, position)."""
     theme: int | None = None
     """For an article group: the position of its theme."""
+    generic: bool = False
+    """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
 
 
 @dataclass
@@ -227,6 +231,7 @@ def input_hash(model_id: str, describe: dict[str, Any], items: Sequence[Item]) -
             item.stance,
             item.parent_id,
             hashlib.sha256(item.text.encode()).hexdigest(),
+            item.headline,
             item.author,
             item.votes_for,
             item.votes_mixed,
@@ -486,6 +491,7 @@ def _name(results: Sequence[GroupResult], items: Sequence[Item], labeller: Label
     if not named:
         return
     texts: list[str] = []
+    headlines: list[str] = []
     labels: list[int] = []
     central: dict[int, int] = {}
     for result in results:
@@ -493,12 +499,16 @@ def _name(results: Sequence[GroupResult], items: Sequence[Item], labeller: Label
             if result.quotes and index == result.quotes[0]:
                 central[result.position] = len(texts)
             texts.append(items[index].text)
+            headlines.append(items[index].headline)
             labels.append(result.position)
-    found = labeller.label(texts, np.asarray(labels, dtype=np.int64), central, [1.0] * len(texts))
+    found = labeller.label(
+        texts, np.asarray(labels, dtype=np.int64), central, [1.0] * len(texts), headlines
+    )
     for result in named:
         label = found.get(result.position)
         if label is not None:
             result.title, result.keywords = label.title, tuple(label.keywords)
+            result.generic = label.generic
 
 
 def gather_themes(

@@ -133,6 +133,8 @@ class GroupView:
     """For a theme: the article groups it gathers, largest first."""
     answer: Answer | None = None
     """The answer given to the whole group (article groups), draft or published."""
+    generic: bool = False
+    """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
 
     @property
     def is_other(self) -> bool:
@@ -421,6 +423,7 @@ def _group_view(
         discussion=quotes.get(row.discussion_id) if row.discussion_id else None,
         groups=gathered.get(row.id, []),
         answer=answers.get(row.id),
+        generic=row.generic,
     )
 
 
@@ -526,6 +529,7 @@ def _group_json(view: GroupView) -> dict[str, Any]:
         "position": view.position,
         "title": view.title,
         "computed_title": view.renamed_from or view.title,
+        "brief_reactions": view.generic,
         "summary": view.summary,
         "keywords": view.keywords,
         "items": view.items,

@@ -275,9 +275,23 @@ async def _load_items(db: AsyncSession, consultation_id: int) -> list[Item]:
             votes_mixed=c.votes_mixed,
             votes_against=c.votes_against,
             parent_id=c.parent_id,
+            headline=_headline(c),
         )
         for c in contributions
     ]
+
+
+# A title line is short: a longer first line is a paragraph of the exposé.
+_HEADLINE_MAX = 120
+
+
+def _headline(contribution: Contribution) -> str:
+    """The title an amendment's author gave it: the first line of its exposé, when short (a
+    proposal imported from another platform carries its title there)."""
+    if contribution.kind is not ContributionKind.AMENDMENT:
+        return ""
+    first = contribution.body.strip().split("\n", 1)[0].strip()
+    return first if len(first) <= _HEADLINE_MAX else ""
 
 
 async def execute_run(
@@ -487,6 +501,7 @@ async def _save_scope(
             contributions=len(group.members),
             targets=[{"target": t.target, "stances": t.stances} for t in group.targets],
             discussion_id=None if group.discussion is None else items[group.discussion].id,
+            generic=group.generic,
             theme_id=theme_ids.get(group.theme) if group.theme is not None else None,
             kinds=group.kinds,
             quotes=[items[i].id for i in group.quotes],

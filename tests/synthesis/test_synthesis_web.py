@@ -374,3 +374,22 @@ def test_a_consultation_with_few_contributions_says_it_is_too_small(library: Sit
     document = site.client.get("/consultations/bibliotheques/synthesis/report.json").json()
     assert document["too_small"] and document["groups"] == [] and document["outliers"] == 1
     assert json.dumps(document)
+
+
+def test_a_letter_posted_many_times_shows_once_in_the_discussion(site: Site) -> None:
+    article = f"/consultations/{DEMO_SLUG}/articles/art-13"
+    letter = "Je m’oppose à l’article 13 du projet de loi"
+    # Before any published synthesis, every copy is listed as it came.
+    before = site.client.get(f"{article}?sort=newest").text
+    assert before.count(letter) >= 10
+    site.login(site.user(Role.OFFICIAL))
+    run_id = start_and_finish(site)
+    (campaign,) = [c for c in rows(site, SynthesisCampaign, run_id) if "art-13" in c.article_keys]
+    page = site.client.get(f"{article}?sort=newest").text
+    assert page.count(letter) == 1
+    assert f"?campaign={campaign.id}#contributions" in page
+    assert f"by {campaign.distinct_authors} authors" in page
+    every = site.client.get(f"{article}?campaign={campaign.id}").text
+    assert "copies of one letter" in every and "Back to the discussion" in every
+    shown = every.count('class="contribution kind-')
+    assert shown == min(campaign.copies, 20)  # a page of them
