@@ -33,7 +33,15 @@ from numpy.typing import NDArray
 from sklearn.cluster import KMeans
 from sklearn.metrics import v_measure_score
 
-from consult.nlp.cluster import ClusterParams, cluster, default_min_cluster_size
+from consult.nlp.cluster import (
+    ClusterParams,
+    IdentityReducer,
+    PCAReducer,
+    Reducer,
+    UMAPReducer,
+    cluster,
+    default_min_cluster_size,
+)
 from consult.nlp.embed import UniversalSentenceEncoder
 
 DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
@@ -41,50 +49,55 @@ DATA = Path(__file__).parents[1] / ".." / "shared" / "data"
 # two cores, clustering them seconds. The folder ignores itself, so nothing of it is committed.
 CACHE = Path(__file__).parents[1] / ".bench-cache"
 
-# (label, params for a data set of N texts); sizes left at None use the default rules of
+# (label, params and reducer for a data set of N texts); sizes left at None use the default rules of
 # consult.nlp.cluster (printed as [min_cluster_size/min_samples]). "all rows" settings reduce and
 # cluster every row; the others a seeded sample of at most fit_limit (default 4,000) rows, the
 # rest being labelled by their nearest sampled rows.
-SETTINGS: list[tuple[str, Callable[[int], ClusterParams]]] = [
-    ("umap5 (default)", lambda n: ClusterParams()),
-    ("umap5 all rows", lambda n: ClusterParams(fit_limit=None)),
-    ("umap5 fit 2000", lambda n: ClusterParams(fit_limit=2_000)),
-    ("umap5 mcs=10", lambda n: ClusterParams(min_cluster_size=10)),
-    ("umap5 all rows mcs=10", lambda n: ClusterParams(min_cluster_size=10, fit_limit=None)),
-    ("umap10", lambda n: ClusterParams(umap_dimensions=10)),
-    ("umap5 reassign inf", lambda n: ClusterParams(reassign_similarity=float("inf"))),
-    ("pca5 all rows", lambda n: ClusterParams(reducer="pca", dimensions=5, fit_limit=None)),
-    ("pca8 all rows", lambda n: ClusterParams(reducer="pca", fit_limit=None)),
-    ("pca8", lambda n: ClusterParams(reducer="pca")),
-    ("pca10 all rows", lambda n: ClusterParams(reducer="pca", dimensions=10, fit_limit=None)),
-    ("pca20 all rows", lambda n: ClusterParams(reducer="pca", dimensions=20, fit_limit=None)),
-    ("raw all rows", lambda n: ClusterParams(reducer="none", fit_limit=None)),
+UMAP5, UMAP10, RAW = UMAPReducer(), UMAPReducer(dimensions=10), IdentityReducer()
+PCA5, PCA8, PCA10, PCA20 = PCAReducer(5), PCAReducer(8), PCAReducer(10), PCAReducer(20)
+Setting = tuple[ClusterParams, Reducer]
+SETTINGS: list[tuple[str, Callable[[int], Setting]]] = [
+    ("umap5 (default)", lambda n: (ClusterParams(), UMAP5)),
+    ("umap5 all rows", lambda n: (ClusterParams(fit_limit=None), UMAP5)),
+    ("umap5 fit 2000", lambda n: (ClusterParams(fit_limit=2_000), UMAP5)),
+    ("umap5 mcs=10", lambda n: (ClusterParams(min_cluster_size=10), UMAP5)),
     (
-        "pca8 all rows mcs=10",
-        lambda n: ClusterParams(reducer="pca", min_cluster_size=10, fit_limit=None),
+        "umap5 all rows mcs=10",
+        lambda n: (ClusterParams(min_cluster_size=10, fit_limit=None), UMAP5),
     ),
+    ("umap10", lambda n: (ClusterParams(), UMAP10)),
+    ("umap5 reassign inf", lambda n: (ClusterParams(reassign_similarity=float("inf")), UMAP5)),
+    ("pca5 all rows", lambda n: (ClusterParams(fit_limit=None), PCA5)),
+    ("pca8 all rows", lambda n: (ClusterParams(fit_limit=None), PCA8)),
+    ("pca8", lambda n: (ClusterParams(), PCA8)),
+    ("pca10 all rows", lambda n: (ClusterParams(fit_limit=None), PCA10)),
+    ("pca20 all rows", lambda n: (ClusterParams(fit_limit=None), PCA20)),
+    ("raw all rows", lambda n: (ClusterParams(fit_limit=None), RAW)),
+    ("pca8 all rows mcs=10", lambda n: (ClusterParams(min_cluster_size=10, fit_limit=None), PCA8)),
     (
         "pca8 all rows ms=mcs",
-        lambda n: ClusterParams(
-            reducer="pca",
-            fit_limit=None,
-            min_cluster_size=default_min_cluster_size(n),
-            min_samples=default_min_cluster_size(n),
+        lambda n: (
+            ClusterParams(
+                fit_limit=None,
+                min_cluster_size=default_min_cluster_size(n),
+                min_samples=default_min_cluster_size(n),
+            ),
+            PCA8,
         ),
     ),
     (
         "pca8 all rows reassign 0.4",
-        lambda n: ClusterParams(reducer="pca", fit_limit=None, reassign_similarity=0.4),
+        lambda n: (ClusterParams(fit_limit=None, reassign_similarity=0.4), PCA8),
     ),
 ]
 # Settings timed on a synthetic corpus of SCALE rows (see scale()).
 SCALE = 100_000
-SCALE_SETTINGS: list[tuple[str, ClusterParams]] = [
-    ("umap5 (default)", ClusterParams()),
-    ("umap5 fit 2000", ClusterParams(fit_limit=2_000)),
-    ("umap5 fit 8000", ClusterParams(fit_limit=8_000)),
-    ("pca8", ClusterParams(reducer="pca")),
-    ("pca8 all rows", ClusterParams(reducer="pca", fit_limit=None)),
+SCALE_SETTINGS: list[tuple[str, Setting]] = [
+    ("umap5 (default)", (ClusterParams(), UMAP5)),
+    ("umap5 fit 2000", (ClusterParams(fit_limit=2_000), UMAP5)),
+    ("umap5 fit 8000", (ClusterParams(fit_limit=8_000), UMAP5)),
+    ("pca8", (ClusterParams(), PCA8)),
+    ("pca8 all rows", (ClusterParams(fit_limit=None), PCA8)),
 ]
 
 
@@ -178,10 +191,10 @@ def run(dataset: Dataset, embedder: UniversalSentenceEncoder) -> None:
         f"{'setting':<34} {'N':>6} {'k':>4} {'time s':>7} {'out pre':>8} {'out post':>8} "
         f"{'V kept':>7} {'V all':>7} {'cpu s':>6}"
     )
-    for label, make_params in SETTINGS:
-        params = make_params(n)
+    for label, make_setting in SETTINGS:
+        params, reducer = make_setting(n)
         start, cpu = time.perf_counter(), time.process_time()
-        result = cluster(vectors, params)
+        result = cluster(vectors, params, reducer=reducer)
         seconds = time.perf_counter() - start
         before = (float(np.count_nonzero(result.labels < 0)) + result.reassigned) / n
         name = f"{label} [{result.params.min_cluster_size}/{result.params.min_samples}]"
@@ -219,9 +232,9 @@ def scale(vectors: NDArray[np.float64], rows: int = SCALE) -> None:
     big = big + rng.normal(scale=0.3 / np.sqrt(big.shape[1]), size=big.shape)
     print(f"\nsynthetic corpus: {rows} rows from {unit.shape[0]} real vectors")
     print(f"{'setting':<34} {'N':>6} {'k':>4} {'time s':>7} {'out post':>8} {'cpu s':>6}")
-    for label, params in SCALE_SETTINGS:
+    for label, (params, reducer) in SCALE_SETTINGS:
         start, cpu = time.perf_counter(), time.process_time()
-        result = cluster(big, params)
+        result = cluster(big, params, reducer=reducer)
         seconds = time.perf_counter() - start
         print(
             f"{label:<34} {rows:>6} {len(result.sizes):>4} {seconds:>7.2f} "

@@ -1,6 +1,10 @@
 """Our clustering beside BERTopic's default pipeline, on the same embeddings and gold labels.
 
-    .venv/bin/python -m bench.quality [--runs 5] [--fit-limit 4000]
+    .venv/bin/python -m bench.quality [--runs 5] [--fit-limit 4000] [--republique also|only|no]
+
+First the République numérique consultation (dev half) goes through the whole product, as in
+``python -m bench.republique`` (seeds 0 to 2 at most): its two levels scored beside k-means and
+BERTopic's recipe on the same vectors. Then, on the clustering stage alone:
 
 For each labelled data set of :mod:`bench.clustering` (the five Austrian climate-council Polis
 conversations, gold = the conversation; MasakhaNEWS-fr dev, headline + text as in MTEB, gold =
@@ -28,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import v_measure_score
 
+from bench import republique
 from bench.clustering import (
     Dataset,
     _csv_field_limit,
@@ -79,7 +84,20 @@ def main() -> None:
         default=ClusterParams().fit_limit,
         help="rows laid out by UMAP (4,000 for a consultation, 2,000 for an article)",
     )
+    parser.add_argument(
+        "--republique",
+        choices=("also", "only", "no"),
+        default="also",
+        help=(
+            "the République numérique dev half through the whole product, both levels scored "
+            "beside k-means and BERTopic (bench/republique.py): also (default), only, or no"
+        ),
+    )
     arguments = parser.parse_args()
+    if arguments.republique != "no":
+        republique.run(range(min(arguments.runs, 3)))
+        if arguments.republique == "only":
+            return
     runs = max(1, arguments.runs)
     global FIT_LIMIT
     FIT_LIMIT = arguments.fit_limit

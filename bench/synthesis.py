@@ -78,7 +78,13 @@ from consult.synthesis.models import (
     SynthesisCluster,
 )
 from consult.synthesis.parallel import ScopePool
-from consult.synthesis.pipeline import CONSULTATION_SCOPE, OTHER, SynthesisParams
+from consult.synthesis.pipeline import (
+    CONSULTATION_SCOPE,
+    OTHER,
+    SynthesisParams,
+    SynthesisPipeline,
+    default_stages,
+)
 from consult.synthesis.runs import execute_run, start_run
 
 STAGES = [
@@ -299,7 +305,8 @@ async def synthesise(
     clock = StageClock()
     started = time.perf_counter()
     clock.begin()
-    status = await execute_run(factory, timed, run_id, listener=clock, pool=pool)
+    pipeline = SynthesisPipeline(timed, default_stages())
+    status = await execute_run(factory, pipeline, run_id, listener=clock, pool=pool)
     total = time.perf_counter() - started
     if status != RunStatus.SUCCEEDED:
         raise RuntimeError(f"synthesis run {run_id} ended {status.value}")

@@ -138,6 +138,91 @@ def worker() -> None:
 
 
 @main.group()
+def consultation() -> None:
+    """Consultations."""
+
+
+@consultation.command("create")
+@click.option("--slug", required=True, help="Its address: lowercase letters, digits, hyphens.")
+@click.option("--title", required=True)
+@click.option("--ministry", default="", help="The ministry that holds it.")
+@click.option("--summary", default="")
+@click.option(
+    "--owner",
+    "owner_email",
+    required=True,
+    help="Email of the official account that owns it (see `consult user create`).",
+)
+@click.option(
+    "--phase",
+    "phases",
+    multiple=True,
+    metavar="PHASE=WHEN",
+    help=(
+        "When a phase starts, in Paris time unless a zone is given: open=2027-03-01T09:00 "
+        "(required), closed=…, answered=…, published=…. Repeat for each phase."
+    ),
+)
+def consultation_create(
+    slug: str,
+    title: str,
+    ministry: str,
+    summary: str,
+    owner_email: str,
+    phases: tuple[str, ...],
+) -> None:
+    """Create a consultation with its schedule (then import its bill with `consult bill import`)."""
+    from sqlalchemy import select
+
+    from consult.accounts.models import Role, User
+    from consult.accounts.services import normalise_email
+    from consult.consultations.services import (
+        SCHEDULED_PHASES,
+        create_consultation,
+        read_schedule,
+    )
+    from consult.errors import FormError
+
+    typed: dict[str, str] = {}
+    for phase in phases:
+        name, sep, when = phase.partition("=")
+        if not sep:
+            raise click.BadParameter(f"“{phase}” is not PHASE=WHEN", param_hint="--phase")
+        typed[name.strip()] = when.strip()
+    known = {phase.value for phase in SCHEDULED_PHASES}
+    if unknown := sorted(set(typed) - known):
+        raise click.BadParameter(
+            f"unknown phase {', '.join(unknown)}; choose among {', '.join(sorted(known))}",
+            param_hint="--phase",
+        )
+    starts, errors = read_schedule(typed)
+
+    async def work(session: Any) -> int:
+        owner = await session.scalar(select(User).where(User.email == normalise_email(owner_email)))
+        if owner is None or not owner.has_role(Role.OFFICIAL):
+            raise click.ClickException(f"no official account with the email “{owner_email}”")
+        created = await create_consultation(
+            session,
+            slug=slug,
+            title=title,
+            summary=summary,
+            ministry=ministry,
+            owner=owner,
+            phase_starts=starts,
+            input_errors=errors,
+        )
+        return int(created.id)
+
+    try:
+        _run(lambda settings: _with_session(settings, work))
+    except FormError as exc:
+        raise click.ClickException(
+            "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
+        ) from exc
+    click.echo(f"consultation “{slug}” created: import its bill with `consult bill import`")
+
+
+@main.group()
 def bill() -> None:
     """Bills."""
 
@@ -229,9 +314,10 @@ def contributions_import(file: Path, slug: str, source_format: str | None) -> No
     report = _run(lambda settings: _with_session(settings, work))
     for error in report.errors:
         click.echo(f"{file}:{error.line}: {error.reason}", err=True)
+    votes = f"votes set on {report.article_votes} articles, " if report.article_votes else ""
     click.echo(
         f"{report.created} imported, {report.already_present} already present, "
-        f"{len(report.errors)} rejected"
+        f"{votes}{len(report.errors)} rejected"
     )
     if report.errors:
         sys.exit(1)
@@ -248,14 +334,14 @@ def synthesize(slug: str, seed: int) -> None:
     from consult.consultations.models import Consultation
     from consult.db import create_engine, create_session_factory, utcnow
     from consult.nlp.embed import embedder_from_setting
-    from consult.synthesis.models import RunStage, RunStatus
-    from consult.synthesis.pipeline import SynthesisParams
+    from consult.synthesis.models import RunStatus
+    from consult.synthesis.pipeline import SynthesisParams, SynthesisPipeline, default_stages
     from consult.synthesis.runs import execute_run, start_run
-    from consult.web.labels import run_stage_name
+    from consult.synthesis.summary import RunFigures
 
     settings = Settings.from_env()
 
-    async def work() -> tuple[int, RunStatus, str]:
+    async def work() -> tuple[int, RunStatus, str, RunFigures]:
         from sqlalchemy import select
 
         engine = create_engine(settings.database_url)
@@ -281,36 +367,69 @@ def synthesize(slug: str, seed: int) -> None:
                     raise click.ClickException(
                         f"run {run.id} is already {run.status.value} for “{slug}”"
                     )
-            bars: dict[RunStage, Any] = {}
-
-            def show(stage: RunStage, done: int, total: int) -> None:
-                if stage not in bars:
-                    for bar in bars.values():
-                        bar.render_finish()
-                    bars[stage] = click.progressbar(
-                        length=max(total, 1), label=run_stage_name(stage), file=sys.stderr
-                    )
-                bar = bars[stage]
-                bar.pos = min(done, bar.length)
-                bar.render_progress()
-
-            status = await execute_run(factory, embedder, run.id, listener=show)
-            for bar in bars.values():
-                bar.render_finish()
+            show = _progress_printer(sys.stderr)
+            pipeline = SynthesisPipeline(embedder, default_stages())
+            status = await execute_run(factory, pipeline, run.id, listener=show)
+            show.finish()
             async with factory() as session:
                 from consult.synthesis.models import SynthesisRun
+                from consult.synthesis.summary import summarise_figures
 
                 finished = await session.get(SynthesisRun, run.id)
-                return run.id, status, finished.error if finished else ""
+                figures = await summarise_figures(session, run.id)
+                return run.id, status, finished.error if finished else "", figures
         finally:
             await engine.dispose()
 
-    run_id, status, error = asyncio.run(work())
+    run_id, status, error, figures = asyncio.run(work())
     if status is not RunStatus.SUCCEEDED:
         raise click.ClickException(f"synthesis run {run_id} failed: {error}")
+    click.echo(f"Synthesis run {run_id} complete (a draft: only officials see it).")
+    for line in figures.lines():
+        click.echo(f"  {line}")
     click.echo(
-        f"Synthesis run {run_id} complete: {settings.base_url}/consultations/{slug}/synthesis"
+        f"Review and publish it: {settings.base_url}/consultations/{slug}/synthesis?run={run_id}"
     )
+
+
+class _ProgressPrinter:
+    """A run's progress: bars in a terminal; otherwise a line at each stage and each tenth of
+    it, so that a log or a pipe shows where a long run is."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self.bars: dict[Any, Any] = {}
+        self.stage: Any = None
+        self.tenth = -1
+
+    def __call__(self, stage: Any, done: int, total: int) -> None:
+        from consult.web.labels import run_stage_name
+
+        if self.interactive:
+            if stage not in self.bars:
+                self.finish()
+                self.bars[stage] = click.progressbar(
+                    length=max(total, 1), label=run_stage_name(stage), file=self.stream
+                )
+            bar = self.bars[stage]
+            bar.pos = min(done, bar.length)
+            bar.render_progress()
+            return
+        tenth = 10 * done // max(total, 1)
+        if stage != self.stage or tenth > self.tenth:
+            self.stage, self.tenth = stage, tenth
+            click.echo(f"{run_stage_name(stage)}: {done}/{total}", file=self.stream)
+
+    def finish(self) -> None:
+        """Close the bars drawn so far."""
+        for bar in self.bars.values():
+            bar.render_finish()
+        self.bars.clear()
+
+
+def _progress_printer(stream: Any) -> _ProgressPrinter:
+    return _ProgressPrinter(stream)
 
 
 @main.group()

@@ -23,6 +23,7 @@ from consult.settings import Settings
 if TYPE_CHECKING:
     from consult.nlp.embed import Embedder
     from consult.synthesis.parallel import ScopePool
+    from consult.synthesis.pipeline import SynthesisPipeline
 
 logger = logging.getLogger("consult.jobs")
 
@@ -59,6 +60,17 @@ def embedder_for(ctx: JobContext) -> Embedder:
         ctx["embedder"] = embedder_from_setting(ctx["settings"].embedding_model)
     embedder: Embedder = ctx["embedder"]
     return embedder
+
+
+def pipeline_for(ctx: JobContext) -> SynthesisPipeline:
+    """The synthesis this process runs, assembled once: the configured embedder and the
+    stages every run uses."""
+    if "pipeline" not in ctx:
+        from consult.synthesis.pipeline import SynthesisPipeline, default_stages
+
+        ctx["pipeline"] = SynthesisPipeline(embedder_for(ctx), default_stages())
+    pipeline: SynthesisPipeline = ctx["pipeline"]
+    return pipeline
 
 
 def scope_pool_for(ctx: JobContext) -> ScopePool | None:
@@ -117,7 +129,7 @@ async def synthesize(ctx: JobContext, run_id: int) -> str:
     from consult.synthesis.runs import execute_run
 
     status = await execute_run(
-        ctx["session_factory"], embedder_for(ctx), run_id, pool=scope_pool_for(ctx)
+        ctx["session_factory"], pipeline_for(ctx), run_id, pool=scope_pool_for(ctx)
     )
     return status.value
 

@@ -14,6 +14,7 @@ from consult.consultations.models import Consultation, ConsultationPhase, Phase
 from consult.contributions.models import (
     Contribution,
     ContributionKind,
+    ImportedArticleVotes,
     Stance,
     Visibility,
     Vote,
@@ -54,6 +55,7 @@ __all__ = [
     "ContributionKind",
     "ContributionOutcome",
     "Embedding",
+    "ImportedArticleVotes",
     "Notification",
     "NotificationStatus",
     "Phase",

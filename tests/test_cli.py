@@ -15,6 +15,7 @@ from consult.bills.models import BillVersion
 from consult.cli import main
 from consult.db import create_engine, create_session_factory
 from consult.demo.seed import DEMO_SLUG
+from consult.synthesis.models import SynthesisRun
 
 
 @pytest.fixture
@@ -189,9 +190,15 @@ def test_synthesize_runs_a_report_from_the_terminal(
 ) -> None:
     monkeypatch.setenv("CONSULT_EMBEDDING_MODEL", "hashing")
     assert invoke("demo", "--no-serve").exit_code == 0
-    result = invoke("synthesize", "--consultation", DEMO_SLUG)
+    result = invoke("synthesize", "--consultation", DEMO_SLUG, "--seed", "4")
     assert result.exit_code == 0, result.output
-    assert f"/consultations/{DEMO_SLUG}/synthesis" in result.output
-    assert "Grouping similar contributions" in result.output  # the stage names of the bars
+    assert f"/consultations/{DEMO_SLUG}/synthesis?run=1" in result.output
+    # Its output is no terminal, yet it says where the run is, stage by stage, then its figures.
+    assert "Grouping similar contributions: 0/" in result.output
+    assert "Grouping similar contributions: 18/18" in result.output  # 17 articles, the themes
+    assert "219 contributions" in result.output and " themes" in result.output
+    assert "groups on 17 articles" in result.output
+    runs = query(cli_env, select(SynthesisRun.seed, SynthesisRun.published_at))
+    assert runs == [(4, None)]  # the seed asked for, and a draft to review
     unknown = invoke("synthesize", "--consultation", "nope")
     assert unknown.exit_code != 0 and "no consultation" in unknown.output

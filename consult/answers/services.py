@@ -115,8 +115,15 @@ async def _answerable_members(
 async def _run_of_consultation(
     db: AsyncSession, consultation: Consultation, run_id: int
 ) -> SynthesisRun:
+    """A run of the consultation whose groups can be answered: published (a draft's groups may
+    still be merged or split, and its titles are not public yet)."""
     run = await db.get(SynthesisRun, run_id)
-    if run is None or run.consultation_id != consultation.id or run.status != RunStatus.SUCCEEDED:
+    if (
+        run is None
+        or run.consultation_id != consultation.id
+        or run.status != RunStatus.SUCCEEDED
+        or run.published_at is None
+    ):
         raise NotFound(str(run_id))
     return run
 
@@ -142,7 +149,14 @@ async def find_target(
         )
     if scope == AnswerScope.CLUSTER:
         cluster = await db.get(SynthesisCluster, target_id)
-        if cluster is None or cluster.is_other or cluster.merged_into_id is not None:
+        # Themes are for reading: the groups of one article are what officials answer, so an
+        # answer never reaches contributions on other articles.
+        if (
+            cluster is None
+            or cluster.is_other
+            or cluster.is_theme
+            or cluster.merged_into_id is not None
+        ):
             raise NotFound(str(target_id))
         await _run_of_consultation(db, consultation, cluster.run_id)
         members = await _answerable_members(

@@ -62,7 +62,8 @@ async def create_consultation(
         errors["summary"] = _("The summary must have at most {count} characters.").format(
             count=MAX_SUMMARY
         )
-    errors.update(_check_schedule(phase_starts))
+    # A date that could not be read says so, rather than that it is missing.
+    errors = {**_check_schedule(phase_starts), **errors}
     chosen_languages = languages or ["fr"]
     if any(code not in SUPPORTED_LANGUAGES for code in chosen_languages):
         errors["languages"] = _("Choose among the supported languages.")

@@ -27,6 +27,7 @@ from consult.contributions.models import (
     MAX_THREAD_DEPTH,
     Contribution,
     ContributionKind,
+    ImportedArticleVotes,
     Stance,
 )
 from consult.contributions.writing import MAX_BODY, check_url, store_footprint
@@ -51,7 +52,13 @@ class ImportReport:
 
     created: int = 0
     already_present: int = 0
+    article_votes: int = 0
+    """Articles whose vote counts from elsewhere were set."""
     errors: list[RowError] = field(default_factory=list)
+
+
+# A row of this kind carries the votes on an article itself, counted on another platform.
+ARTICLE_VOTES = "article_votes"
 
 
 class RowRejected(ValueError):
@@ -259,6 +266,25 @@ def _amend(contribution: Contribution, row: Row, alineas: list[str]) -> None:
     contribution.new_text = operation.new_text
 
 
+async def _set_article_votes(
+    session: AsyncSession, consultation: Consultation, articles: _Articles, row: Row
+) -> None:
+    """Set the article's imported vote counts (setting twice to the same counts changes
+    nothing, so a second import of the file is harmless)."""
+    article_key = _text(row, "article", required=True, limit=120)
+    if await articles.alineas(article_key) is None:
+        raise RowRejected(_("no article “{key}” in the bill").format(key=article_key))
+    counts = {name: _count(row, name) for name in ("votes_for", "votes_mixed", "votes_against")}
+    imported = await session.get(ImportedArticleVotes, (consultation.id, article_key))
+    if imported is None:
+        session.add(
+            ImportedArticleVotes(consultation_id=consultation.id, article_key=article_key, **counts)
+        )
+    else:
+        for name, count in counts.items():
+            setattr(imported, name, count)
+
+
 async def import_contributions(
     session: AsyncSession,
     consultation: Consultation,
@@ -301,6 +327,14 @@ async def import_contributions(
             progress(1)
         if isinstance(row, str):
             report.errors.append(RowError(line, row))
+            continue
+        if row.get("kind") == ARTICLE_VOTES:
+            try:
+                await _set_article_votes(session, consultation, articles, row)
+            except RowRejected as error:
+                report.errors.append(RowError(line, str(error)))
+            else:
+                report.article_votes += 1
             continue
         ref = str(row.get("ref", ""))
         if ref in existing:

@@ -57,8 +57,10 @@ async def list_contributions(
     alinea: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
+    where: ColumnElement[bool] | None = None,
 ) -> ContributionPage:
-    """Top-level contributions on an article, sorted, filtered and paginated.
+    """Top-level contributions on an article, sorted, filtered and paginated (``where``: a
+    further condition, such as leaving out the copies of a letter shown once).
 
     Three queries whatever the page size: the count, the page, and every
     reply or argument in the page's threads (through `root_id`).
@@ -68,6 +70,8 @@ async def list_contributions(
         Contribution.article_key == article_key,
         Contribution.parent_id.is_(None),
     )
+    if where is not None:
+        query = query.where(where)
     if kind in {k.value for k in ContributionKind}:
         query = query.where(Contribution.kind == ContributionKind(kind))
     if alinea is not None:

@@ -180,3 +180,21 @@ class Vote(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportedArticleVotes(Base):
+    """Votes on an article counted on another platform, whose voters have no account here.
+
+    An import sets them (importing the same counts twice changes nothing); an article's tally
+    adds them to the votes cast here.
+    """
+
+    __tablename__ = "imported_article_votes"
+
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    votes_for: Mapped[int] = mapped_column(Integer, default=0)
+    votes_mixed: Mapped[int] = mapped_column(Integer, default=0)
+    votes_against: Mapped[int] = mapped_column(Integer, default=0)

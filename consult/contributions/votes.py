@@ -14,6 +14,7 @@ from consult.consultations.models import Consultation
 from consult.contributions.article_context import require_open
 from consult.contributions.models import (
     Contribution,
+    ImportedArticleVotes,
     Vote,
     VoteValue,
 )
@@ -130,7 +131,7 @@ async def cast_vote(
 async def article_tally(
     session: AsyncSession, consultation: Consultation, article_key: str
 ) -> Tally:
-    """Vote counts on an article."""
+    """Vote counts on an article: the votes cast here, and those imported from elsewhere."""
     rows = (
         await session.execute(
             select(Vote.value, func.count())
@@ -139,10 +140,11 @@ async def article_tally(
         )
     ).all()
     counts = {value: count for value, count in rows}
+    imported = await session.get(ImportedArticleVotes, (consultation.id, article_key))
     return Tally(
-        counts.get(VoteValue.FOR, 0),
-        counts.get(VoteValue.MIXED, 0),
-        counts.get(VoteValue.AGAINST, 0),
+        counts.get(VoteValue.FOR, 0) + (imported.votes_for if imported else 0),
+        counts.get(VoteValue.MIXED, 0) + (imported.votes_mixed if imported else 0),
+        counts.get(VoteValue.AGAINST, 0) + (imported.votes_against if imported else 0),
     )
 
 

@@ -12,7 +12,7 @@ UMAP (15 neighbours, cosine, ``min_dist`` 0, as BERTopic uses it) turns the neig
 a low-dimensional layout where topics are dense and separated, which is what HDBSCAN needs; PCA
 keeps the directions of largest variance, and citizen comments on one broad subject differ
 little along them, so HDBSCAN declares half of them noise. PCA stays available
-(``reducer="pca"``: instant, no numba); its output, like the raw vectors', is re-normalised so
+(:class:`PCAReducer`: instant, no numba); its output, like the raw vectors', is re-normalised so
 that HDBSCAN's euclidean trees measure an angle (``|a - b|^2 = 2 - 2 cos`` on unit vectors),
 whereas a UMAP layout is used as it is.
 
@@ -169,23 +169,17 @@ def default_min_samples(min_cluster_size: int) -> int:
 
 @dataclass(frozen=True)
 class ClusterParams:
-    """Parameters of :func:`cluster`.
+    """Parameters of :func:`cluster` (the reduction is a stage of its own: :class:`Reducer`).
 
-    ``reducer`` is ``"umap"`` (a seeded UMAP layout in ``umap_dimensions`` dimensions),
-    ``"pca"`` (project to ``dimensions`` principal components) or ``"none"`` (cluster the raw
-    vectors; slow and outlier-prone above a few hundred dimensions, kept for comparison).
     ``fit_limit`` bounds the rows reduced and clustered: above it a seeded sample of that many
     is, and every other row takes the label of most of its nearest sampled rows; ``None``
     clusters every row. ``min_cluster_size`` / ``min_samples`` left at ``None`` are resolved by
     :func:`default_min_cluster_size` (of the rows clustered, at most ``fit_limit``) /
     :func:`default_min_samples`; the :class:`Clustering` returned holds the resolved values.
     ``reassign_similarity`` is the cosine bound above which an outlier joins its nearest
-    cluster; the others stay "other".
+    cluster; the others stay "other". ``seed`` drives every random step (the sample, the layout).
     """
 
-    reducer: str = "umap"
-    dimensions: int = DEFAULT_DIMENSIONS
-    umap_dimensions: int = UMAP_DIMENSIONS
     fit_limit: int | None = FIT_LIMIT
     min_cluster_size: int | None = None
     min_samples: int | None = None
@@ -193,10 +187,6 @@ class ClusterParams:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.reducer not in ("umap", "pca", "none"):
-            raise ValueError(f"unknown reducer {self.reducer!r}: expected 'umap', 'pca' or 'none'")
-        if self.dimensions < 1 or self.umap_dimensions < 1:
-            raise ValueError("dimensions and umap_dimensions must be at least 1")
         if self.fit_limit is not None and self.fit_limit < TINY_INPUT:
             raise ValueError(f"fit_limit must be at least {TINY_INPUT} (or None: no limit)")
         if self.min_cluster_size is not None and self.min_cluster_size < 2:
@@ -252,35 +242,60 @@ class Clustering:
 class Reducer(Protocol):
     """A dimension reduction stage: one row out per row in, fitted on the rows it is given.
 
-    The rows out are re-normalised before HDBSCAN (the angle is what they measure) unless the
-    reducer has a false ``angular`` attribute, as :class:`UMAPReducer` has: a UMAP layout is a
-    set of positions whose euclidean distances are the meaningful ones.
+    ``angular``: whether the rows out are directions (re-normalised before HDBSCAN, whose
+    euclidean distance then measures an angle) rather than positions, as a UMAP layout's are.
     """
 
-    def fit_transform(self, vectors: FloatArray) -> FloatArray:
+    @property
+    def angular(self) -> bool:
+        """Whether the reduced rows are directions rather than positions."""
+        ...
+
+    def fit_transform(self, vectors: FloatArray, seed: int) -> FloatArray:
         """Return the reduced (n, d) rows of the (n, D) L2-normalised ``vectors``."""
         ...
 
+    def describe(self) -> dict[str, object]:
+        """The stage's name and settings, as a report states them."""
+        ...
 
+
+@dataclass(frozen=True)
 class IdentityReducer:
-    """Keep the vectors as they are."""
+    """Keep the vectors as they are (slow and outlier-prone above a few hundred dimensions;
+    kept for comparison)."""
 
-    angular = True
+    @property
+    def angular(self) -> bool:
+        """Raw embeddings are directions."""
+        return True
 
-    def fit_transform(self, vectors: FloatArray) -> FloatArray:
+    def fit_transform(self, vectors: FloatArray, seed: int) -> FloatArray:
+        """The vectors, unchanged."""
         return vectors
 
+    def describe(self) -> dict[str, object]:
+        """``{"name": "none"}``."""
+        return {"name": "none"}
 
+
+@dataclass(frozen=True)
 class PCAReducer:
     """Project onto the first ``dimensions`` principal components (seeded, so reproducible)."""
 
-    angular = True
+    dimensions: int = DEFAULT_DIMENSIONS
 
-    def __init__(self, dimensions: int = DEFAULT_DIMENSIONS, seed: int = 0) -> None:
-        self.dimensions = dimensions
-        self.seed = seed
+    def __post_init__(self) -> None:
+        if self.dimensions < 1:
+            raise ValueError("dimensions must be at least 1")
 
-    def fit_transform(self, vectors: FloatArray) -> FloatArray:
+    @property
+    def angular(self) -> bool:
+        """Principal components keep directions."""
+        return True
+
+    def fit_transform(self, vectors: FloatArray, seed: int) -> FloatArray:
+        """The rows projected onto their first principal components."""
         from sklearn.decomposition import PCA
 
         n, dim = vectors.shape
@@ -288,11 +303,16 @@ class PCAReducer:
         if components >= dim:
             return vectors
         solver = "full" if n <= _FULL_SVD_LIMIT else "randomized"
-        pca = PCA(n_components=components, svd_solver=solver, random_state=self.seed)
+        pca = PCA(n_components=components, svd_solver=solver, random_state=seed)
         reduced: FloatArray = np.asarray(pca.fit_transform(vectors), dtype=np.float64)
         return reduced
 
+    def describe(self) -> dict[str, object]:
+        """Name and dimensions."""
+        return {"name": "pca", "dimensions": self.dimensions}
 
+
+@dataclass(frozen=True)
 class UMAPReducer:
     """Seeded UMAP (cosine, ``min_dist`` 0) to ``dimensions``; reproducible for the same input.
 
@@ -301,16 +321,24 @@ class UMAPReducer:
     the first use only.
     """
 
-    angular = False
+    dimensions: int = UMAP_DIMENSIONS
+    neighbours: int = UMAP_NEIGHBOURS
 
-    def __init__(
-        self, dimensions: int = UMAP_DIMENSIONS, seed: int = 0, neighbours: int = UMAP_NEIGHBOURS
-    ) -> None:
-        self.dimensions = dimensions
-        self.seed = seed
-        self.neighbours = neighbours
+    def __post_init__(self) -> None:
+        if self.dimensions < 1 or self.neighbours < 2:
+            raise ValueError("dimensions must be at least 1 and neighbours at least 2")
 
-    def fit_transform(self, vectors: FloatArray) -> FloatArray:
+    @property
+    def angular(self) -> bool:
+        """A layout is a set of positions."""
+        return False
+
+    def describe(self) -> dict[str, object]:
+        """Name, dimensions and neighbours."""
+        return {"name": "umap", "dimensions": self.dimensions, "neighbours": self.neighbours}
+
+    def fit_transform(self, vectors: FloatArray, seed: int) -> FloatArray:
+        """The seeded layout of the rows."""
         with warnings.catch_warnings():
             # umap announces on import that its optional TensorFlow variant is unavailable.
             warnings.filterwarnings("ignore", category=ImportWarning)
@@ -327,7 +355,7 @@ class UMAPReducer:
             n_components=max(1, min(self.dimensions, n - 2)),
             min_dist=0.0,
             metric="cosine",
-            random_state=self.seed,
+            random_state=seed,
             n_jobs=1,
             # Exact neighbours computed here: UMAP's own search is single-threaded once seeded,
             # quadratic below 4,096 rows and costs ~25 s of numba compilation above.
@@ -361,14 +389,6 @@ def _exact_neighbours(
             nearest_distances, order, axis=1
         )
     return indices, distances
-
-
-def _reducer_for(params: ClusterParams) -> Reducer:
-    if params.reducer == "none":
-        return IdentityReducer()
-    if params.reducer == "umap":
-        return UMAPReducer(params.umap_dimensions, params.seed)
-    return PCAReducer(params.dimensions, params.seed)
 
 
 def _normalised(vectors: NDArray[_Float]) -> tuple[NDArray[_Float], NDArray[np.bool_]]:
@@ -432,18 +452,21 @@ def _label_sums(unit: Float32Array, rows: IntArray, found: IntArray, k: int) -> 
     return sums
 
 
+DEFAULT_REDUCER: Reducer = UMAPReducer()
+
+
 def cluster(
     vectors: NDArray[np.generic],
     params: ClusterParams = ClusterParams(),
     weights: NDArray[np.generic] | None = None,
     *,
-    reducer: Reducer | None = None,
+    reducer: Reducer = DEFAULT_REDUCER,
 ) -> Clustering:
     """Cluster embedding rows by topic; see the module docstring for the rules.
 
     ``weights`` (one non-negative number per row, e.g. the copies of a collapsed campaign) do not
-    change the clustering; they are kept for :attr:`Clustering.weighted_sizes`. ``reducer``
-    replaces the one named by ``params.reducer`` (e.g. a :class:`UMAPReducer` set otherwise).
+    change the clustering; they are kept for :attr:`Clustering.weighted_sizes`. ``reducer`` lays
+    the rows out before HDBSCAN (seeded UMAP to 5 dimensions by default).
     """
     raw = _validated(vectors)
     n, dim = raw.shape
@@ -479,11 +502,11 @@ def cluster(
         in_sample = np.zeros(usable_count, dtype=bool)
         in_sample[chosen] = True
         rows, left_out = rows[in_sample], rows[~in_sample]
-    stage = reducer or _reducer_for(params)
     reduced = np.asarray(
-        stage.fit_transform(np.asarray(unit[rows], dtype=np.float64)), dtype=np.float64
+        reducer.fit_transform(np.asarray(unit[rows], dtype=np.float64), params.seed),
+        dtype=np.float64,
     )
-    if getattr(stage, "angular", True):
+    if reducer.angular:
         # A row that projects onto the origin has no direction left; it stays "other".
         reduced, reduced_usable = _normalised(reduced)
     else:

@@ -30,8 +30,14 @@ A bigram is two kept words that are adjacent in the text: a stop-word, a dropped
 punctuation between them breaks it, so a bigram never starts or ends with a stop-word and never
 spans two sentences.
 
-Everything is deterministic: equal scores are ordered alphabetically, and the title is chosen
-by fixed rules (see :func:`label_clusters`).
+Titles follow the rules of :mod:`consult.nlp.titles`, in short: a phrase the members write (or
+a headline, or a short sentence of the central text) that carries one of the three best
+keywords, at most :data:`TITLE_MAX_CHARS` characters and never cut with "…", never a list of
+keywords nor a name; a cluster of brief generic reactions ("d'accord", "doublon", "+1") is
+flagged ``generic`` and titled as such (« Réactions brèves : « d'accord », « doublon » »).
+
+Everything is deterministic: equal scores are ordered alphabetically, and titles are chosen by
+fixed rules that do not depend on the order of the texts.
 """
 
 from __future__ import annotations
@@ -49,7 +55,7 @@ from numpy.typing import NDArray
 from scipy import sparse  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import CountVectorizer
 
-from consult.nlp.embed import prepare_text
+from consult.nlp.titles import TITLE_MAX_CHARS, TitleVocabulary, choose_title
 
 __all__ = [
     "STOP_WORD_LANGUAGES",
@@ -61,11 +67,8 @@ __all__ = [
 ]
 
 STOP_WORD_LANGUAGES = ("fr", "en")
-# About the width of a heading line on a phone; longer titles are cut at a word with "…".
-TITLE_MAX_CHARS = 70
-# How many keywords the fallback title joins when the central text offers no sentence.
-_FALLBACK_KEYWORDS = 3
-_KEYWORD_SEPARATOR = " · "
+# Titles are chosen from the best keywords whatever ``top_n`` asks to show.
+_TITLE_TOP_N = 8
 # Longer "words" are pasted hashes, base64 or URLs that escaped the URL pattern, never topics.
 _MAX_TOKEN_CHARS = 40
 # Scores equal up to floating-point noise must tie, so that the alphabetical order decides.
@@ -86,19 +89,28 @@ class ClusterLabel:
     keywords: tuple[str, ...]
     """Top terms (unigrams and bigrams), best first."""
     title: str
-    """Short plain-text title (at most :data:`TITLE_MAX_CHARS` characters)."""
+    """Short plain-text title (at most :data:`TITLE_MAX_CHARS` characters, never cut)."""
+    generic: bool = False
+    """True when the cluster is a group of brief generic reactions ("d'accord", "doublon"...)
+    rather than a topic: show it apart from the topics."""
+    reactions: tuple[str, ...] = ()
+    """For a group of reactions, the reactions it holds, most frequent first, in a fixed form
+    ("d'accord", "+1", "doublon", "agree"...) that a translated title can quote."""
 
 
 # --------------------------------------------------------------------------- stop-words
 
 
 @functools.cache
-def stop_words() -> frozenset[str]:
-    """The union of the shipped French and English stop-word lists, in token form."""
+def stop_words(language: str | None = None) -> frozenset[str]:
+    """The shipped stop-word list of ``language`` ("fr" or "en") in token form, or the union of
+    all of them (what keywords use) when no language is given."""
+    if language is not None and language not in STOP_WORD_LANGUAGES:
+        raise ValueError(f"no stop-words for {language!r}")
     folder = importlib.resources.files("consult.nlp").joinpath("stopwords")
     words: set[str] = set()
-    for language in STOP_WORD_LANGUAGES:
-        for line in folder.joinpath(f"{language}.txt").read_text(encoding="utf-8").splitlines():
+    for name in STOP_WORD_LANGUAGES if language is None else (language,):
+        for line in folder.joinpath(f"{name}.txt").read_text(encoding="utf-8").splitlines():
             word = line.strip()
             if word and not word.startswith("#"):
                 words.add(_fold_apostrophes(unicodedata.normalize("NFC", word).lower()))
@@ -199,62 +211,6 @@ def terms_of(text: str) -> list[str]:
     return _make_analyzer()(text)
 
 
-# --------------------------------------------------------------------------- titles
-
-_LINE_BREAK_RE = re.compile(r"\n\s*")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])\s+")
-_LEFTOVER_MARKUP_RE = re.compile(r"[*_#`~]+")
-_SPACES_RE = re.compile(r"\s+")
-_TRAILING_PUNCTUATION = " .,;:-–—"
-
-
-def _sentences(text: str) -> list[str]:
-    """The plain-text sentences of a (Markdown) text, in order."""
-    sentences: list[str] = []
-    # Lines first: a list item or a heading ends where its line does, full stop or not.
-    for line in _LINE_BREAK_RE.split(text):
-        plain = prepare_text(line, max_chars=max(len(line), 1))
-        plain = _SPACES_RE.sub(" ", _LEFTOVER_MARKUP_RE.sub("", plain)).strip()
-        sentences.extend(s.strip() for s in _SENTENCE_END_RE.split(plain) if s.strip())
-    return sentences
-
-
-def _shorten(text: str, limit: int = TITLE_MAX_CHARS) -> str:
-    """Cut ``text`` at a word boundary to at most ``limit`` characters, ending with "…"."""
-    text = text.strip()
-    if len(text) <= limit:
-        shortened = text.rstrip(_TRAILING_PUNCTUATION) if text.endswith(".") else text
-        return _capitalise(shortened)
-    head = text[: limit - 1]
-    space = head.rfind(" ")
-    # A first word longer than the whole title (a pasted URL) is cut where it falls.
-    if space > 0:
-        head = head[:space]
-    return _capitalise(head.rstrip(_TRAILING_PUNCTUATION) + "…")
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:] if text[:1].islower() else text
-
-
-def _title(
-    central_text: str, keywords: tuple[str, ...], analyze: Callable[[str], list[str]]
-) -> str:
-    sentences = _sentences(central_text) if central_text else []
-    wanted = set(keywords)
-    best, best_hits = "", 0
-    for sentence in sentences:
-        hits = len(wanted.intersection(analyze(sentence)))
-        # Strictly more: among equally good sentences the first one, usually the thesis.
-        if hits > best_hits:
-            best, best_hits = sentence, hits
-    if best:
-        return _shorten(best)
-    if keywords:
-        return _shorten(_KEYWORD_SEPARATOR.join(keywords[:_FALLBACK_KEYWORDS]))
-    return _shorten(sentences[0]) if sentences else ""
-
-
 # --------------------------------------------------------------------------- c-TF-IDF
 
 
@@ -293,8 +249,9 @@ def _ranked_keywords(
     bigram_columns: NDArray[np.bool_],
     top_n: int,
     total: float,
-) -> tuple[str, ...]:
-    """The ``top_n`` best terms of one cluster, best first, ties in alphabetical order.
+) -> tuple[tuple[str, float], ...]:
+    """The ``top_n`` best terms of one cluster and their scores, best first, ties in
+    alphabetical order.
 
     ``shares`` are the terms' frequencies in the cluster, ``scores`` their c-TF-IDF. A word that
     the cluster nearly always writes inside one bigram ("cyclables" in "pistes cyclables") is
@@ -321,7 +278,7 @@ def _ranked_keywords(
             for word in term.split(" "):
                 # The first (best ranked) bigram holding a word is the one that can stand for it.
                 bigram_of_word.setdefault(word, (term, float(shares[position])))
-    chosen: list[str] = []
+    chosen: dict[str, float] = {}
     for position in order:
         if len(chosen) >= top_n:
             break
@@ -329,9 +286,9 @@ def _ranked_keywords(
         absorbing = bigram_of_word.get(term)
         if absorbing is not None and absorbing[1] >= _ABSORBED_SHARE * share_of.get(term, 0.0):
             term = absorbing[0]
-        if term not in chosen:
-            chosen.append(term)
-    return tuple(chosen)
+        # A bigram standing for a word takes the rank, and the score, the word earned.
+        chosen.setdefault(term, float(scores[position]))
+    return tuple(chosen.items())
 
 
 def label_clusters(
@@ -341,25 +298,29 @@ def label_clusters(
     *,
     top_n: int = 8,
     weights: Sequence[float] | None = None,
+    headlines: Sequence[str] | None = None,
 ) -> dict[int, ClusterLabel]:
     """Keywords and a title for every cluster present in ``labels``.
 
     ``texts[i]`` has label ``labels[i]``: a cluster index ``0..k-1`` or ``-1`` ("other", which
     weighs in the background but is not labelled). ``central[c]`` is the index in ``texts`` of
     cluster ``c``'s most central item; ``weights[i]`` (default 1) multiplies item ``i``'s counts.
+    ``headlines[i]`` (optional, "" for none) is a title line item ``i``'s author wrote, such as
+    a proposal's title, which ``texts[i]`` may hold flattened into its first sentence.
 
     Keywords: the ``top_n`` terms of highest c-TF-IDF (see the module docstring), best first,
-    ties in alphabetical order. Title: the sentence of the central text that contains the most
-    distinct keywords (the first such sentence on a tie), as plain text, cut at a word boundary
-    to :data:`TITLE_MAX_CHARS` characters with "…"; when the central text is empty or no
-    sentence of it contains a keyword, the first three keywords joined by " · ". A cluster
-    without any usable term gets no keywords and the first sentence of its central text (or
-    "") as title.
+    ties in alphabetical order. Title: see :mod:`consult.nlp.titles`; in short, a phrase the
+    members write (or a headline, or a short sentence of the central text) that carries one of
+    the three best keywords, at most :data:`TITLE_MAX_CHARS` characters and never cut; a group
+    of brief generic reactions gets ``generic=True``, its ``reactions``, and a title quoting
+    them. Titles are chosen from the best :data:`_TITLE_TOP_N` keywords whatever ``top_n``.
 
-    Raises ``ValueError`` when ``labels`` or ``weights`` do not match ``texts``, a weight is
-    negative or not finite, or a central index is out of range.
+    Raises ``ValueError`` when ``labels``, ``weights`` or ``headlines`` do not match ``texts``,
+    a weight is negative or not finite, or a central index is out of range.
     """
     label_array, weight_array = _check_inputs(texts, labels, weights, top_n)
+    if headlines is not None and len(headlines) != len(texts):
+        raise ValueError(f"expected {len(texts)} headlines, one per text")
     for cluster, index in central.items():
         if not 0 <= index < len(texts):
             raise ValueError(f"central item {index} of cluster {cluster} is not a text index")
@@ -378,19 +339,44 @@ def label_clusters(
             raise
         counts = None
 
-    keywords_of: dict[int, tuple[str, ...]] = dict.fromkeys(clusters, ())
-    if counts is not None and top_n > 0:
-        keywords_of.update(
-            _keywords_by_class(counts, label_array, weight_array, clusters, vectorizer, top_n)
-        )
+    sizes = tuple(sorted({top_n, _TITLE_TOP_N}))
+    ranked: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
+    if counts is not None:
+        ranked = _keywords_by_class(counts, label_array, weight_array, clusters, vectorizer, sizes)
+
+    stops = stop_words()
+    term_cache: dict[str, str] = {}
+
+    def term_of(token: str) -> str:
+        term = term_cache.get(token)
+        if term is None:
+            term = term_cache[token] = _term_of_token(token, stops)
+        return term
+
+    vocabulary = TitleVocabulary(stops, term_of, stop_words("fr"), stop_words("en"))
+    members: dict[int, list[int]] = {cluster: [] for cluster in clusters}
+    for member in np.flatnonzero((label_array >= 0) & (weight_array > 0)).tolist():
+        members[int(label_array[member])].append(member)
 
     result: dict[int, ClusterLabel] = {}
     for cluster in clusters:
         central_index = central.get(cluster)
         central_text = (texts[central_index] or "") if central_index is not None else ""
-        keywords = keywords_of[cluster]
+        rows = members[cluster]
+        chosen = choose_title(
+            [documents[row] for row in rows],
+            [float(weight_array[row]) for row in rows],
+            central_text,
+            [(headlines[row] or "") if headlines is not None else "" for row in rows],
+            ranked.get((cluster, _TITLE_TOP_N), ()),
+            vocabulary,
+        )
+        shown = ranked.get((cluster, top_n), ()) if top_n > 0 else ()
         result[cluster] = ClusterLabel(
-            keywords=keywords, title=_title(central_text, keywords, analyze)
+            keywords=tuple(term for term, _score in shown),
+            title=chosen.title,
+            generic=chosen.generic,
+            reactions=chosen.reactions,
         )
     return result
 
@@ -401,8 +387,10 @@ def _keywords_by_class(
     weight_array: NDArray[np.float64],
     clusters: list[int],
     vectorizer: CountVectorizer,
-    top_n: int,
-) -> dict[int, tuple[str, ...]]:
+    sizes: tuple[int, ...],
+) -> dict[tuple[int, int], tuple[tuple[str, float], ...]]:
+    """(cluster, size) -> the cluster's ``size`` best keywords and their scores, for each of
+    ``sizes``: the lists shown and the longer one titles are chosen from are ranked alike."""
     # One row per cluster, and a last row for "other" when there is any: summing weighted item
     # rows into class rows is the "one document per class" of c-TF-IDF.
     row_of = {cluster: row for row, cluster in enumerate(clusters)}
@@ -431,16 +419,17 @@ def _keywords_by_class(
     terms = vectorizer.get_feature_names_out()
     # A Python pass, not np.char on a fixed-width copy: the longest bigram would size every cell.
     bigram_columns = np.fromiter((" " in term for term in terms), dtype=np.bool_, count=len(terms))
-    keywords: dict[int, tuple[str, ...]] = {}
+    keywords: dict[tuple[int, int], tuple[tuple[str, float], ...]] = {}
     for cluster, row in row_of.items():
         start, end = shares.indptr[row], shares.indptr[row + 1]
-        keywords[cluster] = _ranked_keywords(
-            shares.indices[start:end],
-            shares.data[start:end],
-            scores[start:end],
-            terms,
-            bigram_columns,
-            top_n,
-            float(class_totals[row]),
-        )
+        for size in sizes:
+            keywords[cluster, size] = _ranked_keywords(
+                shares.indices[start:end],
+                shares.data[start:end],
+                scores[start:end],
+                terms,
+                bigram_columns,
+                size,
+                float(class_totals[row]),
+            )
     return keywords

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.answers.models import Answer
 from consult.bills.models import BillVersion, Provision
 from consult.consultations.models import Consultation
-from consult.contributions.models import Contribution, Vote
+from consult.contributions.models import Contribution, ImportedArticleVotes, Vote
 from consult.opendata.public import (
     Pseudonyms,
     PublicAnswer,
@@ -201,9 +201,25 @@ async def _votes(export: Export) -> Batches:
                 .group_by(Vote.article_key, Vote.value)
             )
         ).all()
+        imported = (
+            await db.scalars(
+                select(ImportedArticleVotes).where(
+                    ImportedArticleVotes.consultation_id == export.consultation_id
+                )
+            )
+        ).all()
     tallies: dict[str, dict[str, int]] = {}
     for key, value, count in rows:
         tallies.setdefault(str(key), {})[value.value] = int(count)
+    # Votes counted on another platform and imported with the contributions.
+    for votes in imported:
+        tally = tallies.setdefault(votes.article_key, {})
+        for name, count in (
+            ("pour", votes.votes_for),
+            ("mitige", votes.votes_mixed),
+            ("contre", votes.votes_against),
+        ):
+            tally[name] = tally.get(name, 0) + count
     yield [
         ("article", key, t.get("pour", 0), t.get("mitige", 0), t.get("contre", 0))
         for key, t in sorted(tallies.items())
@@ -267,7 +283,7 @@ async def _clusters(export: Export) -> Batches:
         rows = (
             await db.scalars(
                 select(SynthesisCluster)
-                .where(SynthesisCluster.run_id == run_id)
+                .where(SynthesisCluster.run_id == run_id, SynthesisCluster.merged_into_id.is_(None))
                 .order_by(SynthesisCluster.id)
             )
         ).all()
@@ -280,9 +296,9 @@ async def _clusters(export: Export) -> Batches:
             c.title,
             "; ".join(c.keywords),
             c.contributions,
-            c.votes_for,
-            c.votes_mixed,
-            c.votes_against,
+            c.summary,
+            c.discussion_id or "",
+            c.theme_id or "",
         )
         for c in rows
     ]
@@ -468,16 +484,20 @@ TABLES: tuple[Table, ...] = (
     Table(
         "clusters",
         (
-            ("id", "Identifier of the cluster, in the latest synthesis."),
+            ("id", "Identifier of the group, in the latest published synthesis."),
             ("run", "The synthesis run it comes from."),
-            ("scope", "The article it groups ('' for the whole consultation)."),
+            (
+                "scope",
+                "The article it groups (an article group, the unit answered), or '' for a theme "
+                "of the whole consultation (which gathers article groups).",
+            ),
             ("position", "Its rank by size; -1 is the scope's 'other' group."),
-            ("title", "Its title (the words of its most central contribution)."),
+            ("title", "Its title (the ministry's when it renamed the group)."),
             ("keywords", "Its keywords, separated by '; '."),
             ("contributions", "Contributions in it, every copy of a campaign counted."),
-            ("votes_for", "Votes pour on its contributions."),
-            ("votes_mixed", "Votes mitigé on its contributions."),
-            ("votes_against", "Votes contre on its contributions."),
+            ("summary", "The ministry's summary of the group, in Markdown ('' if none)."),
+            ("discussion_id", "For a discussion: the contribution discussed ('' otherwise)."),
+            ("theme_id", "For an article group: the theme that gathers it (see this table)."),
         ),
         _clusters,
     ),

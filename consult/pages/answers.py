@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.answers.inbox import (
@@ -48,6 +50,8 @@ class InboxPage:
     campaigns: list[CampaignLine]
     phase: Phase
     next_phases: tuple[Phase, ...]
+    answered: str | None = None
+    """"published" or "draft" when an answer was just saved (a confirmation to show)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,8 @@ class InboxArticlePage:
     article: Provision
     inbox: ArticleInbox
     filters: InboxFilters
+    answered: str | None = None
+    """"published" or "draft" when an answer was just saved (a confirmation to show)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,22 @@ class AnswerFormPage:
     values: Mapping[str, str]
     errors: Mapping[str, str]
     next_url: str
+    reached: list[ReachedArticle] = field(default_factory=list)
+    """Where the answer goes: per article, the contributions it reaches by kind."""
+
+
+@dataclass(frozen=True)
+class ReachedArticle:
+    """The contributions an answer reaches on one article, by kind."""
+
+    article: Provision | None
+    key: str
+    kinds: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Contributions reached on the article."""
+        return sum(self.kinds.values())
 
 
 @dataclass(frozen=True)
@@ -92,7 +114,9 @@ async def _articles(db: AsyncSession, consultation: Consultation) -> dict[str, P
     return await article_provisions(db, version) if version else {}
 
 
-async def inbox_page(db: AsyncSession, consultation: Consultation, now: datetime) -> InboxPage:
+async def inbox_page(
+    db: AsyncSession, consultation: Consultation, now: datetime, answered: str | None = None
+) -> InboxPage:
     """A consultation's inbox."""
     counts = await counts_by_article(db, consultation)
     return InboxPage(
@@ -103,18 +127,42 @@ async def inbox_page(db: AsyncSession, consultation: Consultation, now: datetime
         campaigns=await all_campaigns(db, consultation),
         phase=consultation.phase_at(now),
         next_phases=next_phases(consultation, now),
+        answered=answered,
     )
 
 
 async def inbox_article_page(
-    db: AsyncSession, consultation: Consultation, key: str, filters: InboxFilters
+    db: AsyncSession,
+    consultation: Consultation,
+    key: str,
+    filters: InboxFilters,
+    answered: str | None = None,
 ) -> InboxArticlePage:
     """One article's inbox (NotFound for an article the latest version does not have)."""
     articles = await _articles(db, consultation)
     if key not in articles:
         raise NotFound(key)
     inbox = await article_inbox(db, consultation, key, filters)
-    return InboxArticlePage(consultation, articles[key], inbox, filters)
+    return InboxArticlePage(consultation, articles[key], inbox, filters, answered)
+
+
+async def _reached(
+    db: AsyncSession, members: Sequence[int], articles: Mapping[str, Provision]
+) -> list[ReachedArticle]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for start in range(0, len(members), 900):
+        rows = await db.execute(
+            select(Contribution.article_key, Contribution.kind).where(
+                Contribution.id.in_(list(members[start : start + 900]))
+            )
+        )
+        for key, kind in rows:
+            counts[key][kind.value] += 1
+    order = {key: index for index, key in enumerate(articles)}
+    return [
+        ReachedArticle(articles.get(key), key, dict(sorted(kinds.items())))
+        for key, kinds in sorted(counts.items(), key=lambda pair: order.get(pair[0], len(order)))
+    ]
 
 
 async def answer_form_page(
@@ -127,13 +175,14 @@ async def answer_form_page(
 ) -> AnswerFormPage:
     """The answer form, filled with the answer saved so far, or with what was sent."""
     answer = await answer_of(db, target)
+    articles = await _articles(db, consultation)
     grouped = target.scope is not AnswerScope.CONTRIBUTION
     covering = [] if grouped else await covering_answers(db, target.id)
     saved = {"state": answer.state.value, "reason": answer.reason} if answer else {}
     return AnswerFormPage(
         consultation=consultation,
         target=target,
-        article=(await _articles(db, consultation)).get(target.article_key),
+        article=articles.get(target.article_key),
         answer=answer,
         members=await contributions_by_id(db, list(target.members[:LISTED_MEMBERS])),
         reach=len(target.members),
@@ -142,4 +191,5 @@ async def answer_form_page(
         values=sent.values if sent and sent.values else saved,
         errors=sent.errors if sent else {},
         next_url=next_url,
+        reached=await _reached(db, target.members, articles),
     )

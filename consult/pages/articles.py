@@ -4,10 +4,12 @@ preview)."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
@@ -38,6 +40,8 @@ from consult.contributions.views import (
 from consult.contributions.votes import Tally, article_tally, votes_of
 from consult.input import whole_number
 from consult.revisions.services import PassageFate, passage_fates, reattached_passages
+from consult.synthesis.models import SynthesisCampaign, SynthesisCampaignMember
+from consult.synthesis.runs import latest_report_run
 from consult.synthesis.similar import SimilarContribution
 
 KIND_FILTERS = tuple(kind.value for kind in ContributionKind if kind is not ContributionKind.REPLY)
@@ -52,6 +56,8 @@ class ListingOptions:
     kind: str | None = None
     alinea: int | None = None
     page: int = 1
+    campaign: int | None = None
+    """Every copy of this letter rather than the discussion (where the letter shows once)."""
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> ListingOptions:
@@ -63,6 +69,7 @@ class ListingOptions:
             kind=kind if kind in KIND_FILTERS else None,
             alinea=whole_number(params.get("alinea")),
             page=whole_number(params.get("page")) or 1,
+            campaign=whole_number(params.get("campaign")),
         )
 
 
@@ -121,6 +128,23 @@ class ArticlePage:
     similar_preview: SimilarPreview | None
     form_token: str
     posted: int | None
+    copies: dict[int, Copies] = field(default_factory=dict)
+    """Shown contribution id -> the letter it stands for, when it is posted many times."""
+    letter: Copies | None = None
+    """The letter whose copies are listed (``?campaign=``), instead of the discussion."""
+
+
+@dataclass(frozen=True)
+class Copies:
+    """A letter posted many times on the article: shown once, with how often and by whom."""
+
+    campaign_id: int
+    shown: int
+    """The copy the discussion shows (the letter's representative when it is on the article)."""
+    members: tuple[int, ...]
+    """Every copy on the article."""
+    authors: int
+    """Distinct authors of the letter, over the consultation."""
 
 
 @dataclass(frozen=True)
@@ -188,6 +212,56 @@ async def _amendment_views(
     return {a.id: describe_amendment(a, *texts[a.version_id], language) for a in amendments}
 
 
+async def letters_on(
+    db: AsyncSession, consultation: Consultation, article_key: str
+) -> dict[int, Copies]:
+    """The letters posted many times on the article, by campaign, as the latest published
+    synthesis found them (copies posted since are listed as they come)."""
+    run = await latest_report_run(db, consultation.id)
+    if run is None:
+        return {}
+    rows = await db.execute(
+        select(
+            SynthesisCampaign.id,
+            SynthesisCampaign.representative_id,
+            SynthesisCampaign.distinct_authors,
+            SynthesisCampaignMember.contribution_id,
+        )
+        .join(SynthesisCampaignMember, SynthesisCampaignMember.campaign_id == SynthesisCampaign.id)
+        .join(Contribution, Contribution.id == SynthesisCampaignMember.contribution_id)
+        .where(
+            SynthesisCampaign.run_id == run.id,
+            Contribution.article_key == article_key,
+            Contribution.parent_id.is_(None),
+        )
+    )
+    members: dict[int, list[int]] = defaultdict(list)
+    facts: dict[int, tuple[int, int]] = {}
+    for campaign_id, representative, authors, member in rows:
+        members[campaign_id].append(member)
+        facts[campaign_id] = (representative, authors)
+    letters = {}
+    for campaign_id, copies in members.items():
+        representative, authors = facts[campaign_id]
+        if len(copies) < 2:
+            continue
+        shown = representative if representative in copies else min(copies)
+        letters[campaign_id] = Copies(campaign_id, shown, tuple(sorted(copies)), authors)
+    return letters
+
+
+def _discussion_filter(
+    letters: Mapping[int, Copies], options: ListingOptions
+) -> tuple[ColumnElement[bool] | None, Copies | None]:
+    """Which contributions the listing shows: every copy of the letter asked for, or the
+    discussion with each letter once."""
+    if options.campaign is not None and options.campaign in letters:
+        letter = letters[options.campaign]
+        return Contribution.id.in_(letter.members), letter
+    hidden = [m for letter in letters.values() for m in letter.members if m != letter.shown]
+    return (Contribution.id.not_in(hidden) if hidden else None), None
+
+
 async def article_page(
     db: AsyncSession,
     context: ArticleContext,
@@ -206,6 +280,8 @@ async def article_page(
     consultation, version = context.consultation, context.version
     in_bill = in_bill or await get_article_in_bill(db, version, context.article.key)
     language = i18n.get_language()
+    letters = await letters_on(db, consultation, context.article.key)
+    where, letter = _discussion_filter(letters, options)
     listing = await list_contributions(
         db,
         consultation,
@@ -214,6 +290,7 @@ async def article_page(
         kind=options.kind,
         alinea=options.alinea,
         page=options.page,
+        where=where,
     )
     shown = listing.items + [c for thread in listing.children.values() for c in thread]
     footprints = await amendment_footprints(db, consultation, context.article.key)
@@ -243,6 +320,8 @@ async def article_page(
         similar_preview=form.similar,
         form_token=form_token,
         posted=posted,
+        copies={copies.shown: copies for copies in letters.values()},
+        letter=letter,
     )
 
 

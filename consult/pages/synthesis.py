@@ -9,22 +9,41 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.answers.inbox import StateCounts, counts_by_article
 from consult.bills.models import Provision, ProvisionKind
 from consult.bills.services import latest_version, table_of_contents
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution
+from consult.contributions.votes import Tally, article_tally
 from consult.errors import NotFound
 from consult.pages.synthesis_map import ClusterMap, cluster_map
 from consult.synthesis.edits import cluster_members
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
-from consult.synthesis.report import ScopeReport, load_report
-from consult.synthesis.runs import active_run, get_run, latest_report_run, recent_runs
+from consult.synthesis.report import ArticleSummary, ScopeReport, load_report
+from consult.synthesis.runs import (
+    active_run,
+    get_run,
+    latest_draft_run,
+    latest_report_run,
+    recent_runs,
+)
+
+
+@dataclass(frozen=True)
+class ArticleLine:
+    """One article in the consultation's synthesis: its groups, its votes, its answers."""
+
+    article: Provision
+    summary: ArticleSummary | None
+    tally: Tally
+    counts: StateCounts
 
 
 @dataclass(frozen=True)
 class ReportPage:
-    """A synthesis report: the whole consultation (one line per article) or one article."""
+    """A synthesis report: the consultation's themes, with a line per article, or one article's
+    groups. Officials see the latest draft and the tools to review and publish it."""
 
     consultation: Consultation
     report: ScopeReport | None
@@ -33,8 +52,11 @@ class ReportPage:
     scope: str
     map: ClusterMap | None
     is_official: bool
+    lines: list[ArticleLine] = field(default_factory=list)
     active: SynthesisRun | None = None
     runs: list[SynthesisRun] = field(default_factory=list)
+    published_now: bool = False
+    """The official has just published this synthesis (a confirmation to show)."""
 
 
 @dataclass(frozen=True)
@@ -70,31 +92,59 @@ async def article_names(db: AsyncSession, consultation: Consultation) -> dict[st
 
 
 async def _report_run(
-    db: AsyncSession, consultation: Consultation, run_id: int | None
+    db: AsyncSession, consultation: Consultation, run_id: int | None, is_official: bool
 ) -> SynthesisRun | None:
-    """The run a report shows: `run_id` (a successful run) or the latest successful one."""
+    """The run a report shows: `run_id`, or the latest. The public reads published runs only;
+    officials also read drafts (the latest one by default)."""
     if run_id is None:
+        if is_official:
+            return await latest_draft_run(db, consultation.id)
         return await latest_report_run(db, consultation.id)
     run = await get_run(db, consultation.id, run_id)
-    if run is None or run.status is not RunStatus.SUCCEEDED:
+    if run is None or run.status is not RunStatus.SUCCEEDED or not (is_official or run.published):
         raise NotFound(str(run_id))
     return run
 
 
 async def scope_report(
-    db: AsyncSession, consultation: Consultation, scope: str, run_id: int | None
+    db: AsyncSession,
+    consultation: Consultation,
+    scope: str,
+    run_id: int | None,
+    *,
+    is_official: bool = False,
 ) -> tuple[ScopeReport | None, dict[str, Provision]]:
     """The report of `scope` (an article key, or the whole consultation) in the run asked
     for or the latest one, articles in bill order; NotFound for an unknown article or run."""
     articles = await article_names(db, consultation)
     if scope != CONSULTATION_SCOPE and scope not in articles:
         raise NotFound(scope)
-    run = await _report_run(db, consultation, run_id)
+    run = await _report_run(db, consultation, run_id, is_official)
     report = await load_report(db, run, scope) if run is not None else None
     if report is not None and report.articles:
         order = {key: index for index, key in enumerate(articles)}
         report.articles.sort(key=lambda s: order.get(s.scope, len(order)))
     return report, articles
+
+
+async def _article_lines(
+    db: AsyncSession,
+    consultation: Consultation,
+    articles: Mapping[str, Provision],
+    report: ScopeReport,
+) -> list[ArticleLine]:
+    """Every article of the bill with its groups, its votes and how far it is answered."""
+    summaries = {s.scope: s for s in report.articles}
+    counts = await counts_by_article(db, consultation)
+    return [
+        ArticleLine(
+            provision,
+            summaries.get(key),
+            await article_tally(db, consultation, key),
+            counts.get(key, StateCounts()),
+        )
+        for key, provision in articles.items()
+    ]
 
 
 async def report_page(
@@ -104,10 +154,12 @@ async def report_page(
     run_id: int | None,
     *,
     is_official: bool,
+    published_now: bool = False,
 ) -> ReportPage:
     """A report page; officials also see the run under way and the recent runs."""
-    report, articles = await scope_report(db, consultation, scope, run_id)
-    runs_shown = is_official and scope == CONSULTATION_SCOPE
+    report, articles = await scope_report(db, consultation, scope, run_id, is_official=is_official)
+    whole = scope == CONSULTATION_SCOPE
+    runs_shown = is_official and whole
     return ReportPage(
         consultation=consultation,
         report=report,
@@ -116,8 +168,10 @@ async def report_page(
         scope=scope,
         map=cluster_map(report) if report is not None else None,
         is_official=is_official,
+        lines=await _article_lines(db, consultation, articles, report) if report and whole else [],
         active=await active_run(db, consultation.id) if runs_shown else None,
         runs=list(await recent_runs(db, consultation.id)) if runs_shown else [],
+        published_now=published_now,
     )
 
 

@@ -8,9 +8,10 @@ history of the run (``cluster_edits``) as well as in the audit log.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,7 +59,7 @@ def _title(raw: str) -> str:
     return title
 
 
-async def _remember(
+async def remember(
     db: AsyncSession,
     cluster: SynthesisCluster,
     action: str,
@@ -98,7 +99,7 @@ async def rename_cluster(
         cluster.original_title = before
     cluster.title = new_title
     await db.flush()
-    await _remember(db, cluster, "rename", {"before": before, "after": new_title}, actor, now)
+    await remember(db, cluster, "rename", {"before": before, "after": new_title}, actor, now)
 
 
 async def merge_clusters(
@@ -108,7 +109,10 @@ async def merge_clusters(
     actor: User,
     now: datetime,
 ) -> None:
-    """Move every contribution of ``source`` into ``target`` (same run, same scope)."""
+    """Move every contribution of ``source`` into ``target`` (same run, same article); the
+    contributions moved follow ``target`` into its theme."""
+    if target.is_theme or source.is_theme:
+        raise FormError({"merge": _("Themes gather groups: merge the groups of an article.")})
     if (
         source.id == target.id
         or source.run_id != target.run_id
@@ -123,11 +127,12 @@ async def merge_clusters(
         .where(SynthesisMembership.cluster_id == source.id)
         .values(cluster_id=target.id)
     )
+    await _move_to_theme(db, target, source.theme_id, moved)
     target.quotes = list(dict.fromkeys([*target.quotes, *source.quotes]))[:QUOTES]
     source.merged_into_id = target.id
     await recount(db, target)
     await recount(db, source)
-    await _remember(
+    await remember(
         db,
         target,
         "merge",
@@ -145,7 +150,9 @@ async def split_cluster(
     actor: User,
     now: datetime,
 ) -> SynthesisCluster:
-    """Move some contributions of a cluster into a new cluster of the same scope."""
+    """Move some contributions of a group into a new group of the same article (and theme)."""
+    if cluster.is_theme:
+        raise FormError({"members": _("Themes gather groups: split the groups of an article.")})
     new_title = _title(title)
     members = set(await _member_ids(db, cluster))
     moving = sorted(set(contribution_ids) & members)
@@ -167,8 +174,9 @@ async def split_cluster(
         keywords=[],
         quotes=[q for q in cluster.quotes if q in moving][:QUOTES] or moving[:3],
         amendments=[],
-        stances={},
+        targets=[],
         kinds={},
+        theme_id=cluster.theme_id,
     )
     db.add(created)
     await db.flush()
@@ -184,7 +192,7 @@ async def split_cluster(
     cluster.quotes = [q for q in cluster.quotes if q not in moving]
     await recount(db, cluster)
     await recount(db, created)
-    await _remember(
+    await remember(
         db,
         cluster,
         "split",
@@ -193,6 +201,27 @@ async def split_cluster(
         now,
     )
     return created
+
+
+async def _move_to_theme(
+    db: AsyncSession, target: SynthesisCluster, old_theme: int | None, moved: Sequence[int]
+) -> None:
+    """Contributions merged into ``target`` from a group of another theme join its theme."""
+    if old_theme == target.theme_id or target.theme_id is None or old_theme is None:
+        return
+    for start in range(0, len(moved), 900):
+        await db.execute(
+            update(SynthesisMembership)
+            .where(
+                SynthesisMembership.cluster_id == old_theme,
+                SynthesisMembership.contribution_id.in_(moved[start : start + 900]),
+            )
+            .values(cluster_id=target.theme_id)
+        )
+    for theme_id in (old_theme, target.theme_id):
+        theme = await db.get(SynthesisCluster, theme_id)
+        if theme is not None:
+            await recount(db, theme)
 
 
 async def cluster_members(db: AsyncSession, cluster: SynthesisCluster) -> list[Contribution]:
@@ -222,16 +251,14 @@ async def _member_ids(db: AsyncSession, cluster: SynthesisCluster) -> list[int]:
 
 
 async def recount(db: AsyncSession, cluster: SynthesisCluster) -> None:
-    """Recompute what the report shows of a cluster from its current members."""
+    """Recompute what the report shows of a group from its current members."""
     rows = (
         await db.execute(
             select(
                 Contribution.id,
                 Contribution.kind,
                 Contribution.stance,
-                Contribution.votes_for,
-                Contribution.votes_mixed,
-                Contribution.votes_against,
+                Contribution.parent_id,
                 SynthesisMembership.x,
                 SynthesisMembership.y,
             )
@@ -257,19 +284,27 @@ async def recount(db: AsyncSession, cluster: SynthesisCluster) -> None:
     )
     cluster.contributions = len(rows)
     cluster.items = len({("campaign", campaign_of[i]) if i in campaign_of else i for i in ids})
-    cluster.votes_for = sum(row[3] for row in rows)
-    cluster.votes_mixed = sum(row[4] for row in rows)
-    cluster.votes_against = sum(row[5] for row in rows)
     cluster.kinds = dict(sorted(Counter(row[1].value for row in rows).items()))
-    cluster.stances = dict(sorted(Counter(row[2].value for row in rows if row[2]).items()))
+    cluster.targets = _targets(rows)
     cluster.amendments = [row[0] for row in rows if row[1] is ContributionKind.AMENDMENT][
         :MAX_LISTED_AMENDMENTS
     ]
     cluster.quotes = [q for q in cluster.quotes if q in set(ids)]
     if rows:
-        cluster.x = sum(row[6] for row in rows) / len(rows)
-        cluster.y = sum(row[7] for row in rows) / len(rows)
+        cluster.x = sum(row[4] for row in rows) / len(rows)
+        cluster.y = sum(row[5] for row in rows) / len(rows)
     await db.flush()
+
+
+def _targets(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """The arguments among ``rows`` by target and stance, most argued target first (as the
+    pipeline stores them: a stance is about its own target, never added across targets)."""
+    counts: dict[int | None, Counter[str]] = defaultdict(Counter)
+    for row in rows:
+        if row[1] is ContributionKind.ARGUMENT and row[2] is not None:
+            counts[row[3]][row[2].value] += 1
+    ordered = sorted(counts.items(), key=lambda pair: (-sum(pair[1].values()), pair[0] or -1))
+    return [{"target": target, "stances": dict(sorted(c.items()))} for target, c in ordered]
 
 
 async def history(db: AsyncSession, run_id: int, scope: str) -> list[ClusterEdit]:

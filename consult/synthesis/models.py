@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Enum,
     Float,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql import false
 
 from consult.db import Base, UTCDateTime, utcnow
 
@@ -106,19 +108,33 @@ class SynthesisRun(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stages: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
+    """Every stage's name and settings, as the report's method section states them."""
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The ministry's summary of the whole consultation, written before publishing."""
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When officials published the reviewed synthesis; until then only they see it."""
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     @property
     def active(self) -> bool:
         """Queued or running."""
         return self.status in ACTIVE_STATUSES
 
+    @property
+    def published(self) -> bool:
+        """Reviewed and published by officials: the public sees it."""
+        return self.published_at is not None
+
 
 class SynthesisCluster(Base):
-    """A group of similar contributions in one scope of a run.
+    """A group of contributions in one scope of a run.
 
-    The scope is an article's key, or ``""`` for the whole consultation. Position ``-1`` is
-    the scope's "other" group (contributions that fit no cluster), so that every contribution
-    of a scope is in exactly one row and the sizes add up to the scope's total.
+    The scope is an article's key for an article group (the unit officials answer), or ``""``
+    for a theme of the whole consultation (for reading; it gathers article groups, which point
+    at it through ``theme_id``). Position ``-1`` is the scope's "other" group (contributions
+    that fit no group), so that every contribution of a scope is in exactly one row and the
+    sizes add up to the scope's total.
     """
 
     __tablename__ = "synthesis_clusters"
@@ -137,10 +153,21 @@ class SynthesisCluster(Base):
     """Texts clustered: a campaign counts once."""
     contributions: Mapped[int] = mapped_column(Integer, default=0)
     """Contributions behind them: every copy of a campaign counts."""
-    votes_for: Mapped[int] = mapped_column(Integer, default=0)
-    votes_mixed: Mapped[int] = mapped_column(Integer, default=0)
-    votes_against: Mapped[int] = mapped_column(Integer, default=0)
-    stances: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, server_default="[]")
+    """The group's arguments per target: ``{"target": contribution id or null (the article
+    itself), "stances": {"pour": n, ...}}``; never added across targets."""
+    discussion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contributions.id", ondelete="SET NULL")
+    )
+    """For a discussion: the contribution discussed (a proposal and its arguments)."""
+    theme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("synthesis_clusters.id", ondelete="SET NULL")
+    )
+    """For an article group: the theme that gathers it."""
+    summary: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """The ministry's summary of the group, written while reviewing."""
+    generic: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
     kinds: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     quotes: Mapped[list[int]] = mapped_column(JSON, default=list)
     """Ids of the representative contributions, most central first."""
@@ -158,6 +185,11 @@ class SynthesisCluster(Base):
     def is_other(self) -> bool:
         """The scope's "other" group."""
         return self.position < 0
+
+    @property
+    def is_theme(self) -> bool:
+        """A theme of the consultation, rather than a group of one article."""
+        return self.scope == ""
 
 
 class ClusterEdit(Base):

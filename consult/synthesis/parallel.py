@@ -1,9 +1,9 @@
-"""Clustering a run's scopes on several cores.
+"""Grouping a run's articles on several cores.
 
-Each scope (the consultation, then one per article) is clustered independently, and the
-seeded UMAP layout that dominates the cost runs on a single thread (the price of
-reproducibility). So the articles go to a pool of worker processes while the job's own process
-clusters the consultation scope; on two cores this halves the clustering stage.
+Each article is grouped independently, and the seeded UMAP layout that dominates the cost runs
+on a single thread (the price of reproducibility). So the articles go to a pool of worker
+processes, the largest first; on two cores this halves the grouping stage. The themes, which
+only compare the articles' groups, are gathered afterwards in the job's own process.
 
 The pool is started once per worker process and reused by every run: each of its processes
 compiles UMAP's numba code when it starts (5 to 18 s), not at every run. Only an article's own
@@ -32,11 +32,12 @@ from numpy.typing import NDArray
 
 from consult.nlp.campaigns import Campaign
 from consult.synthesis.pipeline import (
-    CONSULTATION_SCOPE,
     Item,
     ScopeResult,
+    Stages,
     SynthesisParams,
-    synthesise_scope,
+    default_stages,
+    synthesise_article,
 )
 
 logger = logging.getLogger("consult.synthesis")
@@ -72,24 +73,27 @@ def scope_input(
     )
 
 
-def synthesise_input(data: ScopeInput, params: SynthesisParams) -> ScopeResult:
-    """Cluster one scope from its own data (run inside a pool process)."""
-    return synthesise_scope(
+def synthesise_input(data: ScopeInput, params: SynthesisParams, stages: Stages) -> ScopeResult:
+    """Group one article from its own data (run inside a pool process)."""
+    return synthesise_article(
         data.scope,
         range(len(data.items)),
         data.items,
         data.vectors,
         data.campaigns,
         params,
+        stages,
     )
 
 
 def mapped(result: ScopeResult, members: Sequence[int]) -> ScopeResult:
     """``result``, computed on a scope's own items, with indexes into the run's items."""
-    for cluster in result.clusters:
-        cluster.members = sorted(members[index] for index in cluster.members)
-        cluster.quotes = [members[index] for index in cluster.quotes]
-        cluster.amendments = [members[index] for index in cluster.amendments]
+    for group in result.clusters:
+        group.members = sorted(members[index] for index in group.members)
+        group.quotes = [members[index] for index in group.quotes]
+        group.amendments = [members[index] for index in group.amendments]
+        if group.discussion is not None:
+            group.discussion = members[group.discussion]
     result.coordinates = {members[index]: point for index, point in result.coordinates.items()}
     return result
 
@@ -147,26 +151,7 @@ def _warm_up() -> None:
         [centres[index % 6] + 0.1 * rng.normal(size=16) for index in range(120)],
         dtype=np.float32,
     )
-    synthesise_scope("art-1", range(120), items, vectors, [], SynthesisParams())
-
-
-def _synthesise_here(
-    scope: str,
-    members: Sequence[int],
-    items: Sequence[Item],
-    vectors: NDArray[np.float32],
-    campaigns: Sequence[Campaign],
-    params: SynthesisParams,
-    single_threaded: bool,
-) -> ScopeResult:
-    """Cluster a scope in this process; with one BLAS thread while the pool's processes hold
-    the other cores (more threads than cores spin-wait on one another)."""
-    if not single_threaded:
-        return synthesise_scope(scope, members, items, vectors, campaigns, params)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(1):
-        return synthesise_scope(scope, members, items, vectors, campaigns, params)
+    synthesise_article("art-1", range(120), items, vectors, [], SynthesisParams(), default_stages())
 
 
 class ScopePool:
@@ -186,23 +171,21 @@ class ScopePool:
         )
 
     async def warm_up(self) -> None:
-        """Start every process now (each compiles the clustering code as it starts), and
-        compile it in this process too, which clusters the consultation's own scope."""
+        """Start every process now (each compiles the clustering code as it starts)."""
         loop = asyncio.get_running_loop()
         await asyncio.gather(
-            anyio.to_thread.run_sync(_warm_up),
             *(loop.run_in_executor(self._executor, _warm_up) for _ in range(self.processes)),
         )
 
-    async def run(self, data: ScopeInput, params: SynthesisParams) -> ScopeResult:
-        """Cluster one scope in a pool process.
+    async def run(self, data: ScopeInput, params: SynthesisParams, stages: Stages) -> ScopeResult:
+        """Group one article in a pool process.
 
         Cancelling the caller drops the scope if no process has started it. If a process
         dies (out of memory, killed), the run fails and the pool is replaced for the next.
         """
         executor = self._executor
         try:
-            future = executor.submit(synthesise_input, data, params)
+            future = executor.submit(synthesise_input, data, params, stages)
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             if self._executor is executor:
@@ -220,20 +203,20 @@ class ScopePool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
 
-async def synthesise_scopes(
+async def synthesise_articles(
     scopes: dict[str, list[int]],
     items: Sequence[Item],
     vectors: NDArray[np.float32],
     campaigns: Sequence[Campaign],
     params: SynthesisParams,
+    stages: Stages,
     pool: ScopePool | None,
     scope_done: ScopeDone,
 ) -> list[ScopeResult]:
-    """Every scope's result, in the order of ``scopes``.
+    """Every article's result, in the order of ``scopes``; ``scope_done`` after each.
 
-    Without a pool the scopes are clustered one after another in a thread of this process.
-    With one, the articles go to the pool, largest first, while a thread here clusters the
-    consultation scope, which would cost more to send (every item and vector) than to keep.
+    Without a pool the articles are grouped one after another in a thread of this process;
+    with one, in its processes, the largest first.
     """
     finished = 0
 
@@ -242,16 +225,9 @@ async def synthesise_scopes(
         finished += 1
         await scope_done(finished)
 
-    async def here(scope: str, single_threaded: bool = False) -> ScopeResult:
+    async def here(scope: str) -> ScopeResult:
         result = await anyio.to_thread.run_sync(
-            _synthesise_here,
-            scope,
-            scopes[scope],
-            items,
-            vectors,
-            campaigns,
-            params,
-            single_threaded,
+            synthesise_article, scope, scopes[scope], items, vectors, campaigns, params, stages
         )
         await count_one()
         return result
@@ -261,21 +237,16 @@ async def synthesise_scopes(
 
     async def in_pool(scope: str) -> ScopeResult:
         data = scope_input(scope, scopes[scope], items, vectors, campaigns)
-        result = await pool.run(data, params)
+        result = await pool.run(data, params, stages)
         await count_one()
         return mapped(result, scopes[scope])
 
-    articles = sorted(
-        (scope for scope in scopes if scope != CONSULTATION_SCOPE),
-        key=lambda scope: -len(scopes[scope]),
-    )
-    tasks = {scope: asyncio.ensure_future(in_pool(scope)) for scope in articles}
-    if CONSULTATION_SCOPE in scopes:
-        tasks[CONSULTATION_SCOPE] = asyncio.ensure_future(here(CONSULTATION_SCOPE, True))
+    largest_first = sorted(scopes, key=lambda scope: -len(scopes[scope]))
+    tasks = {scope: asyncio.ensure_future(in_pool(scope)) for scope in largest_first}
     try:
         await asyncio.gather(*tasks.values())
     finally:
-        # Interrupted or failed: the scopes no process has started yet are dropped.
+        # Interrupted or failed: the articles no process has started yet are dropped.
         for task in tasks.values():
             task.cancel()
     return [tasks[scope].result() for scope in scopes]

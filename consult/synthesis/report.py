@@ -1,13 +1,17 @@
-"""Reports: what a successful synthesis run says about one scope, read back from the database.
+"""Reports: what a synthesis run says about the consultation or one article, read back from the
+database with the answers given since.
 
 The same :class:`ScopeReport` feeds the HTML page, the JSON document (:func:`report_json`,
 schema in docs/synthesis.md) and the PDF, so the three always agree. Quotes are the stored
-text of the contributions themselves, and every count is read from the run's stored rows.
+text of the contributions themselves, verbatim. Every count is read from the run's stored rows,
+except the fate of each amendment (its standing answer, and the version of the bill it entered),
+which is read as it is now: a report published before the answers shows them once they exist.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +20,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.answers.models import Answer, AnswerScope, AnswerState
+from consult.answers.services import outcomes_of
 from consult.contributions.models import Contribution
 from consult.contributions.votes import Tally
+from consult.revisions.services import changes_by_contribution
 from consult.synthesis.edits import history
 from consult.synthesis.models import (
     ClusterEdit,
@@ -28,18 +35,21 @@ from consult.synthesis.models import (
     SynthesisRun,
 )
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
-from consult.text import plain_text
 
-SCHEMA_VERSION = 1
-# Points drawn on a cluster map: enough to see the shape, few enough for a light SVG.
+SCHEMA_VERSION = 2
+# Points drawn on a map: enough to see the shape, few enough for a light SVG.
 MAP_POINTS = 1500
 # Campaigns listed in full on a report (the count covers them all).
 LISTED_CAMPAIGNS = 20
+# Contributions of an article's "other" group listed on its report (every one is on the article).
+LISTED_OTHER = 200
+# Answer states that accept an amendment, wholly or in part.
+ACCEPTING = (AnswerState.ACCEPTED, AnswerState.PARTIALLY_ACCEPTED)
 
 
 @dataclass(frozen=True)
 class Quote:
-    """A contribution quoted in a report: its own text, unchanged."""
+    """A contribution quoted in a report: its own stored text, unchanged."""
 
     contribution_id: int
     kind: str
@@ -49,13 +59,57 @@ class Quote:
     created_at: datetime
     text: str
     tally: Tally
+    parent_id: int | None = None
+    """The contribution it argues about (None: the article itself)."""
+
+
+@dataclass(frozen=True)
+class TargetView:
+    """A group's arguments about one target, by stance (never added across targets)."""
+
+    target: Quote | None
+    """The contribution argued about; None: the article itself."""
+    stances: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        """Arguments about this target in the group."""
+        return sum(self.stances.values())
+
+
+@dataclass(frozen=True)
+class AmendmentFate:
+    """An amendment of a group, with what became of it so far."""
+
+    quote: Quote
+    answer: AnswerState | None
+    """Its standing published answer (None: none yet)."""
+    entered_version: int | None
+    """The first version of the bill its words entered, if they did."""
+
+    @property
+    def accepted(self) -> bool:
+        """Accepted, wholly or in part."""
+        return self.answer in ACCEPTING
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """An article group as a theme lists it."""
+
+    id: int
+    scope: str
+    position: int
+    title: str
+    contributions: int
 
 
 @dataclass
-class ClusterView:
-    """A cluster as a report shows it."""
+class GroupView:
+    """A group (an article group or a theme) as a report shows it."""
 
     id: int
+    scope: str
     position: int
     title: str
     keywords: list[str]
@@ -63,20 +117,34 @@ class ClusterView:
     contributions: int
     share: float
     """Percentage of the scope's contributions."""
-    tally: Tally
-    stances: dict[str, int]
     kinds: dict[str, int]
     quotes: list[Quote]
-    amendments: list[Quote]
+    targets: list[TargetView]
+    amendments: list[AmendmentFate]
     x: float
     y: float
+    summary: str = ""
+    """The ministry's summary of the group."""
     renamed_from: str = ""
-    """The computed title, when the ministry renamed the cluster."""
+    """The computed title, when the ministry renamed the group."""
+    discussion: Quote | None = None
+    """For a discussion: the contribution discussed."""
+    groups: list[GroupRef] = field(default_factory=list)
+    """For a theme: the article groups it gathers, largest first."""
+    answer: Answer | None = None
+    """The answer given to the whole group (article groups), draft or published."""
+    generic: bool = False
+    """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
 
     @property
     def is_other(self) -> bool:
         """The "other" group of the scope."""
         return self.position < 0
+
+    @property
+    def accepted(self) -> int:
+        """Amendments of the group accepted, wholly or in part."""
+        return sum(1 for a in self.amendments if a.accepted)
 
 
 @dataclass(frozen=True)
@@ -96,7 +164,7 @@ class CampaignView:
 
 @dataclass(frozen=True)
 class MapPoint:
-    """One contribution on the cluster map."""
+    """One contribution on the map."""
 
     x: float
     y: float
@@ -104,13 +172,15 @@ class MapPoint:
 
 
 @dataclass(frozen=True)
-class ScopeSummary:
-    """One article's line in the consultation report."""
+class ArticleSummary:
+    """One article's line in the consultation's report."""
 
     scope: str
     contributions: int
-    clusters: int
+    groups: int
     other: int
+    amendments: int
+    accepted: int
 
 
 @dataclass
@@ -120,24 +190,43 @@ class ScopeReport:
     run: SynthesisRun
     scope: str
     total: int
-    clusters: list[ClusterView]
-    other: ClusterView | None
+    clusters: list[GroupView]
+    other: GroupView | None
     campaigns: list[CampaignView]
     campaign_count: int
     points: list[MapPoint]
-    articles: list[ScopeSummary] = field(default_factory=list)
+    articles: list[ArticleSummary] = field(default_factory=list)
     edits: list[ClusterEdit] = field(default_factory=list)
-    """The ministry's hand edits of the scope's clusters, oldest first."""
+    """The ministry's hand edits of the scope's groups, oldest first."""
+    listed_other: list[Quote] = field(default_factory=list)
+    """An article's contributions in no group, listed as they are (the first ones)."""
 
     @property
     def outliers(self) -> int:
-        """Contributions in no cluster."""
+        """Contributions in no group."""
         return self.other.contributions if self.other else 0
 
     @property
     def too_small(self) -> bool:
         """True when the scope had too few contributions to be grouped."""
         return not self.clusters and self.total > 0
+
+    @property
+    def amendments(self) -> int:
+        """Amendments in the scope's groups (at most the ones each group lists)."""
+        if self.articles:
+            return sum(a.amendments for a in self.articles)
+        return sum(
+            len(c.amendments) for c in [*self.clusters, *([self.other] if self.other else [])]
+        )
+
+    @property
+    def accepted(self) -> int:
+        """Amendments of the scope accepted, wholly or in part."""
+        if self.articles:
+            return sum(a.accepted for a in self.articles)
+        groups = [*self.clusters, *([self.other] if self.other else [])]
+        return sum(c.accepted for c in groups)
 
 
 async def _quotes(db: AsyncSession, ids: Sequence[int]) -> dict[int, Quote]:
@@ -156,16 +245,48 @@ async def _quotes(db: AsyncSession, ids: Sequence[int]) -> dict[int, Quote]:
                 article_key=c.article_key,
                 author=c.author_pseudonym,
                 created_at=c.created_at,
-                text="\n\n".join(plain_text(part) for part in parts if part),
+                text="\n\n".join(part for part in parts if part),
                 tally=Tally(c.votes_for, c.votes_mixed, c.votes_against),
+                parent_id=c.parent_id,
             )
     return quotes
+
+
+Fate = tuple[AnswerState | None, int | None]
+"""An amendment's standing answer and the first version it entered."""
+
+
+async def _fates(db: AsyncSession, ids: Sequence[int]) -> dict[int, Fate]:
+    """Each amendment's standing published answer and the first version it entered."""
+    answers = await outcomes_of(db, list(ids))
+    changes = await changes_by_contribution(db, list(ids))
+    return {
+        i: (
+            answers[i].state if i in answers else None,
+            min((version.number for _change, version in changes[i]), default=None)
+            if i in changes
+            else None,
+        )
+        for i in ids
+    }
+
+
+async def _group_answers(db: AsyncSession, cluster_ids: Sequence[int]) -> dict[int, Answer]:
+    if not cluster_ids:
+        return {}
+    rows = await db.scalars(
+        select(Answer).where(
+            Answer.scope == AnswerScope.CLUSTER, Answer.cluster_id.in_(list(cluster_ids))
+        )
+    )
+    return {a.cluster_id: a for a in rows if a.cluster_id is not None}
 
 
 async def load_report(
     db: AsyncSession, run: SynthesisRun, scope: str = CONSULTATION_SCOPE
 ) -> ScopeReport | None:
-    """The report of one scope of a run; None when the run has no such scope."""
+    """The report of one scope of a run (the themes for the whole consultation, or one
+    article's groups); None when the run has no such scope."""
     rows = list(
         (
             await db.scalars(
@@ -182,12 +303,20 @@ async def load_report(
     if not rows:
         return None
     total = sum(row.contributions for row in rows)
-    quote_ids = [i for row in rows for i in (*row.quotes, *row.amendments)]
+    gathered = await _gathered(db, run, rows) if scope == CONSULTATION_SCOPE else {}
+    target_ids = [t["target"] for row in rows for t in row.targets if t.get("target")]
+    quote_ids = [
+        i
+        for row in rows
+        for i in (*row.quotes, *row.amendments, *([row.discussion_id] if row.discussion_id else []))
+    ]
     campaign_rows, in_scope = await _campaigns(db, run, scope)
     quote_ids += [row.representative_id for row in campaign_rows[:LISTED_CAMPAIGNS]]
-    quotes = await _quotes(db, quote_ids)
+    quotes = await _quotes(db, [*quote_ids, *target_ids])
+    fates = await _fates(db, [i for row in rows for i in row.amendments])
+    answers = await _group_answers(db, [row.id for row in rows]) if scope else {}
 
-    views = [_cluster_view(row, total, quotes) for row in rows]
+    views = [_group_view(row, total, quotes, fates, gathered, answers) for row in rows]
     clusters = sorted((v for v in views if not v.is_other), key=lambda v: v.position)
     other = next((v for v in views if v.is_other), None)
     campaigns = [
@@ -218,26 +347,83 @@ async def load_report(
     )
     if scope == CONSULTATION_SCOPE:
         report.articles = await _article_summaries(db, run)
+    elif other is not None:
+        report.listed_other = await _listed(db, other.id)
     return report
 
 
-def _cluster_view(row: SynthesisCluster, total: int, quotes: Mapping[int, Quote]) -> ClusterView:
-    return ClusterView(
+async def _listed(db: AsyncSession, group_id: int) -> list[Quote]:
+    """The first contributions of a group, oldest first."""
+    ids = (
+        await db.scalars(
+            select(SynthesisMembership.contribution_id)
+            .where(SynthesisMembership.cluster_id == group_id)
+            .order_by(SynthesisMembership.contribution_id)
+            .limit(LISTED_OTHER)
+        )
+    ).all()
+    quotes = await _quotes(db, list(ids))
+    return [quotes[i] for i in ids if i in quotes]
+
+
+async def _gathered(
+    db: AsyncSession, run: SynthesisRun, themes: Sequence[SynthesisCluster]
+) -> dict[int, list[GroupRef]]:
+    """Theme id -> the article groups it gathers, largest first."""
+    rows = await db.scalars(
+        select(SynthesisCluster).where(
+            SynthesisCluster.run_id == run.id,
+            SynthesisCluster.theme_id.in_([t.id for t in themes]),
+            SynthesisCluster.merged_into_id.is_(None),
+        )
+    )
+    found: dict[int, list[GroupRef]] = defaultdict(list)
+    for row in rows:
+        assert row.theme_id is not None
+        found[row.theme_id].append(
+            GroupRef(row.id, row.scope, row.position, row.title, row.contributions)
+        )
+    for refs in found.values():
+        refs.sort(key=lambda ref: (-ref.contributions, ref.scope, ref.position))
+    return found
+
+
+def _group_view(
+    row: SynthesisCluster,
+    total: int,
+    quotes: Mapping[int, Quote],
+    fates: Mapping[int, Fate],
+    gathered: Mapping[int, list[GroupRef]],
+    answers: Mapping[int, Answer],
+) -> GroupView:
+    return GroupView(
         id=row.id,
+        scope=row.scope,
         position=row.position,
         title=row.title,
         keywords=list(row.keywords),
         items=row.items,
         contributions=row.contributions,
         share=100.0 * row.contributions / total if total else 0.0,
-        tally=Tally(row.votes_for, row.votes_mixed, row.votes_against),
-        stances=dict(row.stances),
         kinds=dict(row.kinds),
         quotes=[quotes[i] for i in row.quotes if i in quotes],
-        amendments=[quotes[i] for i in row.amendments if i in quotes],
+        targets=[
+            TargetView(quotes.get(t["target"]) if t.get("target") else None, dict(t["stances"]))
+            for t in row.targets
+        ],
+        amendments=[
+            AmendmentFate(quotes[i], *fates.get(i, (None, None)))
+            for i in row.amendments
+            if i in quotes
+        ],
         x=row.x,
         y=row.y,
+        summary=row.summary,
         renamed_from=row.original_title,
+        discussion=quotes.get(row.discussion_id) if row.discussion_id else None,
+        groups=gathered.get(row.id, []),
+        answer=answers.get(row.id),
+        generic=row.generic,
     )
 
 
@@ -286,21 +472,34 @@ async def _points(
     return [MapPoint(x, y, position_of.get(cluster_id, -1)) for x, y, cluster_id in rows.all()]
 
 
-async def _article_summaries(db: AsyncSession, run: SynthesisRun) -> list[ScopeSummary]:
-    rows = await db.execute(
-        select(
-            SynthesisCluster.scope, SynthesisCluster.position, SynthesisCluster.contributions
-        ).where(SynthesisCluster.run_id == run.id, SynthesisCluster.scope != CONSULTATION_SCOPE)
-    )
+async def _article_summaries(db: AsyncSession, run: SynthesisRun) -> list[ArticleSummary]:
+    """Per article: contributions, groups, "other", amendments and how many were accepted."""
+    rows = (
+        await db.execute(
+            select(
+                SynthesisCluster.scope,
+                SynthesisCluster.position,
+                SynthesisCluster.contributions,
+                SynthesisCluster.amendments,
+            ).where(
+                SynthesisCluster.run_id == run.id,
+                SynthesisCluster.scope != CONSULTATION_SCOPE,
+                SynthesisCluster.merged_into_id.is_(None),
+            )
+        )
+    ).all()
+    fates = await _fates(db, [i for *_rest, amendments in rows for i in amendments])
     summaries: dict[str, list[int]] = {}
-    for scope, position, contributions in rows.all():
-        summary = summaries.setdefault(scope, [0, 0, 0])
+    for scope, position, contributions, amendments in rows:
+        summary = summaries.setdefault(scope, [0, 0, 0, 0, 0])
         summary[0] += contributions
         if position < 0:
             summary[2] += contributions
         else:
             summary[1] += 1
-    return [ScopeSummary(scope, *values) for scope, values in summaries.items()]
+        summary[3] += len(amendments)
+        summary[4] += sum(1 for i in amendments if fates[i][0] in ACCEPTING)
+    return [ArticleSummary(scope, *values) for scope, values in summaries.items()]
 
 
 # --------------------------------------------------------------------------- JSON
@@ -311,6 +510,7 @@ def _quote_json(quote: Quote) -> dict[str, Any]:
         "contribution_id": quote.contribution_id,
         "kind": quote.kind,
         "stance": quote.stance,
+        "about": quote.parent_id,
         "article": quote.article_key,
         "author": quote.author,
         "created_at": quote.created_at.isoformat(),
@@ -323,20 +523,41 @@ def _votes_json(tally: Tally) -> dict[str, int]:
     return {"pour": tally.votes_for, "mitige": tally.votes_mixed, "contre": tally.votes_against}
 
 
-def _cluster_json(view: ClusterView) -> dict[str, Any]:
+def _group_json(view: GroupView) -> dict[str, Any]:
     return {
+        "id": view.id,
         "position": view.position,
         "title": view.title,
         "computed_title": view.renamed_from or view.title,
+        "brief_reactions": view.generic,
+        "summary": view.summary,
         "keywords": view.keywords,
         "items": view.items,
         "contributions": view.contributions,
         "share": round(view.share, 2),
-        "votes": _votes_json(view.tally),
-        "stances": view.stances,
         "kinds": view.kinds,
+        "discussion": _quote_json(view.discussion) if view.discussion else None,
+        "arguments": [
+            {
+                "about": t.target.contribution_id if t.target else None,
+                "stances": t.stances,
+            }
+            for t in view.targets
+        ],
         "quotes": [_quote_json(q) for q in view.quotes],
-        "amendments": [_quote_json(q) for q in view.amendments],
+        "amendments": [
+            {
+                **_quote_json(a.quote),
+                "answer": a.answer.value if a.answer else None,
+                "entered_version": a.entered_version,
+            }
+            for a in view.amendments
+        ],
+        "accepted_amendments": view.accepted,
+        "groups": [
+            {"id": g.id, "article": g.scope, "title": g.title, "contributions": g.contributions}
+            for g in view.groups
+        ],
         "map": {"x": round(view.x, 4), "y": round(view.y, 4)},
     }
 
@@ -348,21 +569,26 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
         "schema": SCHEMA_VERSION,
         "consultation": consultation_slug,
         "scope": report.scope or None,
+        "level": "themes" if report.scope == CONSULTATION_SCOPE else "article",
+        "summary": run.summary if report.scope == CONSULTATION_SCOPE else None,
         "run": {
             "id": run.id,
             "model": run.model_id,
             "params": run.params,
+            "stages": run.stages,
             "seed": run.seed,
             "input_hash": run.input_hash,
             "started_at": run.started_at.isoformat() if run.started_at else None,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+            "published_at": run.published_at.isoformat() if run.published_at else None,
             "contributions": run.contribution_count,
         },
         "contributions": report.total,
         "too_small": report.too_small,
-        "clusters": [_cluster_json(view) for view in report.clusters],
-        "other": _cluster_json(report.other) if report.other else None,
+        "groups": [_group_json(view) for view in report.clusters],
+        "other": _group_json(report.other) if report.other else None,
         "outliers": report.outliers,
+        "amendments": {"listed": report.amendments, "accepted": report.accepted},
         "campaigns": {
             "count": report.campaign_count,
             "listed": [
@@ -383,7 +609,7 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
         "edits": [
             {
                 "action": e.action,
-                "cluster": e.cluster_id,
+                "group": e.cluster_id,
                 "details": e.details,
                 "at": e.created_at.isoformat(),
             }
@@ -393,8 +619,10 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
             {
                 "article": s.scope,
                 "contributions": s.contributions,
-                "clusters": s.clusters,
+                "groups": s.groups,
                 "other": s.other,
+                "amendments": s.amendments,
+                "accepted_amendments": s.accepted,
             }
             for s in report.articles
         ],

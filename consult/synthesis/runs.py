@@ -3,8 +3,9 @@
 A run is created by an official (web or command line) and executed by the ``synthesize`` job,
 on an arq worker or in-process. Execution is idempotent: it can be interrupted at any point
 (worker killed, Redis flushed, timeout) and run again from the start; embeddings already
-stored are never recomputed and the run's earlier partial results are replaced. The last
-successful run of a consultation stays its published report until a newer run succeeds.
+stored are never recomputed and the run's earlier partial results are replaced. A run that
+succeeds is a draft that only officials see; once they have reviewed it they publish it, and it
+stays the public report until they publish a newer one (:mod:`consult.synthesis.review`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
-from consult.nlp.embed import Embedder
 from consult.synthesis.embeddings import embed_texts, text_of, vectors_of_texts
 from consult.synthesis.models import (
     ACTIVE_STATUSES,
@@ -34,14 +34,16 @@ from consult.synthesis.models import (
     SynthesisMembership,
     SynthesisRun,
 )
-from consult.synthesis.parallel import ScopePool, synthesise_scopes
+from consult.synthesis.parallel import ScopePool, synthesise_articles
 from consult.synthesis.pipeline import (
     Item,
     ScopeResult,
     SynthesisParams,
-    find_campaigns,
+    SynthesisPipeline,
+    article_scopes,
+    find_copies,
+    gather_themes,
     input_hash,
-    scopes_of,
 )
 
 logger = logging.getLogger("consult.synthesis")
@@ -120,7 +122,21 @@ async def active_run(db: AsyncSession, consultation_id: int) -> SynthesisRun | N
 
 
 async def latest_report_run(db: AsyncSession, consultation_id: int) -> SynthesisRun | None:
-    """The run whose results are the consultation's current report: the last one that succeeded."""
+    """The consultation's public report: the last run officials published."""
+    return await db.scalar(
+        select(SynthesisRun)
+        .where(
+            SynthesisRun.consultation_id == consultation_id,
+            SynthesisRun.status == RunStatus.SUCCEEDED,
+            SynthesisRun.published_at.is_not(None),
+        )
+        .order_by(SynthesisRun.published_at.desc(), SynthesisRun.id.desc())
+        .limit(1)
+    )
+
+
+async def latest_draft_run(db: AsyncSession, consultation_id: int) -> SynthesisRun | None:
+    """What officials review: the last run that succeeded, published or not."""
     return await db.scalar(
         select(SynthesisRun)
         .where(
@@ -258,14 +274,29 @@ async def _load_items(db: AsyncSession, consultation_id: int) -> list[Item]:
             votes_for=c.votes_for,
             votes_mixed=c.votes_mixed,
             votes_against=c.votes_against,
+            parent_id=c.parent_id,
+            headline=_headline(c),
         )
         for c in contributions
     ]
 
 
+# A title line is short: a longer first line is a paragraph of the exposé.
+_HEADLINE_MAX = 120
+
+
+def _headline(contribution: Contribution) -> str:
+    """The title an amendment's author gave it: the first line of its exposé, when short (a
+    proposal imported from another platform carries its title there)."""
+    if contribution.kind is not ContributionKind.AMENDMENT:
+        return ""
+    first = contribution.body.strip().split("\n", 1)[0].strip()
+    return first if len(first) <= _HEADLINE_MAX else ""
+
+
 async def execute_run(
     session_factory: async_sessionmaker[AsyncSession],
-    embedder: Embedder,
+    pipeline: SynthesisPipeline,
     run_id: int,
     *,
     clock: Callable[[], datetime] = utcnow,
@@ -308,7 +339,7 @@ async def execute_run(
         consultation_id, params = run.consultation_id, SynthesisParams.from_json(run.params)
     try:
         await _execute(
-            session_factory, embedder, run_id, consultation_id, params, tracker, clock, pool
+            session_factory, pipeline, run_id, consultation_id, params, tracker, clock, pool
         )
     except asyncio.CancelledError:
         # Interrupted (time limit, worker or web process stopping): say so on the run, and
@@ -336,7 +367,7 @@ async def execute_run(
 
 async def _execute(
     session_factory: async_sessionmaker[AsyncSession],
-    embedder: Embedder,
+    pipeline: SynthesisPipeline,
     run_id: int,
     consultation_id: int,
     params: SynthesisParams,
@@ -344,6 +375,7 @@ async def _execute(
     clock: Callable[[], datetime],
     pool: ScopePool | None,
 ) -> None:
+    embedder, stages = pipeline.embedder, pipeline.stages
     async with session_factory() as db:
         items = await _load_items(db, consultation_id)
 
@@ -356,20 +388,27 @@ async def _execute(
         vectors = await vectors_of_texts(db, embedder.model_id, [item.text for item in items])
 
         await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
-        campaigns = await anyio.to_thread.run_sync(find_campaigns, items, params.campaigns)
+        campaigns = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
 
-        scopes = scopes_of(items)
-        await progress(RunStage.CLUSTERING, 0, len(scopes), force=True)
+        scopes = article_scopes(items)
+        # One step per article, then one for the themes that gather them.
+        steps = len(scopes) + 1
+        await progress(RunStage.CLUSTERING, 0, steps, force=True)
 
         async def scope_done(finished: int) -> None:
-            await progress(RunStage.CLUSTERING, finished, len(scopes))
+            await progress(RunStage.CLUSTERING, finished, steps, force=True)
 
-        results = await synthesise_scopes(
-            scopes, items, vectors, campaigns, params, pool, scope_done
+        articles = await synthesise_articles(
+            scopes, items, vectors, campaigns, params, stages, pool, scope_done
         )
+        themes = await anyio.to_thread.run_sync(
+            gather_themes, articles, items, vectors, params, stages
+        )
+        await progress(RunStage.CLUSTERING, steps, steps, force=True)
 
         await progress(RunStage.SAVING, 0, len(items), force=True)
-        await _save(db, run_id, items, campaigns, results)
+        await _save(db, run_id, items, campaigns, themes, articles)
+        described = stages.describe()
         await db.execute(
             update(SynthesisRun)
             .where(SynthesisRun.id == run_id)
@@ -379,7 +418,10 @@ async def _execute(
                 done=len(items),
                 total=len(items),
                 model_id=embedder.model_id,
-                input_hash=input_hash(embedder.model_id, params, items),
+                stages=described,
+                input_hash=input_hash(
+                    embedder.model_id, {"params": params.as_json(), "stages": described}, items
+                ),
                 contribution_count=len(items),
                 finished_at=clock(),
                 heartbeat_at=clock(),
@@ -396,10 +438,15 @@ async def _save(
     run_id: int,
     items: Sequence[Item],
     campaigns: Sequence[Any],
-    results: Sequence[ScopeResult],
+    themes: ScopeResult,
+    articles: Sequence[ScopeResult],
 ) -> None:
     """Replace the run's stored results (a resumed run may have saved some) with these."""
     await db.execute(delete(SynthesisMembership).where(SynthesisMembership.run_id == run_id))
+    # Article groups point at their theme: clear those links before the rows go.
+    await db.execute(
+        update(SynthesisCluster).where(SynthesisCluster.run_id == run_id).values(theme_id=None)
+    )
     await db.execute(delete(SynthesisCluster).where(SynthesisCluster.run_id == run_id))
     await db.execute(delete(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id))
 
@@ -429,47 +476,60 @@ async def _save(
             for member in campaign.members
         ],
     )
+    theme_rows = await _save_scope(db, run_id, items, themes, {})
+    theme_ids = {position: row.id for position, row in theme_rows.items()}
+    for result in articles:
+        await _save_scope(db, run_id, items, result, theme_ids)
 
-    for result in results:
-        cluster_rows = [
-            SynthesisCluster(
-                run_id=run_id,
-                scope=result.scope,
-                position=c.position,
-                title=c.title[:300],
-                keywords=list(c.keywords),
-                items=c.units,
-                contributions=len(c.members),
-                votes_for=c.votes[0],
-                votes_mixed=c.votes[1],
-                votes_against=c.votes[2],
-                stances=c.stances,
-                kinds=c.kinds,
-                quotes=[items[i].id for i in c.quotes],
-                amendments=[items[i].id for i in c.amendments],
-                x=c.x,
-                y=c.y,
-            )
-            for c in result.clusters
-        ]
-        db.add_all(cluster_rows)
-        await db.flush()
-        await _insert_rows(
-            db,
-            SynthesisMembership,
-            [
-                {
-                    "cluster_id": row.id,
-                    "contribution_id": items[member].id,
-                    "run_id": run_id,
-                    "scope": result.scope,
-                    "x": result.coordinates.get(member, (0.5, 0.5))[0],
-                    "y": result.coordinates.get(member, (0.5, 0.5))[1],
-                }
-                for row, c in zip(cluster_rows, result.clusters, strict=True)
-                for member in c.members
-            ],
+
+async def _save_scope(
+    db: AsyncSession,
+    run_id: int,
+    items: Sequence[Item],
+    result: ScopeResult,
+    theme_ids: dict[int, int],
+) -> dict[int, SynthesisCluster]:
+    """Store one scope's groups and memberships; its rows by position."""
+    rows = {
+        group.position: SynthesisCluster(
+            run_id=run_id,
+            scope=result.scope,
+            position=group.position,
+            title=group.title[:300],
+            keywords=list(group.keywords),
+            items=group.units,
+            contributions=len(group.members),
+            targets=[{"target": t.target, "stances": t.stances} for t in group.targets],
+            discussion_id=None if group.discussion is None else items[group.discussion].id,
+            generic=group.generic,
+            theme_id=theme_ids.get(group.theme) if group.theme is not None else None,
+            kinds=group.kinds,
+            quotes=[items[i].id for i in group.quotes],
+            amendments=[items[i].id for i in group.amendments],
+            x=group.x,
+            y=group.y,
         )
+        for group in result.clusters
+    }
+    db.add_all(rows.values())
+    await db.flush()
+    await _insert_rows(
+        db,
+        SynthesisMembership,
+        [
+            {
+                "cluster_id": rows[group.position].id,
+                "contribution_id": items[member].id,
+                "run_id": run_id,
+                "scope": result.scope,
+                "x": result.coordinates.get(member, (0.5, 0.5))[0],
+                "y": result.coordinates.get(member, (0.5, 0.5))[1],
+            }
+            for group in result.clusters
+            for member in group.members
+        ],
+    )
+    return rows
 
 
 async def _insert_rows(db: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from consult.answers.models import Answer, AnswerCoverage
 from consult.db import create_engine, create_session_factory
 from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG
 from consult.synthesis.models import SynthesisCluster, SynthesisMembership, SynthesisRun
@@ -73,44 +74,56 @@ def _email_of(role: str) -> str:
     return next(a.email for a in DEMO_ACCOUNTS if a.role.value == role)
 
 
-def _cluster_holding(site: LiveSite, contribution_id: int) -> int:
-    """A group of the latest run holding the contribution (its article's, else the whole
-    consultation's); the consultation's largest group if it is in none (an "other")."""
+def _largest_article_group(site: LiveSite) -> tuple[int, str, list[int]]:
+    """The largest group of one article in the latest run: its id, its article, its members."""
 
-    async def read() -> int:
+    async def read() -> tuple[int, str, list[int]]:
         engine = create_engine(site.database_url)
         try:
             async with create_session_factory(engine)() as db:
                 run_id = await db.scalar(select(SynthesisRun.id).order_by(SynthesisRun.id.desc()))
-                holding = await db.scalar(
-                    select(SynthesisCluster.id)
-                    .join(
-                        SynthesisMembership,
-                        SynthesisMembership.cluster_id == SynthesisCluster.id,
-                    )
+                group = await db.scalar(
+                    select(SynthesisCluster)
                     .where(
-                        SynthesisMembership.run_id == run_id,
-                        SynthesisMembership.contribution_id == contribution_id,
+                        SynthesisCluster.run_id == run_id,
+                        SynthesisCluster.scope != "",
                         SynthesisCluster.position >= 0,
                     )
-                    .order_by(SynthesisCluster.scope.desc())
+                    .order_by(SynthesisCluster.contributions.desc(), SynthesisCluster.id)
                     .limit(1)
                 )
-                if holding is not None:
-                    return int(holding)
-                largest = await db.scalar(
-                    select(SynthesisCluster.id).where(
-                        SynthesisCluster.run_id == run_id,
-                        SynthesisCluster.scope == "",
-                        SynthesisCluster.position == 0,
+                assert group is not None, "the demo's articles form groups"
+                members = await db.scalars(
+                    select(SynthesisMembership.contribution_id).where(
+                        SynthesisMembership.cluster_id == group.id
                     )
                 )
-                assert largest is not None
-                return int(largest)
+                return group.id, group.scope, sorted(members.all())
         finally:
             await engine.dispose()
 
     # Playwright's own event loop runs in this thread: query from another one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, read()).result()
+
+
+def _covered_by_group_answer(site: LiveSite, group_id: int) -> list[int]:
+    """The contributions the answer given to a group reaches."""
+
+    async def read() -> list[int]:
+        engine = create_engine(site.database_url)
+        try:
+            async with create_session_factory(engine)() as db:
+                answer_id = await db.scalar(select(Answer.id).where(Answer.cluster_id == group_id))
+                covered = await db.scalars(
+                    select(AnswerCoverage.contribution_id).where(
+                        AnswerCoverage.answer_id == answer_id
+                    )
+                )
+                return sorted(covered.all())
+        finally:
+            await engine.dispose()
+
     with ThreadPoolExecutor(max_workers=1) as thread:
         return thread.submit(asyncio.run, read()).result()
 
@@ -139,26 +152,51 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     votes.get_by_role("button", name="For").click()
     expect(votes.get_by_role("button", name="For")).to_have_attribute("aria-pressed", "true")
 
-    # The ministry runs the synthesis.
+    # The ministry runs the synthesis: a draft that only officials see.
     official = _person(browser, loop_site, _email_of("official"))
     official.goto(f"{base}{CONSULTATION}/synthesis")
     official.get_by_role("button", name="Start a synthesis").click()
     expect(official.get_by_role("link", name="Read the report")).to_be_visible(
         timeout=COMPLETION_MS
     )
+    official.get_by_role("link", name="Read the report").click()
+    expect(official.get_by_text("Only officials see this synthesis")).to_be_visible()
+    group_id, article_key, members = _largest_article_group(loop_site)
+    reader = browser.new_context(locale="en-GB").new_page()
+    reader.goto(f"{base}{CONSULTATION}/synthesis/articles/{article_key}")
+    expect(reader.get_by_text("No synthesis covers this article yet")).to_be_visible()
 
-    # It answers the group holding the amendment, then accepts the amendment itself.
-    official.goto(f"{base}{CONSULTATION}/inbox")
+    # It reviews the article's groups, gives one a title of its own, and publishes.
+    official.goto(f"{base}{CONSULTATION}/synthesis/articles/{article_key}")
+    group = official.locator(f"#group-{group_id}")
+    group.get_by_label("New title").fill("Le montant de l’amende")
+    group.get_by_role("button", name="Rename").click()
+    expect(official.locator(f"#group-{group_id} h3")).to_contain_text("Le montant de l’amende")
     assert axe_violations(official) == []
-    group = _cluster_holding(loop_site, amendment_id)
-    official.goto(f"{base}{CONSULTATION}/answers/cluster/{group}")
-    expect(
-        official.get_by_text(re.compile(r"This answer reaches \d+ contribution"))
-    ).to_be_visible()
+    official.get_by_role("button", name="Publish this synthesis").click()
+    expect(official.get_by_text("The synthesis is published")).to_be_visible()
+
+    # It answers that group from the synthesis page; the answer reaches its members only.
+    official.goto(f"{base}{CONSULTATION}/synthesis/articles/{article_key}")
+    official.locator(f"#group-{group_id}").get_by_role("link", name="Answer this group").click()
+    expect(official.get_by_text(f"This answer reaches {len(members)} contribution")).to_be_visible()
     official.get_by_label("Partially accepted").check()
     official.get_by_label("Reason").fill("Les propositions de ce groupe sont reprises en partie.")
     official.get_by_role("button", name=re.compile(r"Publish to \d+ contribution")).click()
-    official.wait_for_url(re.compile(r".*/inbox(/articles/[\w-]+)?$"))
+    official.wait_for_url(re.compile(r".*/inbox(/articles/[\w-]+)?(\?.*)?$"))
+    expect(
+        official.get_by_role("status").filter(has_text="Your answer is published")
+    ).to_be_visible()
+    assert _covered_by_group_answer(loop_site, group_id) == members
+
+    # Anyone reads the published synthesis, with the ministry's title and its answer.
+    reader.goto(f"{base}{CONSULTATION}/synthesis/articles/{article_key}")
+    published_group = reader.locator(f"#group-{group_id}")
+    expect(published_group.locator("h3")).to_contain_text("Le montant de l’amende")
+    expect(published_group).to_contain_text("Les propositions de ce groupe sont reprises")
+    expect(reader.get_by_role("button", name="Publish this synthesis")).to_have_count(0)
+
+    # It accepts the amendment itself.
     official.goto(f"{base}{CONSULTATION}/answers/contribution/{amendment_id}")
     official.get_by_label("Accepted", exact=True).check()
     official.get_by_label("Reason").fill(REASON)

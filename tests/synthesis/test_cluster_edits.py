@@ -26,9 +26,10 @@ def site(demo: Site) -> Site:
 
 
 def _article_clusters(site: Site, run_id: int) -> tuple[str, list[SynthesisCluster]]:
-    """The scope with the most clusters (the demo's articles are small, so often the whole
-    consultation's), and its clusters (no "other")."""
-    clusters = [c for c in rows(site, SynthesisCluster, run_id) if not c.is_other]
+    """The article with the most groups, and its groups (no "other")."""
+    clusters = [
+        c for c in rows(site, SynthesisCluster, run_id) if not c.is_other and not c.is_theme
+    ]
     by_scope: dict[str, list[SynthesisCluster]] = {}
     for cluster in clusters:
         by_scope.setdefault(cluster.scope, []).append(cluster)
@@ -77,12 +78,14 @@ def test_rename_merge_and_split_keep_every_contribution_once_and_leave_a_history
     scope, clusters = _article_clusters(site, run_id)
     before = _scope_members(site, run_id, scope)
     first, second = clusters[0], clusters[1]
-    report_url = f"{BASE}/articles/{scope}" if scope else BASE
+    report_url = f"{BASE}/articles/{scope}"
 
     renamed = site.client.post(
         f"{BASE}/clusters/{first.id}/rename", data={"title": "Le droit d’être informé"}
     )
-    assert renamed.status_code == 303 and renamed.headers["location"] == report_url
+    # Back to the group, in the run being reviewed.
+    assert renamed.status_code == 303
+    assert renamed.headers["location"] == f"{report_url}?run={run_id}#group-{first.id}"
     page = site.client.get(report_url)
     assert "Le droit d’être informé" in page.text
     assert f"computed title: “{first.title}”" in page.text
@@ -129,16 +132,16 @@ def test_rename_merge_and_split_keep_every_contribution_once_and_leave_a_history
     assert _scope_members(site, run_id, scope) == before
 
     page = site.client.get(report_url)
-    assert "Groups edited by the ministry" in page.text
+    assert "Edited by the ministry" in page.text
     assert "Les délais" in page.text
     report = site.client.get(f"{report_url}/report.json").json()
     assert [e["action"] for e in report["edits"]] == ["rename", "merge", "split"]
     assert (
-        sum(c["contributions"] for c in report["clusters"])
+        sum(c["contributions"] for c in report["groups"])
         + (report["other"]["contributions"] if report["other"] else 0)
         == report["contributions"]
     )
-    renamed_json = next(c for c in report["clusters"] if c["title"] == "Le droit d’être informé")
+    renamed_json = next(c for c in report["groups"] if c["title"] == "Le droit d’être informé")
     assert renamed_json["computed_title"] == first.title
     actions = [
         a

@@ -1,4 +1,4 @@
-"""Clustering a run's scopes in a pool of processes gives the report of one process."""
+"""Grouping a run's articles in a pool of processes gives the report of one process."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from consult.synthesis.parallel import ScopePool, scope_input, synthesise_scopes
+from consult.synthesis.parallel import ScopePool, scope_input, synthesise_articles
 from consult.synthesis.pipeline import (
-    CONSULTATION_SCOPE,
     ScopeResult,
     SynthesisParams,
-    find_campaigns,
-    scopes_of,
+    article_scopes,
+    default_stages,
+    find_copies,
 )
 from tests.support.corpus import corpus
 
@@ -27,15 +27,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 async def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
     items, vectors = corpus(per_topic=60, letters=12)
-    params = SynthesisParams()
-    campaigns = find_campaigns(items, params.campaigns)
+    params, stages = SynthesisParams(), default_stages()
+    campaigns = find_copies(items, stages.copies, params.seed)
     finished: list[int] = []
 
     async def scope_done(count: int) -> None:
         finished.append(count)
 
-    results = await synthesise_scopes(
-        scopes_of(items), items, vectors, campaigns, params, pool, scope_done
+    results = await synthesise_articles(
+        article_scopes(items), items, vectors, campaigns, params, stages, pool, scope_done
     )
     return results, finished
 
@@ -55,15 +55,15 @@ async def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(
     pooled, finished = await _run(pool)
     assert [result.scope for result in pooled] == [result.scope for result in alone]
     assert [asdict(result) for result in pooled] == [asdict(result) for result in alone]
-    # Every scope reported as it finished, the consultation's and each article's.
+    # Every article reported as it finished.
     assert finished == list(range(1, len(alone) + 1))
-    assert any(len(result.clusters) > 1 for result in pooled if result.scope != CONSULTATION_SCOPE)
+    assert any(len(result.clusters) > 1 for result in pooled)
 
 
 def test_a_scope_travels_with_only_its_own_items_and_campaigns() -> None:
     items, vectors = corpus(per_topic=30, letters=12)
-    campaigns = find_campaigns(items, SynthesisParams().campaigns)
-    members = scopes_of(items)["art-1"]
+    campaigns = find_copies(items, default_stages().copies, 0)
+    members = article_scopes(items)["art-1"]
     data = scope_input("art-1", members, items, vectors, campaigns)
     assert [item.id for item in data.items] == [items[index].id for index in members]
     assert (data.vectors == vectors[members]).all()

@@ -2,129 +2,243 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consult.nlp.campaigns import Campaign, CampaignParams
+from consult.nlp.campaigns import Campaign
+from consult.nlp.cluster import PCAReducer
 from consult.synthesis.pipeline import (
-    CONSULTATION_SCOPE,
     OTHER,
     Item,
     ScopeResult,
+    Stages,
     SynthesisParams,
-    find_campaigns,
+    article_scopes,
+    default_stages,
+    find_copies,
+    gather_themes,
     input_hash,
-    scopes_of,
-    synthesise_scope,
+    synthesise_article,
 )
 from tests.support.corpus import START, TOPICS, corpus
 
+# The instant reducer: what is tested here is the pipeline's bookkeeping, not UMAP.
+STAGES = replace(
+    default_stages(), clusterer=replace(default_stages().clusterer, reducer=PCAReducer())
+)
+
 
 def run_all(
-    items: list[Item], vectors: np.ndarray, params: SynthesisParams
-) -> tuple[list[Campaign], dict[str, ScopeResult]]:
-    campaigns = find_campaigns(items, params.campaigns)
-    return campaigns, {
-        scope: synthesise_scope(scope, members, items, vectors, campaigns, params)
-        for scope, members in scopes_of(items).items()
+    items: list[Item], vectors: np.ndarray, params: SynthesisParams, stages: Stages = STAGES
+) -> tuple[list[Campaign], dict[str, ScopeResult], ScopeResult]:
+    campaigns = find_copies(items, stages.copies, params.seed)
+    articles = {
+        scope: synthesise_article(scope, members, items, vectors, campaigns, params, stages)
+        for scope, members in article_scopes(items).items()
     }
+    themes = gather_themes(list(articles.values()), items, vectors, params, stages)
+    return campaigns, articles, themes
 
 
-def test_every_contribution_is_in_exactly_one_cluster_of_each_scope() -> None:
+def with_discussion(
+    items: list[Item], vectors: np.ndarray, replies: int
+) -> tuple[list[Item], np.ndarray]:
+    """An amendment on art-1 and `replies` arguments about it, the arguments' texts on another
+    subject than the amendment's (they argue about it; they need not repeat it)."""
+    rng = np.random.default_rng(9)
+    amendment = Item(
+        len(items) + 1,
+        "art-1",
+        "amendment",
+        None,
+        "Supprimer l'alinéa 2 qui crée une taxe nouvelle sur les associations.",
+        "account:author",
+        START,
+        votes_for=7,
+    )
+    added = [amendment]
+    for n in range(replies):
+        added.append(
+            Item(
+                len(items) + 2 + n,
+                "art-1",
+                "argument",
+                "pour" if n % 3 else "contre",
+                f"Je suis d'accord, argument numéro {n} {rng.integers(10**6)}.",
+                f"account:arguer-{n}",
+                START + timedelta(minutes=n),
+                parent_id=amendment.id,
+            )
+        )
+    extra = rng.normal(size=(len(added), vectors.shape[1]))
+    return [*items, *added], np.vstack([vectors, extra.astype(np.float32)])
+
+
+def test_every_contribution_is_in_exactly_one_group_per_level() -> None:
     items, vectors = corpus()
-    _, results = run_all(items, vectors, SynthesisParams())
-    scopes = scopes_of(items)
-    assert set(results) == {CONSULTATION_SCOPE, "art-1", "art-2"}
-    for scope, result in results.items():
+    _, articles, themes = run_all(items, vectors, SynthesisParams())
+    scopes = article_scopes(items)
+    assert set(articles) == {"art-1", "art-2"}
+    for scope, result in articles.items():
         placed = [member for c in result.clusters for member in c.members]
         assert sorted(placed) == sorted(scopes[scope])
-        assert result.size == len(scopes[scope])
         for c in result.clusters:
-            # quotes are real members, amendments are members of the kind
+            # an article group holds one article; quotes are members; amendments are amendments
+            assert {items[i].article_key for i in c.members} == {scope}
             assert set(c.quotes) <= set(c.members)
             assert all(items[i].kind == "amendment" for i in c.amendments)
-            assert c.votes == (
-                sum(items[i].votes_for for i in c.members),
-                sum(items[i].votes_mixed for i in c.members),
-                sum(items[i].votes_against for i in c.members),
-            )
-            assert sum(c.stances.values()) == sum(1 for i in c.members if items[i].stance)
-        assert [c.position for c in result.clusters if c.position != OTHER] == list(
-            range(len([c for c in result.clusters if c.position != OTHER]))
-        )
+        positions = [c.position for c in result.clusters if c.position != OTHER]
+        assert positions == list(range(len(positions)))
+    assert sorted(m for c in themes.clusters for m in c.members) == list(range(len(items)))
+    for theme in themes.clusters:
+        if theme.position == OTHER:
+            continue
+        gathered = [
+            g
+            for scope, position in theme.articles
+            for g in articles[scope].clusters
+            if g.position == position
+        ]
+        assert sorted(m for g in gathered for m in g.members) == theme.members
+        assert all(g.theme == theme.position for g in gathered)
 
 
-def test_topics_become_clusters_and_the_campaign_counts_once() -> None:
+def test_stances_are_counted_per_target_and_never_added_across_targets() -> None:
+    items, vectors = corpus(per_topic=12, letters=0)
+    items, vectors = with_discussion(items, vectors, replies=6)
+    _, articles, _themes = run_all(items, vectors, SynthesisParams())
+    for result in articles.values():
+        for c in result.clusters:
+            expected: dict[int | None, dict[str, int]] = {}
+            for i in c.members:
+                if items[i].kind == "argument" and items[i].stance:
+                    stances = expected.setdefault(items[i].parent_id, {})
+                    stances[items[i].stance or ""] = stances.get(items[i].stance or "", 0) + 1
+            assert {t.target: t.stances for t in c.targets} == expected
+
+
+def test_a_discussed_contribution_is_a_group_with_its_whole_discussion() -> None:
+    items, vectors = corpus(per_topic=12, letters=0)
+    items, vectors = with_discussion(items, vectors, replies=6)
+    amendment = next(i for i, item in enumerate(items) if item.kind == "amendment")
+    _, articles, _themes = run_all(items, vectors, SynthesisParams())
+    (group,) = [c for c in articles["art-1"].clusters if c.discussion == amendment]
+    thread = [
+        i for i, item in enumerate(items) if i == amendment or item.parent_id == items[amendment].id
+    ]
+    assert group.members == thread and group.quotes[0] == amendment
+    assert {t.target for t in group.targets} == {items[amendment].id}
+    # Below the size of a discussion, the arguments still follow their target.
+    items, vectors = corpus(per_topic=12, letters=0)
+    items, vectors = with_discussion(items, vectors, replies=2)
+    _, articles, _themes = run_all(items, vectors, SynthesisParams())
+    thread_ids = {item.id for item in items if item.kind == "amendment" or item.parent_id}
+    holders = [
+        c for c in articles["art-1"].clusters if thread_ids & {items[i].id for i in c.members}
+    ]
+    assert len(holders) == 1 and thread_ids <= {items[i].id for i in holders[0].members}
+
+
+def test_topics_become_groups_and_a_signed_letter_is_a_group_of_its_own() -> None:
     items, vectors = corpus()
-    campaigns, results = run_all(items, vectors, SynthesisParams())
+    campaigns, articles, _themes = run_all(items, vectors, SynthesisParams())
     assert len(campaigns) == 1 and campaigns[0].copies == 12
-    whole = results[CONSULTATION_SCOPE]
-    clusters = [c for c in whole.clusters if c.position != OTHER]
     topics_found = {
         frozenset(items[i].text.rsplit(" ", 1)[-1] for i in c.members if items[i].id <= 90)
-        for c in clusters
+        for result in articles.values()
+        for c in result.clusters
+        if c.position != OTHER
     }
     assert {frozenset({f"{t}."}) for t in TOPICS} <= topics_found
-    # the twelve signatures sit together, and as one text of the clustering
+    # the twelve signatures sit together, as one text of the grouping
     letter_ids = set(campaigns[0].members)
-    holding = [c for c in whole.clusters if letter_ids & {items[i].id for i in c.members}]
-    assert len(holding) == 1
-    assert holding[0].units == len(holding[0].members) - 11
-    assert holding[0].stances["contre"] >= 12
+    holding = [
+        c for c in articles["art-2"].clusters if letter_ids & {items[i].id for i in c.members}
+    ]
+    assert len(holding) == 1 and holding[0].position != OTHER
+    assert {items[i].id for i in holding[0].members} == letter_ids and holding[0].units == 1
 
 
 def test_same_input_and_seed_give_the_same_result() -> None:
     items, vectors = corpus()
-    first = run_all(items, vectors, SynthesisParams())[1]
-    second = run_all(list(reversed(items))[::-1], vectors.copy(), SynthesisParams())[1]
+
+    def shape(result: ScopeResult) -> list[object]:
+        return [(c.position, c.members, c.quotes, c.title, c.keywords) for c in result.clusters]
+
+    _, first, first_themes = run_all(items, vectors, SynthesisParams())
+    _, second, second_themes = run_all(list(items), vectors.copy(), SynthesisParams())
     for scope in first:
-        assert [
-            (c.position, c.members, c.quotes, c.title, c.keywords) for c in first[scope].clusters
-        ] == [
-            (c.position, c.members, c.quotes, c.title, c.keywords) for c in second[scope].clusters
-        ]
+        assert shape(first[scope]) == shape(second[scope])
         assert first[scope].coordinates == second[scope].coordinates
+    assert shape(first_themes) == shape(second_themes)
 
 
-def test_input_hash_changes_with_text_votes_model_and_params_not_order() -> None:
+def test_the_seed_reaches_the_clustering() -> None:
+    """UMAP's layout is drawn from the run's seed (the reducer receives it)."""
+    seen: list[int] = []
+
+    class Recording(PCAReducer):
+        def fit_transform(self, vectors: np.ndarray, seed: int) -> np.ndarray:
+            seen.append(seed)
+            return super().fit_transform(vectors, seed)
+
+    stages = replace(STAGES, clusterer=replace(STAGES.clusterer, reducer=Recording()))
+    items, vectors = corpus(per_topic=40, letters=0)
+    run_all(items, vectors, SynthesisParams(seed=7), stages)
+    assert seen and set(seen) == {7}
+
+
+def test_input_hash_changes_with_text_votes_target_model_and_settings_not_order() -> None:
     items, _ = corpus(per_topic=3, letters=0)
-    base = input_hash("model-a", SynthesisParams(), items)
-    assert base == input_hash("model-a", SynthesisParams(), list(reversed(items)))
-    changed_vote = [items[0].__class__(**{**items[0].__dict__, "votes_for": 99}), *items[1:]]
-    assert input_hash("model-a", SynthesisParams(), changed_vote) != base
-    assert input_hash("model-b", SynthesisParams(), items) != base
-    assert input_hash("model-a", SynthesisParams(seed=1), items) != base
+    settings_a = {"params": SynthesisParams().as_json(), "stages": STAGES.describe()}
+    base = input_hash("model-a", settings_a, items)
+    assert base == input_hash("model-a", settings_a, list(reversed(items)))
+    assert input_hash("model-a", settings_a, [replace(items[0], votes_for=99), *items[1:]]) != base
+    assert input_hash("model-a", settings_a, [replace(items[0], parent_id=5), *items[1:]]) != base
+    assert input_hash("model-b", settings_a, items) != base
+    seeded = {**settings_a, "params": SynthesisParams(seed=1).as_json()}
+    assert input_hash("model-a", seeded, items) != base
 
 
 def test_params_survive_their_json_form() -> None:
-    params = SynthesisParams(seed=3, campaigns=CampaignParams(threshold=0.9))
+    params = SynthesisParams(seed=3, discussion_size=4)
     assert SynthesisParams.from_json(params.as_json()) == params
-    # A run recorded before articles had a fit limit of their own laid them out like the whole.
-    assert SynthesisParams.from_json({}) == SynthesisParams(article_fit_limit=None)
+    # Runs recorded before these settings existed still read (their unknown keys ignored).
+    assert SynthesisParams.from_json(
+        {"seed": 2, "cluster": {"reducer": "umap"}}
+    ) == SynthesisParams(seed=2)
+    with pytest.raises(ValueError):
+        SynthesisParams(discussion_size=1)
 
 
-def test_articles_lay_out_fewer_rows_than_the_whole_consultation() -> None:
-    params = SynthesisParams()
-    assert params.cluster_params(CONSULTATION_SCOPE).fit_limit == 4000
-    assert params.cluster_params("art-3").fit_limit == 2000
-    assert SynthesisParams(article_fit_limit=None).cluster_params("art-3").fit_limit == 4000
-
-
-def test_a_tiny_scope_is_one_other_group() -> None:
-    items, vectors = corpus(per_topic=2, letters=0)
-    result = synthesise_scope(
-        CONSULTATION_SCOPE, list(range(len(items))), items, vectors, [], SynthesisParams()
+def test_a_tiny_article_lists_its_contributions_as_they_are() -> None:
+    items, vectors = corpus(per_topic=1, letters=0)
+    result = synthesise_article(
+        "art-2", article_scopes(items)["art-2"], items, vectors, [], SynthesisParams(), STAGES
     )
     assert result.too_small
     assert [c.position for c in result.clusters] == [OTHER]
-    assert result.clusters[0].members == list(range(len(items)))
 
 
-def test_an_empty_scope_gives_no_clusters() -> None:
-    result = synthesise_scope(
-        CONSULTATION_SCOPE, [], [], np.zeros((0, 8), np.float32), [], SynthesisParams()
+def test_a_few_texts_saying_the_same_thing_form_a_group() -> None:
+    items, vectors = corpus(per_topic=6, letters=0)
+    result = synthesise_article(
+        "art-1", article_scopes(items)["art-1"], items, vectors, [], SynthesisParams(), STAGES
+    )
+    groups = [c for c in result.clusters if c.position != OTHER]
+    assert len(groups) == len(TOPICS) and not result.too_small
+    for c in groups:
+        assert len({items[i].text.rsplit(" ", 1)[-1] for i in c.members}) == 1
+
+
+def test_an_empty_article_gives_no_groups() -> None:
+    result = synthesise_article(
+        "art-1", [], [], np.zeros((0, 8), np.float32), [], SynthesisParams(), STAGES
     )
     assert result.clusters == [] and result.size == 0
 
@@ -134,8 +248,8 @@ def test_empty_texts_and_zero_vectors_stay_other() -> None:
     blank = Item(len(items) + 1, "art-1", "annotation", None, "", "account:x", START)
     items.append(blank)
     vectors = np.vstack([vectors, np.zeros((1, vectors.shape[1]), np.float32)])
-    _, results = run_all(items, vectors, SynthesisParams())
-    other = [c for c in results[CONSULTATION_SCOPE].clusters if c.position == OTHER]
+    _, articles, _themes = run_all(items, vectors, SynthesisParams())
+    other = [c for c in articles["art-1"].clusters if c.position == OTHER]
     assert other and len(items) - 1 in other[0].members
 
 
@@ -149,18 +263,18 @@ def test_invariants_hold_for_any_corpus(per_topic: int, letters: int, seed: int)
     items, vectors = corpus(per_topic, letters, seed)
     if not items:
         return
-    campaigns, results = run_all(items, vectors, SynthesisParams(seed=seed))
-    for scope, members in scopes_of(items).items():
-        placed = sorted(m for c in results[scope].clusters for m in c.members)
+    campaigns, articles, themes = run_all(items, vectors, SynthesisParams(seed=seed))
+    for scope, members in article_scopes(items).items():
+        placed = sorted(m for c in articles[scope].clusters for m in c.members)
         assert placed == sorted(members)
+    assert sorted(m for c in themes.clusters for m in c.members) == list(range(len(items)))
     for campaign in campaigns:
         ids = set(campaign.members)
-        holders = [
-            c
-            for c in results[CONSULTATION_SCOPE].clusters
-            if ids & {items[i].id for i in c.members}
-        ]
-        assert len(holders) == 1
+        for result in [*articles.values(), themes]:
+            holders = [c for c in result.clusters if ids & {items[i].id for i in c.members}]
+            assert len(holders) <= len(
+                {items[i].article_key for i in range(len(items)) if items[i].id in ids}
+            )
 
 
 @pytest.mark.parametrize("text", ["🙂🙂🙂", "x" * 20_000, "Ünïcödé ç’est ça"])
@@ -168,5 +282,5 @@ def test_odd_texts_are_handled(text: str) -> None:
     items, vectors = corpus()
     items.append(Item(len(items) + 1, "art-1", "annotation", None, text, "account:odd", START))
     vectors = np.vstack([vectors, np.ones((1, vectors.shape[1]), np.float32)])
-    _, results = run_all(items, vectors, SynthesisParams())
-    assert sum(len(c.members) for c in results[CONSULTATION_SCOPE].clusters) == len(items)
+    _, _articles, themes = run_all(items, vectors, SynthesisParams())
+    assert sum(len(c.members) for c in themes.clusters) == len(items)

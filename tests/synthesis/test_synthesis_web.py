@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.demo.seed import DEMO_SLUG
+from consult.jobs import synthesize
 from consult.synthesis.models import (
     RunStage,
     RunStatus,
@@ -43,6 +44,11 @@ def visible_synthesised(site: Site) -> list[Contribution]:
     return [contribution for (contribution,) in site.rows(query)]
 
 
+def stored_text(contribution: Contribution) -> str:
+    """A contribution's own text as a report quotes it: its body, and an amendment's wording."""
+    return "\n\n".join(part for part in (contribution.body, contribution.new_text) if part)
+
+
 @pytest.mark.each_database
 def test_official_runs_a_synthesis_and_every_count_matches_the_database(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
@@ -50,66 +56,101 @@ def test_official_runs_a_synthesis_and_every_count_matches_the_database(site: Si
     assert "No synthesis has been published" in page.text
     assert "Start a synthesis" in page.text
 
-    run_id = start_and_finish(site)
+    run_id = start_and_finish(site, publish=False)
     progress = site.client.get(f"{BASE}/runs/{run_id}")
     assert progress.status_code == 200
     assert "Complete" in progress.text and "Read the report" in progress.text
     assert 'hx-trigger="every 2s"' not in progress.text  # polling stops once finished
 
     contributions = visible_synthesised(site)
+    by_id = {c.id: c for c in contributions}
     memberships = rows(site, SynthesisMembership, run_id)
-    clusters = rows(site, SynthesisCluster, run_id)
-    # each contribution is once in the consultation scope and once in its article's scope
+    clusters = {c.id: c for c in rows(site, SynthesisCluster, run_id)}
+    # Each contribution is in exactly one group per level: one theme, one group of its article.
     by_scope: dict[str, list[int]] = {}
     for m in memberships:
         by_scope.setdefault(m.scope, []).append(m.contribution_id)
-    assert sorted(by_scope[""]) == sorted(c.id for c in contributions)
+    assert sorted(by_scope[""]) == sorted(by_id)
     for c in contributions:
         assert by_scope[c.article_key].count(c.id) == 1
-    # cluster sizes add up, vote splits are the sums of their members' counters
-    by_id = {c.id: c for c in contributions}
     members_of: dict[int, list[int]] = {}
     for m in memberships:
         members_of.setdefault(m.cluster_id, []).append(m.contribution_id)
-    for cluster in clusters:
+    for cluster in clusters.values():
         members = members_of[cluster.id]
         assert cluster.contributions == len(members)
-        assert cluster.votes_for == sum(by_id[i].votes_for for i in members)
-        assert cluster.votes_against == sum(by_id[i].votes_against for i in members)
         assert set(cluster.quotes) <= set(members)
+        if cluster.scope:
+            # An article group never holds two articles, and never a theme's worth.
+            assert {by_id[i].article_key for i in members} == {cluster.scope}
+            if cluster.position >= 0:
+                theme = clusters[cluster.theme_id or 0]
+                assert theme.scope == "" and set(members) <= set(members_of[theme.id])
+        # Stances are counted per target, never added across targets.
+        expected: dict[int | None, dict[str, int]] = {}
+        for i in members:
+            argument = by_id[i]
+            if argument.kind is ContributionKind.ARGUMENT and argument.stance is not None:
+                stances = expected.setdefault(argument.parent_id, {})
+                stances[argument.stance.value] = stances.get(argument.stance.value, 0) + 1
+        assert {t["target"]: t["stances"] for t in cluster.targets} == expected
+    # A theme's contributions are exactly those of the article groups it gathers.
+    for theme in (c for c in clusters.values() if c.scope == "" and c.position >= 0):
+        gathered = [c for c in clusters.values() if c.theme_id == theme.id]
+        assert gathered, "every theme gathers article groups"
+        assert sorted(members_of[theme.id]) == sorted(i for g in gathered for i in members_of[g.id])
     # the demo's signed letter is one campaign with every signature kept
     campaigns = rows(site, SynthesisCampaign, run_id)
     assert len(campaigns) >= 1 and campaigns[0].copies >= 60
 
-    report = site.client.get(BASE)
-    assert report.status_code == 200
-    assert "Copy-paste campaigns" in report.text and '<svg viewBox="0 0 640 400"' in report.text
-    whole = [c for c in clusters if c.scope == "" and c.position >= 0]
-    assert whole, "the demo consultation forms clusters"
-    for cluster in whole:
-        for quote_id in cluster.quotes:
-            body = by_id[quote_id].body.split("\n")[0][:40]
-            assert f"/contributions/{quote_id}" in report.text
-            assert body.replace("'", "&#39;").replace('"', "&#34;")[:20] in report.text
+    # The draft is the official's to review; the public sees nothing until it is published.
+    draft = site.client.get(BASE)
+    assert "Draft." in draft.text and "Publish this synthesis" in draft.text
+    assert "Copy-paste campaigns" in draft.text and '<svg viewBox="0 0 640 400"' in draft.text
+    with site.anonymously() as anonymous:
+        assert "No synthesis has been published" in anonymous.get(BASE).text
+        assert anonymous.get(f"{BASE}/report.json").status_code == 404
+        assert anonymous.get(f"{BASE}?run={run_id}").status_code == 404
+    published = site.client.post(f"{BASE}/runs/{run_id}/publish", follow_redirects=True)
+    assert "The synthesis is published" in published.text and "Draft." not in published.text
+    with site.anonymously() as anonymous:
+        public = anonymous.get(BASE).text
+    assert "Publish this synthesis" not in public and "Answer this group" not in public
+    themes = [c for c in clusters.values() if c.scope == "" and c.position >= 0]
+    assert themes, "the demo consultation forms themes"
+    for theme in themes:
+        assert f'id="group-{theme.id}"' in public
+
+
+def test_quotes_are_the_stored_texts_and_say_what_they_argue_about(site: Site) -> None:
+    site.login(site.user(Role.OFFICIAL))
+    start_and_finish(site)
+    texts = {c.id: c for c in visible_synthesised(site)}
+    document = site.client.get(f"{BASE}/articles/art-13/report.json").json()
+    assert document["level"] == "article" and document["groups"]
+    for group in [*document["groups"], *([document["other"]] if document["other"] else [])]:
+        for quote in group["quotes"]:
+            contribution = texts[quote["contribution_id"]]
+            assert quote["text"] == stored_text(contribution)
+            assert quote["about"] == contribution.parent_id
 
 
 def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site)
     document = site.client.get(f"{BASE}/report.json").json()
-    assert document["schema"] == 1 and document["run"]["id"] == run_id
+    assert document["schema"] == 2 and document["run"]["id"] == run_id
+    assert document["level"] == "themes" and document["run"]["published_at"]
     assert document["run"]["model"] == "hashing:v1:256"
     assert len(document["run"]["input_hash"]) == 64 and document["run"]["seed"] == 0
-    assert document["run"]["params"]["cluster"]["reducer"]
-    total = sum(c["contributions"] for c in document["clusters"]) + (
+    assert document["run"]["stages"]["clusterer"]["reducer"]["name"] == "umap"
+    total = sum(c["contributions"] for c in document["groups"]) + (
         document["other"]["contributions"] if document["other"] else 0
     )
     assert total == document["contributions"] == len(visible_synthesised(site))
-    texts = {c.id: c for c in visible_synthesised(site)}
-    for cluster in document["clusters"]:
-        assert 1 <= len(cluster["quotes"]) <= 5
-        for quote in cluster["quotes"]:
-            assert texts[quote["contribution_id"]].body.split()[0] in quote["text"]
+    for theme in document["groups"]:
+        assert theme["groups"], "a theme lists the article groups it gathers"
+        assert sum(g["contributions"] for g in theme["groups"]) == theme["contributions"]
     assert document["articles"] and all(
         a["article"].startswith("art-") for a in document["articles"]
     )
@@ -119,6 +160,47 @@ def test_the_json_report_states_its_inputs_and_matches_the_page(site: Site) -> N
     assert (
         one["scope"] == article and one["contributions"] == document["articles"][0]["contributions"]
     )
+
+
+def test_the_seed_reaches_every_random_step_and_the_report_states_it(site: Site) -> None:
+    site.login(site.user(Role.OFFICIAL))
+
+    def run_with(seed: int) -> dict[str, Any]:
+        async def start(session: AsyncSession) -> int:
+            from consult.consultations.models import Consultation
+            from consult.synthesis.pipeline import SynthesisParams
+            from consult.synthesis.runs import start_run
+
+            consultation = await session.scalar(
+                select(Consultation).where(Consultation.slug == DEMO_SLUG)
+            )
+            assert consultation is not None
+            run, _ = await start_run(
+                session,
+                consultation.id,
+                model_id="",
+                params=SynthesisParams(seed=seed),
+                requested_by_id=None,
+                now=site.clock(),
+            )
+            return run.id
+
+        run_id = site.db(start)
+        site.enqueue_job(synthesize, run_id)
+        site.drain_jobs()
+        return dict(site.client.get(f"{BASE}/articles/art-13/report.json?run={run_id}").json())
+
+    def groups(document: dict[str, Any]) -> list[Any]:
+        return [
+            (g["title"], [q["contribution_id"] for q in g["quotes"]]) for g in document["groups"]
+        ]
+
+    first, again, other = run_with(3), run_with(3), run_with(11)
+    assert first["run"]["seed"] == again["run"]["seed"] == 3 and other["run"]["seed"] == 11
+    assert first["run"]["params"]["seed"] == 3
+    assert groups(first) == groups(again)
+    # The map is drawn from the same seed as the groups (a different seed moves it).
+    assert [g["map"] for g in first["groups"]] == [g["map"] for g in again["groups"]]
 
 
 @pytest.mark.each_database
@@ -136,8 +218,13 @@ def test_same_input_gives_the_same_report_and_embeds_nothing_again(site: Site) -
     two = site.client.get(f"{BASE}/report.json?run={second}").json()
     assert one["run"]["input_hash"] == two["run"]["input_hash"]
 
-    def strip(document: dict[str, Any]) -> dict[str, Any]:
-        return {key: value for key, value in document.items() if key != "run"}
+    def strip(document: Any) -> Any:
+        """The report without what names the run and its rows in the database."""
+        if isinstance(document, dict):
+            return {k: strip(v) for k, v in document.items() if k not in ("run", "id", "group")}
+        if isinstance(document, list):
+            return [strip(item) for item in document]
+        return document
 
     assert strip(one) == strip(two)
     start_and_finish(site)
@@ -279,11 +366,30 @@ def test_a_consultation_with_few_contributions_says_it_is_too_small(library: Sit
         "/consultations/bibliotheques/articles/art-1/arguments",
         data={"stance": "pour", "body": "Ouvrir les bibliothèques le dimanche."},
     )
-    response = site.client.post("/consultations/bibliotheques/synthesis/runs")
-    assert response.status_code == 303
-    site.drain_jobs()
-    page = site.client.get("/consultations/bibliotheques/synthesis")
-    assert "too few to form groups" in page.text
+    start_and_finish(site, slug="bibliotheques")
+    page = site.client.get("/consultations/bibliotheques/synthesis/articles/art-1")
+    # A single contribution forms no group: it is listed as it is, and said to be.
+    assert "too few or too different to form groups" in page.text
+    assert "Ouvrir les bibliothèques le dimanche." in page.text
     document = site.client.get("/consultations/bibliotheques/synthesis/report.json").json()
-    assert document["too_small"] and document["clusters"] == [] and document["outliers"] == 1
+    assert document["too_small"] and document["groups"] == [] and document["outliers"] == 1
     assert json.dumps(document)
+
+
+def test_a_letter_posted_many_times_shows_once_in_the_discussion(site: Site) -> None:
+    article = f"/consultations/{DEMO_SLUG}/articles/art-13"
+    letter = "Je m’oppose à l’article 13 du projet de loi"
+    # Before any published synthesis, every copy is listed as it came.
+    before = site.client.get(f"{article}?sort=newest").text
+    assert before.count(letter) >= 10
+    site.login(site.user(Role.OFFICIAL))
+    run_id = start_and_finish(site)
+    (campaign,) = [c for c in rows(site, SynthesisCampaign, run_id) if "art-13" in c.article_keys]
+    page = site.client.get(f"{article}?sort=newest").text
+    assert page.count(letter) == 1
+    assert f"?campaign={campaign.id}#contributions" in page
+    assert f"by {campaign.distinct_authors} authors" in page
+    every = site.client.get(f"{article}?campaign={campaign.id}").text
+    assert "copies of one letter" in every and "Back to the discussion" in every
+    shown = every.count('class="contribution kind-')
+    assert shown == min(campaign.copies, 20)  # a page of them

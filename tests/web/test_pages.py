@@ -144,9 +144,11 @@ def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool
 def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     official = demo.user(Role.OFFICIAL)
     demo.login(official)
-    # a synthesis run (no. 1), so that its page and the reports exist
+    # a synthesis run (no. 1), published, so that its page and the reports exist for everyone
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
     demo.drain_jobs()
+    published = demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/1/publish")
+    assert published.status_code == 303
     # a version 2, so that what changed in it can be shown
     assert demo.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish").status_code == 303
     demo.client.post("/account/logout")

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
 from consult.contributions.models import Contribution, ContributionKind, Vote
+from consult.contributions.writing import MAX_BODY
 from tests.support.site import Clock, Site, htmx_headers, make_settings, start_site
 
 ARTICLE = "/consultations/bibliotheques/articles/art-1"
@@ -236,7 +237,7 @@ def test_markdown_and_html_in_bodies_are_sanitised(open_site: Site) -> None:
     [
         {"stance": "pour", "body": ""},
         {"stance": "pour", "body": "   \n  "},
-        {"stance": "pour", "body": "x" * 5001},
+        {"stance": "pour", "body": "x" * (MAX_BODY + 1)},
     ],
 )
 def test_empty_or_oversized_texts_are_refused_and_kept(

@@ -41,9 +41,7 @@ def test_handlers_take_the_typed_request_context() -> None:
             assert [p.annotation for p in parameters] == ["RequestContext"], guarded.path
 
 
-def test_a_get_handler_cannot_save_anything(
-    site: Site, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_get_handler_cannot_save_anything(site: Site, caplog: pytest.LogCaptureFixture) -> None:
     """Pages are read-only: a GET whose handler changes a row fails instead of saving it."""
 
     async def writes_on_read(ctx: RequestContext) -> Response:

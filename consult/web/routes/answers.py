@@ -14,21 +14,28 @@ from consult.jobs import send_notifications
 from consult.notifications.services import answer_and_announce
 from consult.pages.answers import AnswerInput, answer_form_page, inbox_article_page, inbox_page
 from consult.web.context import RequestContext
-from consult.web.forms import read_form, safe_next
+from consult.web.forms import read_form, safe_next, with_query
 from consult.web.permissions import OFFICIAL
 from consult.web.routing import route
 
 
+def _answered(ctx: RequestContext) -> str | None:
+    """What was just saved, when an answer form sent the official back here."""
+    answered = ctx.query.get("answered")
+    return answered if answered in ("draft", "published") else None
+
+
 async def inbox(ctx: RequestContext) -> Response:
     """Every article with its answered and unanswered contributions, and the campaigns."""
-    page = await inbox_page(ctx.db, await ctx.consultation(), ctx.now)
+    page = await inbox_page(ctx.db, await ctx.consultation(), ctx.now, _answered(ctx))
     return ctx.render("answers/inbox.html", page)
 
 
 async def inbox_article(ctx: RequestContext) -> Response:
-    """An article's clusters, campaigns and contributions, filtered, with their answers."""
+    """An article's groups, campaigns and contributions, filtered, with their answers."""
     filters = InboxFilters.parse(ctx.query)
-    page = await inbox_article_page(ctx.db, await ctx.consultation(), ctx.path("key"), filters)
+    consultation = await ctx.consultation()
+    page = await inbox_article_page(ctx.db, consultation, ctx.path("key"), filters, _answered(ctx))
     return ctx.render("answers/article.html", page, block="inbox_list")
 
 
@@ -81,7 +88,9 @@ async def save(ctx: RequestContext) -> Response:
     if announced.emails:
         answer_id = announced.saved.answer.id
         ctx.enqueue(send_notifications, job_id=f"notifications:{answer_id}")
-    return ctx.redirect(_back(ctx, target, form.text("next")))
+    # The page the official goes back to confirms what was saved.
+    outcome = "published" if announced.saved.answer.published_at else "draft"
+    return ctx.redirect(with_query(_back(ctx, target, form.text("next")), answered=outcome))
 
 
 async def start_phase(ctx: RequestContext) -> Response:

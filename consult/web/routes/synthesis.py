@@ -14,6 +14,7 @@ from consult.synthesis.edits import editable_cluster, merge_clusters, rename_clu
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE, SynthesisParams
 from consult.synthesis.report import report_json
+from consult.synthesis.review import publish_run, summarise_group, summarise_run
 from consult.synthesis.runs import get_run, run_job_id, start_run
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
@@ -39,13 +40,15 @@ def _run_asked(ctx: RequestContext) -> int | None:
 
 
 async def report(ctx: RequestContext) -> Response:
-    """The synthesis of the whole consultation (one line per article) or of one article."""
+    """The synthesis of the whole consultation (its themes, a line per article) or of one
+    article (its groups); officials read the draft, and review and publish it here."""
     page = await report_page(
         ctx.db,
         await ctx.consultation(),
         _scope(ctx),
         _run_asked(ctx),
         is_official=OFFICIAL.allows(ctx.user),
+        published_now=ctx.query.get("published") == "1",
     )
     return ctx.render("synthesis/report.html", page)
 
@@ -53,7 +56,9 @@ async def report(ctx: RequestContext) -> Response:
 async def report_as_json(ctx: RequestContext) -> Response:
     """A synthesis report as JSON (schema in docs/synthesis.md)."""
     consultation = await ctx.consultation()
-    found, _articles = await scope_report(ctx.db, consultation, _scope(ctx), _run_asked(ctx))
+    found, _articles = await scope_report(
+        ctx.db, consultation, _scope(ctx), _run_asked(ctx), is_official=OFFICIAL.allows(ctx.user)
+    )
     if found is None:
         return JSONResponse({"error": "no synthesis has been published yet"}, status_code=404)
     return JSONResponse(report_json(found, consultation.slug))
@@ -62,7 +67,8 @@ async def report_as_json(ctx: RequestContext) -> Response:
 async def report_as_pdf(ctx: RequestContext) -> Response:
     """A synthesis report as a PDF."""
     consultation, scope = await ctx.consultation(), _scope(ctx)
-    page = await report_page(ctx.db, consultation, scope, _run_asked(ctx), is_official=False)
+    official = OFFICIAL.allows(ctx.user)
+    page = await report_page(ctx.db, consultation, scope, _run_asked(ctx), is_official=official)
     if page.report is None:
         raise NotFound(scope)
     html = ctx.render_document("synthesis/print.html", page)
@@ -120,16 +126,58 @@ async def retry(ctx: RequestContext) -> Response:
     return await _queue_run(ctx, consultation, failed.model_id, params)
 
 
-def _report_url(ctx: RequestContext, consultation: Consultation, scope: str) -> str:
-    if scope == CONSULTATION_SCOPE:
-        return ctx.url_for("synthesis", slug=consultation.slug)
-    return ctx.url_for("synthesis_article", slug=consultation.slug, key=scope)
+def _report_url(ctx: RequestContext, consultation: Consultation, group: SynthesisCluster) -> str:
+    """The report a group is shown on, in its own run, at the group."""
+    if group.scope == CONSULTATION_SCOPE:
+        url = ctx.url_for("synthesis", slug=consultation.slug)
+    else:
+        url = ctx.url_for("synthesis_article", slug=consultation.slug, key=group.scope)
+    return f"{url}?run={group.run_id}#group-{group.id}"
 
 
 async def _cluster(ctx: RequestContext) -> tuple[Consultation, SynthesisCluster]:
     consultation = await ctx.consultation()
     cluster = await editable_cluster(ctx.db, consultation.id, ctx.path_id("cluster_id"))
     return consultation, cluster
+
+
+async def _succeeded_run(ctx: RequestContext) -> tuple[Consultation, SynthesisRun]:
+    consultation = await ctx.consultation()
+    run = await get_run(ctx.db, consultation.id, ctx.path_id("run_id"))
+    if run is None or run.status is not RunStatus.SUCCEEDED:
+        raise NotFound(ctx.path("run_id"))
+    return consultation, run
+
+
+async def publish(ctx: RequestContext) -> Response:
+    """Publish a reviewed synthesis: the public sees it from now on."""
+    consultation, run = await _succeeded_run(ctx)
+    await publish_run(ctx.db, run, ctx.member, ctx.now)
+    url = ctx.url_for("synthesis", slug=consultation.slug)
+    return ctx.redirect(f"{url}?run={run.id}&published=1")
+
+
+async def summarise(ctx: RequestContext) -> Response:
+    """The ministry's summary of the whole consultation, shown at the top of its synthesis."""
+    consultation, run = await _succeeded_run(ctx)
+    form = await read_form(ctx.request)
+    try:
+        await summarise_run(ctx.db, run, form.text("summary"), ctx.member, ctx.now)
+    except FormError as error:
+        return ctx.error(422, error.first_message)
+    url = ctx.url_for("synthesis", slug=consultation.slug)
+    return ctx.redirect(f"{url}?run={run.id}")
+
+
+async def summarise_cluster(ctx: RequestContext) -> Response:
+    """The ministry's summary of one group."""
+    consultation, cluster = await _cluster(ctx)
+    form = await read_form(ctx.request)
+    try:
+        await summarise_group(ctx.db, cluster, form.text("summary"), ctx.member, ctx.now)
+    except FormError as error:
+        return ctx.error(422, error.first_message)
+    return ctx.redirect(_report_url(ctx, consultation, cluster))
 
 
 async def rename(ctx: RequestContext) -> Response:
@@ -140,7 +188,7 @@ async def rename(ctx: RequestContext) -> Response:
         await rename_cluster(ctx.db, cluster, form.text("title"), ctx.member, ctx.now)
     except FormError as error:
         return ctx.error(422, error.first_message)
-    return ctx.redirect(_report_url(ctx, consultation, cluster.scope))
+    return ctx.redirect(_report_url(ctx, consultation, cluster))
 
 
 async def merge(ctx: RequestContext) -> Response:
@@ -156,13 +204,13 @@ async def merge(ctx: RequestContext) -> Response:
     except (FormError, NotFound) as error:
         message = error.first_message if isinstance(error, FormError) else ""
         return ctx.error(422, message or _("Choose the group to merge."))
-    return ctx.redirect(_report_url(ctx, consultation, cluster.scope))
+    return ctx.redirect(_report_url(ctx, consultation, cluster))
 
 
 async def split_form(ctx: RequestContext) -> Response:
     """Choose the contributions that leave a cluster to form a new one."""
     consultation, cluster = await _cluster(ctx)
-    back = _report_url(ctx, consultation, cluster.scope)
+    back = _report_url(ctx, consultation, cluster)
     page = await split_page(ctx.db, consultation, cluster, back)
     return ctx.render("synthesis/split.html", page)
 
@@ -172,7 +220,7 @@ async def split(ctx: RequestContext) -> Response:
     consultation, cluster = await _cluster(ctx)
     form = await read_form(ctx.request)
     chosen = form.numbers("member")
-    back = _report_url(ctx, consultation, cluster.scope)
+    back = _report_url(ctx, consultation, cluster)
     try:
         await split_cluster(ctx.db, cluster, chosen, form.text("title"), ctx.member, ctx.now)
     except FormError as error:
@@ -210,4 +258,14 @@ routes = [
     route(f"{BASE}/runs", start, OFFICIAL, ["POST"], name="synthesis_start"),
     route(RUN, show_run, OFFICIAL, name="synthesis_run"),
     route(f"{RUN}/retry", retry, OFFICIAL, ["POST"], name="synthesis_retry"),
+    route(f"{RUN}/publish", publish, OFFICIAL, ["POST"], name="synthesis_publish"),
+    route(f"{RUN}/summary", summarise, OFFICIAL, ["POST"], name="synthesis_summary"),
+    route(
+        f"{CLUSTER}/summary",
+        summarise_cluster,
+        OFFICIAL,
+        ["POST"],
+        name="cluster_summary",
+        rate_limit="post",
+    ),
 ]
