@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Nine digits always fit a database integer (2**31 - 1 has ten).
 ID_DIGITS = 9
+# The largest identifier a database integer column holds.
+MAX_ID = 2**31 - 1
 
 
 def whole_number(raw: str | None, digits: int = ID_DIGITS) -> int | None:

@@ -29,11 +29,19 @@ from tests.support.site import Clock, Site, make_settings, start_site
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "database_kind" in metafunc.fixturenames:
+    if "database_kind" in metafunc.fixturenames and not _chosen_by_the_test(metafunc):
         kinds: list[object] = [SQLITE]
         if metafunc.definition.get_closest_marker("each_database"):
             kinds.append(pytest.param(POSTGRESQL, marks=pytest.mark.postgres))
         metafunc.parametrize("database_kind", kinds)
+
+
+def _chosen_by_the_test(metafunc: pytest.Metafunc) -> bool:
+    """A test may name its databases itself, with other parameters (`database_kind, role`)."""
+    return any(
+        "database_kind" in str(marker.args[0])
+        for marker in metafunc.definition.iter_markers("parametrize")
+    )
 
 
 @pytest.fixture

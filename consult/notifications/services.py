@@ -115,7 +115,8 @@ def unsubscribe_token(settings: Settings, user_id: int) -> str:
 
 def valid_unsubscribe_token(settings: Settings, user_id: int, token: str) -> bool:
     """Whether ``token`` is the one :func:`unsubscribe_token` gives for this account."""
-    return hmac.compare_digest(unsubscribe_token(settings, user_id), token)
+    # Compared as bytes: a forged token may hold any character, which a str comparison refuses.
+    return hmac.compare_digest(unsubscribe_token(settings, user_id).encode(), token.encode())
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
+from consult.input import whole_number
 from consult.settings import Settings
 
 FORM_TOKEN_FIELD = "form_started"  # noqa: S105  (a field name, not a secret)
@@ -28,7 +29,9 @@ def filled_by_a_person(settings: Settings, token: str, now: datetime) -> bool:
     if settings.form_min_seconds <= 0:
         return True
     stamp, _, signature = token.partition(".")
-    if not stamp.isdigit() or not hmac.compare_digest(signature, _sign(settings, stamp)):
+    # Compared as bytes: a forged token may hold any character, which a str comparison refuses.
+    expected = _sign(settings, stamp).encode()
+    if whole_number(stamp, 12) is None or not hmac.compare_digest(signature.encode(), expected):
         return False
     age = now.timestamp() - int(stamp)
     return settings.form_min_seconds <= age <= MAX_FORM_AGE_SECONDS

@@ -22,13 +22,17 @@ from starlette.staticfiles import StaticFiles
 from consult import i18n
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
+from consult.web.convertors import register_convertors
 from consult.web.errors import error_response
 from consult.web.pagecache import NONCE_PLACEHOLDER
 from consult.web.permissions import Permission
 from consult.web.services import services_of
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+# Route paths use `:id` for identifiers; it must be known before any route is declared.
+register_convertors()
 logger = logging.getLogger("consult.web")
+API_PREFIX = "/api/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY = "consult_read_only"
 
@@ -73,6 +77,9 @@ def _guard(
     endpoint: Handler, permission: Permission, rate_limit: str | None, cache: bool
 ) -> Endpoint:
     async def guarded(request: Request) -> Response:
+        # The JSON API checks its own parameters and names the one at fault, in JSON.
+        if not request.url.path.startswith(API_PREFIX) and not _storable(request):
+            return error_response(request, 400 if "\x00" not in request.url.path else 404)
         if rate_limit is not None:
             services = services_of(request)
             spec = getattr(services.settings, f"rate_limit_{rate_limit}")
@@ -149,6 +156,16 @@ async def _run_after_commit(context: RequestContext) -> None:
             await action()
         except Exception:
             logger.warning("could not enqueue follow-up work after commit", exc_info=True)
+
+
+def _storable(request: Request) -> bool:
+    """Whether the path and query can be used to ask the database: PostgreSQL refuses the NUL
+    character in text, so an address holding one names nothing we have."""
+    if "\x00" in request.url.path:
+        return False
+    return not any(
+        "\x00" in key or "\x00" in value for key, value in request.query_params.multi_items()
+    )
 
 
 def _anonymous_read(request: Request) -> bool:

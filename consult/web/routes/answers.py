@@ -108,7 +108,7 @@ async def start_phase(ctx: RequestContext) -> Response:
     return ctx.redirect(ctx.url_for("consultation", slug=consultation.slug))
 
 
-ANSWER_PATH = "/consultations/{slug}/answers/{scope}/{target_id:int}"
+ANSWER_PATH = "/consultations/{slug}/answers/{scope}/{target_id:id}"
 
 routes = [
     route("/consultations/{slug}/inbox", inbox, OFFICIAL, name="inbox"),

@@ -52,14 +52,12 @@ async def _article(ctx: RequestContext) -> ArticleContext:
     return await load_article_context(ctx.db, consultation, version, ctx.path("key"))
 
 
-async def _read(ctx: RequestContext) -> FormData:
-    """The posted form, refused when it looks automated."""
-    form = await read_form(ctx.request)
+def _check_person(ctx: RequestContext, form: FormData) -> None:
+    """Refuse a form that looks automated (its text still comes back to whoever typed it)."""
     token = form.text(FORM_TOKEN_FIELD)
     if looks_automated(form) or not filled_by_a_person(ctx.settings, token, ctx.now):
         message = _("Your contribution could not be accepted. Reload the page, then send it again.")
         raise FormError({"form": message})
-    return form
 
 
 def _published(ctx: RequestContext, context: ArticleContext, contribution_id: int) -> Response:
@@ -83,8 +81,9 @@ async def _take_part(
     context = await _article(ctx)
     values: dict[str, str] = {}
     try:
-        form = await _read(ctx)
+        form = await read_form(ctx.request)
         values = dict(form)
+        _check_person(ctx, form)
         if preview is not None and form.text("action") == "preview":
             return await render_article_page(ctx, context, form=await preview(context, form))
         contribution = await write(context, form)
@@ -299,7 +298,7 @@ async def permalink(ctx: RequestContext) -> Response:
 
 
 ARTICLE = "/consultations/{slug}/articles/{key}"
-CONTRIBUTION = "/consultations/{slug}/contributions/{contribution_id:int}"
+CONTRIBUTION = "/consultations/{slug}/contributions/{contribution_id:id}"
 
 routes = [
     route(f"{ARTICLE}/annotations", annotate, AUTHENTICATED, ["POST"], rate_limit="contribute"),
@@ -311,14 +310,14 @@ routes = [
     # unsafe requests (not the much smaller one for publishing) bounds the embedding work.
     route(f"{ARTICLE}/similar-contributions", similar, AUTHENTICATED, ["POST"], rate_limit="post"),
     route(
-        f"{ARTICLE}/contributions/{{contribution_id:int}}/replies",
+        f"{ARTICLE}/contributions/{{contribution_id:id}}/replies",
         reply,
         AUTHENTICATED,
         ["POST"],
         rate_limit="contribute",
     ),
     route(
-        f"{ARTICLE}/contributions/{{contribution_id:int}}/votes",
+        f"{ARTICLE}/contributions/{{contribution_id:id}}/votes",
         vote_contribution,
         AUTHENTICATED,
         ["POST"],

@@ -44,7 +44,7 @@ async def unsubscribe(ctx: RequestContext) -> Response:
     return ctx.render("accounts/unsubscribe.html", page)
 
 
-UNSUBSCRIBE = "/account/unsubscribe/{user_id:int}/{token}"
+UNSUBSCRIBE = "/account/unsubscribe/{user_id:id}/{token}"
 
 routes = [
     route(

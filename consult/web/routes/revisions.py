@@ -130,7 +130,7 @@ routes = [
         f"{NEXT}/publish", publish, OFFICIAL, ["POST"], name="version_publish", rate_limit="post"
     ),
     route(
-        "/consultations/{slug}/versions/{number:int}/changes",
+        "/consultations/{slug}/versions/{number:id}/changes",
         changes,
         PUBLIC,
         name="version_changes",

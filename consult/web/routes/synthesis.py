@@ -233,8 +233,8 @@ async def split(ctx: RequestContext) -> Response:
 
 
 ARTICLE = f"{BASE}/articles/{{key}}"
-CLUSTER = f"{BASE}/clusters/{{cluster_id:int}}"
-RUN = f"{BASE}/runs/{{run_id:int}}"
+CLUSTER = f"{BASE}/clusters/{{cluster_id:id}}"
+RUN = f"{BASE}/runs/{{run_id:id}}"
 
 routes = [
     route(BASE, report, PUBLIC, name="synthesis"),
