@@ -1,32 +1,72 @@
-"""Copy-paste campaign detection on a synthetic French corpus, with injected campaigns.
+"""Copy detection (campaigns and reposts) on a synthetic French corpus with injected copies.
 
     .venv/bin/python -m bench.campaigns [--items 10000 100000] [--signed 20000] [--seed 7]
+                                        [--corpus campaigns|consultation]
+                                        [--detectors before after]
+    .venv/bin/python -m bench.campaigns --real
 
 For each corpus size, builds contributions from varied French sentence fragments (openings,
 subjects, arguments, examples with random figures, proposals and closings) and injects eight
-form-letter campaigns of 50 to 2,000 copies (scaled down for small corpora), half of the copies
-lightly edited: a word replaced, a sentence added or removed, typos, or only the typography.
-With ``--signed N``, one more run adds a campaign of N copies that each carry the signer's
-name, so that every copy is a different text. Each run happens in a fresh process and prints
-the time of ``detect_campaigns``, the peak resident memory of the process (and how much of it
-came on top of the corpus), the campaigns found and the precision and recall of campaign
-membership against the injected truth, per item (is the item in a campaign) and per pair
-(are two items in the same campaign).
+form-letter campaigns of 50 to 2,000 copies (scaled down for small corpora), each copy by its
+own author (a few sign twice), half of the copies edited: a word replaced, a sentence added or
+removed, a short personal line before or after the letter, typos, or only the typography. It
+also injects reposts: six authors posting one contribution of theirs 5 to 30 times, and 400
+authors per 100,000 contributions (at least 40) posting theirs 2 to 4 times, four copies in
+ten edited (a sentence added or removed, a personal line, typos, typography), one small group
+in ten with a second author posting one copy. With ``--signed N``, one more run adds a
+campaign of N copies that each carry the signer's name, so that every copy is a different
+text.
+``--corpus consultation`` runs on the synthesis benchmark's corpus (bench/corpus.py) instead:
+its eight campaigns, no injected reposts.
+
+Each detector runs in a fresh process: "before" is the detector as it was before campaigns
+and reposts were told apart (Jaccard groups of three copies or more, whoever posted them),
+kept here for comparison, and "after" is :func:`consult.nlp.campaigns.detect_copies`. Each run
+prints the time of the detection, the peak resident memory of the process (and how much of it
+came on top of the corpus), then for campaigns and for reposts the groups found and the
+precision and recall of membership against the injected truth, per item (is the item in a
+group of that kind) and per pair (are two items in the same group), and the share of each kind
+of copy found in its letter's (or repost's) main group.
+
+``--real`` prints what both detectors find among the real contributions of République
+numérique (``../shared/data/republique-numerique-dev/``, read in place, never copied).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
+import math
 import random
 import resource
 import time
-from collections import Counter
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing import get_context
+from pathlib import Path
 
-from consult.nlp.campaigns import Campaign, Item, detect_campaigns
+import numpy as np
+
+from consult.nlp.campaigns import (
+    _INDEXED_PER_GROUP,
+    _SHINGLE_CACHE,
+    Campaign,
+    CampaignParams,
+    Item,
+    UInt32Array,
+    _BandIndex,
+    _campaign,
+    _collector_paused,
+    _most_central,
+    _similar,
+    detect_copies,
+    signatures,
+)
+from consult.nlp.normalize import normalise_for_matching, shingles_of_normalised
 
 OPENINGS = [
     "Je soutiens pleinement {subject}.",
@@ -285,6 +325,20 @@ ADDED_SENTENCES = [
     "Il est urgent d'agir.",
 ]
 
+# Short personal lines people put before or after a form letter they send.
+PERSONAL_LINES = [
+    "Bonjour,",
+    "Madame, Monsieur,",
+    "Habitante du Finistère.",
+    "Retraité, ancien artisan.",
+    "Je signe cette lettre avec conviction.",
+    "Transmis par un parent d'élève.",
+    "Signé : {first} {last}.",
+    "{first} {last}, {postcode}.",
+    "Bien cordialement, {first}.",
+    "{first}, {age} ans, étudiante.",
+]
+
 REPLACEMENTS = {
     "demande": "réclame",
     "fermement": "vivement",
@@ -355,17 +409,27 @@ LAST_NAMES = [
 ]
 
 CAMPAIGN_SIZES = [2000, 1200, 800, 500, 300, 150, 80, 50]
+# Reposts: one author posting the same contribution again, as the real consultations show
+# (an organisation pasting its statement under every article, a citizen posting twice).
+# Groups of this many copies by one author each, at any corpus size...
+REPOST_SIZES = [30, 20, 12, 8, 6, 5]
+# ... and this many groups of 2 to 4 copies per 100,000 contributions (at least 40); one of
+# these in ten has a second author posting one copy too (a couple, two branches of one
+# association).
+REPOSTS_PER_100K = 400
 START = datetime(2025, 3, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class Corpus:
-    """Items, in shuffled order, the injected campaign of each item id (or None) and how
-    each item was made (organic, a copy as is, an edit kind, signed)."""
+    """Items, in shuffled order, the injected campaign of each item id (or None), the
+    injected repost group of each item id (or None) and how each item was made (organic, a
+    copy as is, an edit kind, signed; "repost, " and the edit for reposts)."""
 
     items: list[Item]
     truth: dict[int, int | None]
     kinds: dict[int, str]
+    reposts: dict[int, int | None] = field(default_factory=dict)
 
 
 def _fill(rng: random.Random, fragment: str) -> str:
@@ -432,11 +496,29 @@ def _typography(rng: random.Random, text: str) -> str:
 
 
 EDIT_KINDS = ["word replaced", "sentence added", "sentence removed", "typos", "typography"]
+# Edits of the injected campaigns of this benchmark: those of EDIT_KINDS (which bench/corpus.py
+# draws from too) and a short personal line before or after the letter.
+COPY_EDITS = [*EDIT_KINDS, "personal line first", "personal line last"]
+# Edits a repost gets: its text is an ordinary contribution, which may not hold a word of
+# REPLACEMENTS.
+REPOST_EDITS = ["sentence added", "sentence removed", "typos", "typography", "personal line last"]
 
 
-def edited_copy(rng: random.Random, template: str) -> tuple[str, str]:
-    """A lightly edited copy of a form letter, as people personalise them, and the edit."""
-    kind = rng.choice(EDIT_KINDS)
+def personal_line(rng: random.Random) -> str:
+    """A short line a signer adds to a letter: a greeting, who they are, a signature."""
+    return rng.choice(PERSONAL_LINES).format(
+        first=rng.choice(FIRST_NAMES),
+        last=rng.choice(LAST_NAMES),
+        postcode=rng.randint(1000, 95999),
+        age=rng.randint(18, 85),
+    )
+
+
+def edited_copy(rng: random.Random, template: str, kind: str | None = None) -> tuple[str, str]:
+    """A lightly edited copy of a form letter, as people personalise them, and the edit
+    (``kind``, one of :data:`COPY_EDITS`, or drawn from :data:`EDIT_KINDS`)."""
+    if kind is None:
+        kind = rng.choice(EDIT_KINDS)
     sentences = _split_sentences(template)
     if kind == "word replaced":
         words = [word for word in REPLACEMENTS if word in template]
@@ -448,17 +530,23 @@ def edited_copy(rng: random.Random, template: str) -> tuple[str, str]:
     if kind == "sentence removed":
         del sentences[rng.randrange(1, len(sentences))]
         return " ".join(sentences), kind
+    if kind == "personal line first":
+        return f"{personal_line(rng)}\n{template}", kind
+    if kind == "personal line last":
+        return f"{template}\n{personal_line(rng)}", kind
     if kind == "typos":
         return _typos(rng, template), kind
     return _typography(rng, template), kind
 
 
 def make_corpus(size: int, seed: int, signed: int = 0) -> Corpus:
-    """Build ``size`` items, including the injected campaigns (and ``signed`` signed copies)."""
+    """Build ``size`` items, including the injected campaigns (and ``signed`` signed copies)
+    and reposts."""
     rng = random.Random(seed)
     scale = min(1.0, size / 100_000)
     sizes = [max(50, round(copies * scale)) for copies in CAMPAIGN_SIZES]
-    texts: list[tuple[str, int | None, str, str, datetime]] = []
+    # (text, campaign, repost group, how it was made, author, date)
+    texts: list[tuple[str, int | None, int | None, str, str, datetime]] = []
     author_number = 0
 
     def new_author() -> str:
@@ -473,27 +561,48 @@ def make_corpus(size: int, seed: int, signed: int = 0) -> Corpus:
             # A few people sign the same letter twice.
             author = rng.choice(authors) if authors and rng.random() < 0.03 else new_author()
             authors.append(author)
-            text, kind = edited_copy(rng, template) if rng.random() < 0.5 else (template, "as is")
+            if rng.random() < 0.5:
+                text, kind = template, "as is"
+            else:
+                text, kind = edited_copy(rng, template, rng.choice(COPY_EDITS))
             moment = opened + timedelta(hours=rng.uniform(0, 72))
-            texts.append((text, campaign, kind, author, moment))
+            texts.append((text, campaign, None, kind, author, moment))
     if signed:
         campaign = len(TEMPLATES)
         for _ in range(signed):
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             letter = f"Je soussigné(e) {name}, domicilié(e) à {rng.randint(1000, 95999)}, "
             moment = START + timedelta(days=rng.uniform(0, 30))
-            texts.append((letter + SIGNED_TEMPLATE, campaign, "signed", new_author(), moment))
+            texts.append((letter + SIGNED_TEMPLATE, campaign, None, "signed", new_author(), moment))
+    small = max(40, round(REPOSTS_PER_100K * size / 100_000))
+    repost_sizes = REPOST_SIZES + [rng.randint(2, 4) for _ in range(small)]
+    for group, copies in enumerate(repost_sizes):
+        original = organic_text(rng)
+        author = new_author()
+        moment = START + timedelta(days=rng.uniform(0, 30))
+        for copy in range(copies):
+            if copy == 0 or rng.random() < 0.6:
+                text, kind = original, "as is"
+            else:
+                text, kind = edited_copy(rng, original, rng.choice(REPOST_EDITS))
+            later = moment + timedelta(hours=rng.uniform(0, 200))
+            texts.append((text, None, group, f"repost, {kind}", author, later))
+        if group >= len(REPOST_SIZES) and rng.random() < 0.1:
+            texts.append((original, None, group, "repost, as is", new_author(), moment))
     while len(texts) < size:
         moment = START + timedelta(days=rng.uniform(0, 30))
-        texts.append((organic_text(rng), None, "organic", new_author(), moment))
+        texts.append((organic_text(rng), None, None, "organic", new_author(), moment))
     rng.shuffle(texts)
     items = [
         Item(id=number, text=text, author=author, created_at=moment)
-        for number, (text, _, _, author, moment) in enumerate(texts, start=1)
+        for number, (text, _, _, _, author, moment) in enumerate(texts, start=1)
     ]
-    truth = {number: row[1] for number, row in enumerate(texts, start=1)}
-    kinds = {number: row[2] for number, row in enumerate(texts, start=1)}
-    return Corpus(items=items, truth=truth, kinds=kinds)
+    return Corpus(
+        items=items,
+        truth={number: row[1] for number, row in enumerate(texts, start=1)},
+        kinds={number: row[3] for number, row in enumerate(texts, start=1)},
+        reposts={number: row[2] for number, row in enumerate(texts, start=1)},
+    )
 
 
 def _pairs(count: int) -> int:
@@ -547,26 +656,250 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(size: int, seed: int, signed: int) -> str:
-    """Build one corpus, detect its campaigns and return the figures as one table row."""
-    corpus = make_corpus(size, seed, signed)
+# --- the detector as it was before reposts and passages, for comparison ----------------------
+
+
+def detect_campaigns_before(
+    items: Sequence[Item], params: CampaignParams | None = None, min_copies: int = 3
+) -> list[Campaign]:
+    """Campaigns as the detector found them before: Jaccard near-duplicate groups of at
+    least ``min_copies`` items, whoever posted them (``params.containment``,
+    ``params.min_size_ratio`` and ``params.min_authors`` are not used)."""
+    if len(items) < min_copies:
+        return []
+    with _collector_paused():
+        return _detect_before(items, params or CampaignParams(), min_copies)
+
+
+def _detect_before(
+    items: Sequence[Item], params: CampaignParams, min_copies: int
+) -> list[Campaign]:
+    by_text: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        normalised = normalise_for_matching(item.text)
+        if normalised:
+            by_text[normalised].append(item)
+    texts = sorted(by_text, key=lambda text: (-len(by_text[text]), text))
+    weights = [len(by_text[text]) for text in texts]
+
+    @functools.lru_cache(maxsize=_SHINGLE_CACHE)
+    def shingle_set(index: int) -> frozenset[str]:
+        return frozenset(shingles_of_normalised(texts[index], params.shingle_size))
+
+    long_texts = [index for index, text in enumerate(texts) if len(text) >= params.min_chars]
+    sigs = signatures([texts[index] for index in long_texts], params)
+    groups = _near_duplicate_groups_before(len(texts), long_texts, sigs, shingle_set, params)
+    row_of = {index: row for row, index in enumerate(long_texts)}
+    campaigns = []
+    for members in groups:
+        if sum(weights[index] for index in members) < min_copies:
+            continue
+        central = _most_central(members, weights, shingle_set, sigs, row_of)
+        campaigns.append(
+            _campaign(
+                [by_text[texts[index]] for index in members],
+                [by_text[texts[index]] for index in central],
+            )
+        )
+    campaigns.sort(key=lambda campaign: (-campaign.copies, campaign.members[0]))
+    return campaigns
+
+
+def _near_duplicate_groups_before(
+    count: int,
+    long_texts: Sequence[int],
+    sigs: UInt32Array,
+    shingle_set: Callable[[int], frozenset[str]],
+    params: CampaignParams,
+) -> list[list[int]]:
+    parent = list(range(count))
+    indexed = [0] * count
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    spread = params.threshold * (1.0 - params.threshold) / params.num_perm
+    floor = params.threshold - 4.5 * math.sqrt(spread) - 1.0 / params.num_perm
+    index = _BandIndex(sigs, params)
+    for row, text in enumerate(long_texts):
+        found = np.array(sorted(index.query(row)), dtype=np.intp)
+        if len(found):
+            estimates = np.count_nonzero(sigs[found] == sigs[row], axis=1) / params.num_perm
+            found = found[estimates >= floor]
+        for candidate in (long_texts[other] for other in found.tolist()):
+            mine, theirs = find(text), find(candidate)
+            if mine == theirs:
+                continue
+            if _similar(shingle_set(text), shingle_set(candidate), params.threshold):
+                low, high = min(mine, theirs), max(mine, theirs)
+                parent[high] = low
+                indexed[low] += indexed[high]
+        root = find(text)
+        if indexed[root] < _INDEXED_PER_GROUP:
+            index.insert(row)
+            indexed[root] += 1
+
+    groups: dict[int, list[int]] = defaultdict(list)
+    for text in range(count):
+        groups[find(text)].append(text)
+    return list(groups.values())
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def consultation_corpus(size: int, seed: int) -> Corpus:
+    """The contributions of bench/corpus.py (the synthesis benchmark's corpus) as a corpus of
+    this benchmark: its eight injected campaigns, no injected reposts."""
+    from bench.corpus import make_consultation_corpus  # bench.corpus imports this module
+
+    contributions = make_consultation_corpus(size, seed)
+    return Corpus(
+        items=[Item(c.id, c.body, c.author, c.created_at) for c in contributions],
+        truth={c.id: c.campaign for c in contributions},
+        kinds={c.id: c.made for c in contributions},
+        reposts={c.id: None for c in contributions},
+    )
+
+
+def _shares(shares: dict[str, float]) -> str:
+    return ", ".join(f"{kind} {share:.3f}" for kind, share in shares.items())
+
+
+def run(size: int, seed: int, signed: int, detector: str, corpus_name: str) -> str:
+    """Build one corpus, detect its copies with one detector ("before" or "after") and
+    return the figures as one table row and the shares joined per kind of copy."""
+    if corpus_name == "consultation":
+        corpus = consultation_corpus(size, seed)
+    else:
+        corpus = make_corpus(size, seed, signed)
     distinct = len({item.text for item in corpus.items})
     before = _peak_rss_mb()
     started = time.perf_counter()
-    campaigns = detect_campaigns(corpus.items)
+    if detector == "before":
+        campaigns, reposts = detect_campaigns_before(corpus.items), []
+    else:
+        found = detect_copies(corpus.items)
+        campaigns, reposts = found.campaigns, found.reposts
     elapsed = time.perf_counter() - started
     peak = _peak_rss_mb()
     figures = score(campaigns, corpus.truth)
+    repost_figures = score(reposts, corpus.reposts)
     injected = len({c for c in corpus.truth.values() if c is not None})
-    joined = joined_by_kind(campaigns, corpus.truth, corpus.kinds)
-    return (
-        f"{size:>8}{signed:>8}{distinct:>9}{elapsed:>8.1f}{peak:>8.0f}{peak - before:>7.0f}"
-        f"{injected:>5}{len(campaigns):>6}"
-        f"{figures['item_precision']:>8.3f}{figures['item_recall']:>8.3f}"
-        f"{figures['pair_precision']:>8.3f}{figures['pair_recall']:>8.3f}\n"
-        "         copies in their letter's main campaign: "
-        + ", ".join(f"{kind} {share:.3f}" for kind, share in joined.items())
+    injected_reposts = len({r for r in corpus.reposts.values() if r is not None})
+    row = (
+        f"{size:>8}{signed:>7}{distinct:>9} {detector:<7}{elapsed:>7.1f}{peak:>7.0f}"
+        f"{peak - before:>6.0f} |{injected:>4}{len(campaigns):>6}"
+        + "".join(f"{figures[key]:>7.3f}" for key in _FIGURES)
+        + f" |{injected_reposts:>5}{len(reposts):>6}"
+        + "".join(f"{repost_figures[key]:>7.3f}" for key in _FIGURES)
     )
+    lines = [
+        row,
+        "      campaign copies in their letter's main campaign: "
+        + _shares(joined_by_kind(campaigns, corpus.truth, corpus.kinds)),
+    ]
+    if injected_reposts:
+        lines.append(
+            "      reposts in their group's main repost group: "
+            + _shares(joined_by_kind(reposts, corpus.reposts, corpus.kinds))
+        )
+    return "\n".join(lines)
+
+
+_FIGURES = ["item_precision", "item_recall", "pair_precision", "pair_recall"]
+
+
+# --- real data ------------------------------------------------------------------------------
+
+REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "republique-numerique-dev"
+
+
+def real_items(data: Path = REAL_DATA) -> tuple[list[Item], dict[int, str]] | None:
+    """The citizens' proposals (title and text) and arguments of the République numérique
+    consultation's dev half, as items, with a label for each ("argument 12"); ``None`` when
+    the data is not there. The government's articles are left out."""
+    if not (data / "arguments.jsonl").exists() or not (data / "opinions.jsonl").exists():
+        return None
+    items: list[Item] = []
+    labels: dict[int, str] = {}
+    for name in ["opinions.jsonl", "arguments.jsonl"]:
+        with open(data / name, encoding="utf-8") as file:
+            rows = [json.loads(line) for line in file if line.strip()]
+        for row in rows:
+            if row.get("kind") == "article":
+                continue
+            if name == "opinions.jsonl":
+                text, label = f"{row['title']}\n\n{row['body_text']}", f"proposal {row['id']}"
+            else:
+                text, label = row["body"], f"argument {row['id']}"
+            number = len(items) + 1
+            moment = datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%S%z")
+            items.append(Item(number, text, row["author"], moment))
+            labels[number] = label
+    return items, labels
+
+
+def _excerpt(text: str, length: int = 150) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= length else flat[: length - 1] + "…"
+
+
+def _describe(group: Campaign, by_id: dict[int, Item], labels: dict[int, str]) -> str:
+    days = (group.last_at - group.first_at).total_seconds() / 86400
+    where = ", ".join(labels[member] for member in group.members[:4])
+    if group.copies > 4:
+        where += ", …"
+    return (
+        f"    {group.copies} copies ({group.exact_copies} exact), {group.distinct_authors} "
+        f"author(s), over {days:.1f} days [{where}]\n"
+        f"      « {_excerpt(by_id[group.representative].text)} »"
+    )
+
+
+def real_data_report(data: Path = REAL_DATA, shown: int = 12) -> str:
+    """What both detectors find among the real contributions, for a reader to judge."""
+    loaded = real_items(data)
+    if loaded is None:
+        return f"real data: skipped, {data} does not hold arguments.jsonl and opinions.jsonl"
+    items, labels = loaded
+    by_id = {item.id: item for item in items}
+    before = detect_campaigns_before(items)
+    found = detect_copies(items)
+    single = sum(1 for campaign in before if campaign.distinct_authors == 1)
+    lines = [
+        f"real data: {data.name}, {len(items)} contributions (proposals and arguments)",
+        f"  before: {len(before)} campaigns, {single} of them by a single author",
+    ]
+    lines += [_describe(campaign, by_id, labels) for campaign in before[:shown]]
+    lines.append(
+        f"  after: {len(found.campaigns)} campaigns (at least "
+        f"{CampaignParams().min_authors} distinct authors)"
+    )
+    lines += [_describe(campaign, by_id, labels) for campaign in found.campaigns[:shown]]
+    by_size = Counter(group.copies for group in found.reposts)
+    lines.append(
+        f"  after: {len(found.reposts)} repost groups, "
+        f"{sum(group.copies for group in found.reposts)} contributions ("
+        + ", ".join(f"{count} of {size} copies" for size, count in sorted(by_size.items()))
+        + f"), {sum(1 for group in found.reposts if group.distinct_authors > 1)} with two "
+        "authors; the largest:"
+    )
+    lines += [_describe(group, by_id, labels) for group in found.reposts[:shown]]
+    short = [
+        by_id[group.representative].text
+        for group in found.reposts
+        if len(normalise_for_matching(by_id[group.representative].text))
+        < CampaignParams().min_chars
+    ]
+    lines.append(
+        f"  of the repost groups, {len(short)} are short reactions posted twice: "
+        + ", ".join(f"« {_excerpt(text, 40)} »" for text in short)
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -579,18 +912,42 @@ def main() -> None:
         help="also run the largest size with a campaign of this many signed copies",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--corpus",
+        choices=["campaigns", "consultation"],
+        default="campaigns",
+        help="this benchmark's corpus, or bench/corpus.py's (the synthesis benchmark's)",
+    )
+    parser.add_argument(
+        "--detectors",
+        nargs="+",
+        choices=["before", "after"],
+        default=["before", "after"],
+    )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help=f"only show what the detectors find in the real contributions of {REAL_DATA}",
+    )
     args = parser.parse_args()
+    if args.real:
+        print(real_data_report())
+        return
     runs = [(size, 0) for size in args.items]
     if args.signed:
         runs.append((max(args.items), args.signed))
     print(
-        f"{'items':>8}{'signed':>8}{'distinct':>9}{'time s':>8}{'RSS MB':>8}{'+MB':>7}"
-        f"{'inj':>5}{'found':>6}{'item P':>8}{'item R':>8}{'pair P':>8}{'pair R':>8}"
+        f"{'':>33}{'':>7}{'':>6} | campaigns{'':>35} | reposts\n"
+        f"{'items':>8}{'signed':>7}{'distinct':>9} {'detect':<7}{'time s':>7}{'RSS MB':>7}"
+        f"{'+MB':>6} |{'inj':>4}{'found':>6}{'itemP':>7}{'itemR':>7}{'pairP':>7}{'pairR':>7}"
+        f" |{'inj':>5}{'found':>6}{'itemP':>7}{'itemR':>7}{'pairP':>7}{'pairR':>7}"
     )
     for size, signed in runs:
-        # A fresh process per run, so that the peak memory is this run's own.
-        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            print(pool.submit(run, size, args.seed, signed).result(), flush=True)
+        for detector in args.detectors:
+            # A fresh process per run, so that the peak memory is this run's own.
+            with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+                result = pool.submit(run, size, args.seed, signed, detector, args.corpus)
+                print(result.result(), flush=True)
 
 
 if __name__ == "__main__":

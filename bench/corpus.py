@@ -8,8 +8,8 @@ stance-specific openings, shared reasons, personal details with random figures, 
 and a closing, and a share of the texts carry typos. Eight form letters on the demo articles
 are injected as campaigns (50 to 2,000 copies at 100,000 contributions, scaled down below),
 each copy exact or edited as people do: a word replaced, a sentence added or removed, typos,
-typography, a personal opening, and independently a signature. Every contribution has vote
-counters. The same size and seed always give the same corpus.
+typography, a personal line at the start or the end, and independently a signature. Every
+contribution has vote counters. The same size and seed always give the same corpus.
 
 bench/campaigns.py builds bare campaign-detection items (text, author, date) on no bill; this
 module builds whole contributions on the demo articles and reuses its edits and name lists.
@@ -821,8 +821,10 @@ def _copy(rng: random.Random, letter: str) -> tuple[str, str]:
     roll = rng.random()
     if roll < 0.5:
         text, made = letter, "as is"
-    elif roll < 0.6:
+    elif roll < 0.55:
         text, made = f"{_personal(rng)} {letter}", "personal opening"
+    elif roll < 0.6:
+        text, made = f"{letter} {_personal(rng)}", "personal closing"
     else:
         text, made = edited_copy(rng, letter)
     if rng.random() < SIGNED_SHARE:

@@ -1,10 +1,12 @@
-"""Copy-paste campaign detection: normalisation, shingles, grouping and its invariants."""
+"""Copies among contributions: normalisation, shingles, grouping, campaigns and reposts, and
+their invariants."""
 
 from __future__ import annotations
 
 import itertools
 import json
 import random
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,16 +19,19 @@ from hypothesis import strategies as st
 
 from consult.nlp import campaigns as campaigns_module
 from consult.nlp.campaigns import (
-    Campaign,
     CampaignParams,
+    Copies,
     Item,
     detect_campaigns,
+    detect_copies,
     shingle_hash,
     signatures,
 )
 from consult.nlp.normalize import normalise_for_matching, shingles, shingles_of_normalised
 
 DEMO = Path(__file__).resolve().parents[2] / "consult" / "demo" / "contributions.jsonl"
+# Real contributions (République numérique 2015, dev half), kept outside the repository.
+REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "republique-numerique-dev"
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
 TEMPLATE = (
@@ -39,6 +44,16 @@ TEMPLATE = (
 WORD_CHANGED = TEMPLATE.replace("découragera", "dissuadera")
 SENTENCE_ADDED = TEMPLATE + " Merci de votre écoute et bon courage aux rédacteurs."
 TYPOS = TEMPLATE.replace("oppose", "opose").replace("euros", "euro").replace("bonne", "bnone")
+SENTENCES = TEMPLATE.split(". ")
+# Copies as people personalise a form letter: one sentence left out, one added at the start
+# or the end, a short personal line before or after it.
+SENTENCE_REMOVED = [". ".join(SENTENCES[:n] + SENTENCES[n + 1 :]) for n in range(1, 4)]
+SENTENCE_ADDED_FIRST = (
+    "Je suis artisan et je vois les effets de ces règles au quotidien. " + TEMPLATE
+)
+PERSONAL_FIRST = "Madame, Monsieur,\n" + TEMPLATE
+PERSONAL_LAST = TEMPLATE + "\nSigné : Nadia Benali, Roubaix."
+EDITED = [*SENTENCE_REMOVED, SENTENCE_ADDED, SENTENCE_ADDED_FIRST, PERSONAL_FIRST, PERSONAL_LAST]
 
 # Ten different arguments about the same article: same topic, same vocabulary, no copies.
 SAME_ARTICLE = [
@@ -83,25 +98,46 @@ def make_items(texts: Sequence[str], *, start_id: int = 1) -> list[Item]:
     ]
 
 
-def assert_invariants(found: list[Campaign], items: Sequence[Item], params: CampaignParams) -> None:
+def assert_invariants(found: Copies, items: Sequence[Item], params: CampaignParams) -> None:
     by_id = {item.id: item for item in items}
     seen: set[int] = set()
-    for campaign in found:
-        assert list(campaign.members) == sorted(campaign.members)
-        assert not seen & set(campaign.members), "an item is in two campaigns"
-        seen |= set(campaign.members)
-        members = [by_id[member] for member in campaign.members]
-        assert campaign.copies == len(members) >= params.min_copies
-        assert campaign.representative in campaign.members
-        representative = normalise_for_matching(by_id[campaign.representative].text)
-        assert campaign.exact_copies == sum(
-            normalise_for_matching(m.text) == representative for m in members
-        )
-        assert campaign.distinct_authors == len({m.author for m in members})
-        assert campaign.first_at == min(m.created_at for m in members)
-        assert campaign.last_at == max(m.created_at for m in members)
-    keys = [(-c.copies, c.members[0]) for c in found]
-    assert keys == sorted(keys)
+    for groups, is_campaign in [(found.campaigns, True), (found.reposts, False)]:
+        for group in groups:
+            assert list(group.members) == sorted(group.members)
+            assert not seen & set(group.members), "an item is in two groups"
+            seen |= set(group.members)
+            members = [by_id[member] for member in group.members]
+            assert group.copies == len(members) >= 2
+            assert group.representative in group.members
+            representative = normalise_for_matching(by_id[group.representative].text)
+            assert group.exact_copies == sum(
+                normalise_for_matching(m.text) == representative for m in members
+            )
+            assert group.distinct_authors == len({m.author for m in members})
+            if is_campaign:
+                assert group.distinct_authors >= params.min_authors
+            else:
+                assert group.distinct_authors < params.min_authors
+                assert group.copies > group.distinct_authors
+            assert group.first_at == min(m.created_at for m in members)
+            assert group.last_at == max(m.created_at for m in members)
+        keys = [(-group.copies, group.members[0]) for group in groups]
+        assert keys == sorted(keys)
+
+
+def passage_of(first: str, second: str) -> bool:
+    """Whether the containment rule of the default settings holds between two texts (links
+    left out)."""
+    params = CampaignParams()
+    a, b = (
+        " ".join(re.sub(r"(?:https?://|www\.)\S+", " ", normalise_for_matching(t)).split())
+        for t in (first, second)
+    )
+    if min(len(a), len(b)) < params.min_passage_chars:
+        return False
+    sa, sb = shingles_of_normalised(a), shingles_of_normalised(b)
+    small, large = sorted((len(sa), len(sb)))
+    return small >= params.min_size_ratio * large and len(sa & sb) >= params.containment * small
 
 
 # --- normalisation --------------------------------------------------------------------------
@@ -205,6 +241,7 @@ def test_signatures_equal_datasketch_minhash() -> None:
 
 def test_empty_input() -> None:
     assert detect_campaigns([]) == []
+    assert detect_copies([]) == Copies(campaigns=[], reposts=[])
 
 
 def test_exact_duplicates_after_normalisation() -> None:
@@ -246,8 +283,9 @@ def test_grouping_is_transitive() -> None:
 
 def test_different_arguments_on_the_same_article_are_not_grouped() -> None:
     assert all(len(normalise_for_matching(text)) >= 40 for text in SAME_ARTICLE)
-    params = CampaignParams(min_copies=2)
-    assert detect_campaigns(make_items(SAME_ARTICLE), params) == []
+    # Two authors make a campaign here, so that any pair grouped would show.
+    params = CampaignParams(min_authors=2)
+    assert detect_copies(make_items(SAME_ARTICLE), params) == Copies(campaigns=[], reposts=[])
     # Each of them next to three copies of itself is its own campaign, never merged with the
     # others.
     items = make_items([text for text in SAME_ARTICLE for _ in range(3)])
@@ -273,7 +311,9 @@ def test_short_texts_only_group_when_exactly_equal() -> None:
 
 def test_texts_empty_after_normalisation_are_never_a_campaign() -> None:
     items = make_items(["", "...", "  ", "!!", "« »", "**"])
-    assert detect_campaigns(items, CampaignParams(min_copies=2)) == []
+    assert detect_campaigns(items, CampaignParams(min_authors=1)) == []
+    same_author = [Item(n, text, "auteur", T0) for n, text in enumerate(["", "...", "**"])]
+    assert detect_copies(same_author) == Copies(campaigns=[], reposts=[])
 
 
 def test_representative_counts_and_time_span() -> None:
@@ -320,12 +360,15 @@ def test_tie_between_texts_goes_to_the_earliest_item() -> None:
     assert campaign.exact_copies == 2
 
 
-def test_min_copies_is_respected() -> None:
+def test_min_authors_is_respected() -> None:
+    # Two authors, one copy each: not a campaign, and nobody reposted.
     items = make_items([TEMPLATE, WORD_CHANGED])
-    assert detect_campaigns(items) == []
-    assert [c.copies for c in detect_campaigns(items, CampaignParams(min_copies=2))] == [2]
+    assert detect_copies(items) == Copies(campaigns=[], reposts=[])
+    assert [c.copies for c in detect_campaigns(items, CampaignParams(min_authors=2))] == [2]
     many = make_items([TEMPLATE] * 4 + ["D'accord."] * 3)
-    assert [c.copies for c in detect_campaigns(many, CampaignParams(min_copies=4))] == [4]
+    found = detect_copies(many, CampaignParams(min_authors=4))
+    assert [c.copies for c in found.campaigns] == [4]
+    assert found.reposts == []
 
 
 def test_threshold_is_respected() -> None:
@@ -345,16 +388,21 @@ def test_invalid_input_is_rejected() -> None:
         CampaignParams(threshold=1.5),
         CampaignParams(num_perm=1),
         CampaignParams(shingle_size=0),
-        CampaignParams(min_copies=0),
+        CampaignParams(min_authors=0),
         CampaignParams(min_chars=-1),
+        CampaignParams(containment=0.0),
+        CampaignParams(containment=1.2),
+        CampaignParams(min_size_ratio=0.0),
+        CampaignParams(min_size_ratio=1.1),
+        CampaignParams(min_passage_chars=-1),
     ]:
         with pytest.raises(ValueError):
-            detect_campaigns(make_items([TEMPLATE]), params)
+            detect_copies(make_items([TEMPLATE]), params)
 
 
 def corpus(seed: int) -> list[Item]:
-    """Three letters with edited copies, unrelated texts and short answers, by some authors
-    who post more than once."""
+    """Three letters with edited copies (a passage added or removed among them), unrelated
+    texts and short answers, by some authors who post more than once."""
     rng = random.Random(seed)
     letters = [TEMPLATE, SAME_ARTICLE[1] * 2, SAME_ARTICLE[6] + " " + SAME_ARTICLE[7]]
     texts: list[str] = []
@@ -362,13 +410,20 @@ def corpus(seed: int) -> list[Item]:
         for _ in range(rng.randint(3, 8)):
             words = letter.split(" ")
             at = rng.randrange(len(words))
-            edit = rng.choice(["as is", "word", "upper", "sentence"])
+            edit = rng.choice(["as is", "word", "upper", "sentence", "removed", "personal"])
             if edit == "word":
                 words[at] = rng.choice(["vraiment", "donc", "aussi"])
             elif edit == "upper":
                 words[at] = words[at].upper()
             elif edit == "sentence":
                 words.append("Merci.")
+            elif edit == "removed":
+                sentences = re.split(r"(?<=[.?!]) ", letter)
+                if len(sentences) > 1:
+                    del sentences[rng.randrange(1, len(sentences))]
+                words = " ".join(sentences).split(" ")
+            elif edit == "personal":
+                words = ["Bonjour,", *words, "Signé", rng.choice(["Léa", "Marc", "Inès"])]
             texts.append(" ".join(words))
     texts += SAME_ARTICLE + ["D'accord."] * rng.randint(1, 4) + ["Non."] * rng.randint(1, 4)
     return [
@@ -381,37 +436,44 @@ def corpus(seed: int) -> list[Item]:
 @given(st.integers(min_value=0, max_value=10_000), st.randoms(use_true_random=False))
 def test_result_does_not_depend_on_input_order(seed: int, rng: random.Random) -> None:
     items = corpus(seed)
-    expected = detect_campaigns(items)
+    expected = detect_copies(items)
     shuffled = list(items)
     rng.shuffle(shuffled)
-    assert detect_campaigns(shuffled) == expected
+    assert detect_copies(shuffled) == expected
     assert_invariants(expected, items, CampaignParams())
-    # Each letter's copies are a campaign.
-    assert len(expected) >= 3
+    # Each letter's copies are a campaign or, when few authors sent it, reposts.
+    assert len(expected.campaigns) + len(expected.reposts) >= 3
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(min_value=0, max_value=10_000), st.integers(min_value=1, max_value=5))
-def test_campaigns_are_sound(seed: int, min_copies: int) -> None:
-    params = CampaignParams(min_copies=min_copies)
+def test_groups_are_sound(seed: int, min_authors: int) -> None:
+    params = CampaignParams(min_authors=min_authors)
     items = corpus(seed)
-    found = detect_campaigns(items, params)
+    found = detect_copies(items, params)
     assert_invariants(found, items, params)
     by_id = {item.id: item for item in items}
-    for campaign in found:
-        # Every member is linked to the others by a chain of pairs at or above the threshold.
-        texts = sorted({normalise_for_matching(by_id[m].text) for m in campaign.members})
+    for group in found.campaigns + found.reposts:
+        # Every member is linked to the others by a chain of pairs at or above the Jaccard
+        # threshold, or of a text and the same with a passage added.
+        texts = sorted({normalise_for_matching(by_id[m].text) for m in group.members})
         linked = {texts[0]}
         changed = True
         while changed:
             changed = False
             for text in texts:
-                if text not in linked and any(jaccard(text, other) >= 0.8 for other in linked):
+                if text not in linked and any(
+                    jaccard(text, other) >= 0.8 or passage_of(text, other) for other in linked
+                ):
                     linked.add(text)
                     changed = True
         assert linked == set(texts)
     # Equal normalised texts are never split.
-    grouped = {member: n for n, campaign in enumerate(found) for member in campaign.members}
+    grouped = {
+        member: n
+        for n, group in enumerate(found.campaigns + found.reposts)
+        for member in group.members
+    }
     by_text: dict[str, set[int | None]] = {}
     for item in items:
         by_text.setdefault(normalise_for_matching(item.text), set()).add(grouped.get(item.id))
@@ -457,3 +519,230 @@ def test_demo_campaign_is_found() -> None:
     assert campaign.distinct_authors == 64
     assert campaign.representative == min(letter_ids)
     assert detect_campaigns(list(reversed(items))) == [campaign]
+
+
+# --- campaigns and reposts ----------------------------------------------------------------
+
+
+def posted(texts_and_authors: Sequence[tuple[str, str]]) -> list[Item]:
+    """Items of the given texts by the given authors, an hour apart."""
+    return [
+        Item(n, text, author, T0 + timedelta(hours=n))
+        for n, (text, author) in enumerate(texts_and_authors, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("authors", "kind"),
+    [
+        (["alice"] * 5, "reposts"),
+        (["alice", "alice"], "reposts"),
+        (["alice", "alice", "bruno"], "reposts"),
+        (["alice", "bruno"], None),
+        (["alice", "bruno", "chloé"], "campaigns"),
+        (["alice", "alice", "alice", "bruno", "chloé"], "campaigns"),
+    ],
+)
+def test_a_campaign_is_many_authors_and_reposts_are_one_author(
+    authors: list[str], kind: str | None
+) -> None:
+    items = posted([(TEMPLATE, author) for author in authors])
+    found = detect_copies(items)
+    groups = {"campaigns": found.campaigns, "reposts": found.reposts}
+    for name, listed in groups.items():
+        if name == kind:
+            (group,) = listed
+            assert group.members == tuple(item.id for item in items)
+            assert group.distinct_authors == len(set(authors))
+        else:
+            assert listed == []
+    assert detect_campaigns(items) == found.campaigns
+
+
+def test_reposts_and_campaigns_side_by_side() -> None:
+    # One author posting the same argument under four articles, a letter sent by five
+    # people, and an author who also signed the letter twice.
+    reposted = SAME_ARTICLE[3]
+    items = posted(
+        [(reposted, "fatou")] * 4
+        + [(TEMPLATE, f"signataire-{n}") for n in range(5)]
+        + [(TYPOS, "signataire-0")]
+        + [(text, f"autre-{n}") for n, text in enumerate(SAME_ARTICLE[4:])]
+    )
+    found = detect_copies(items)
+    (campaign,) = found.campaigns
+    assert campaign.members == tuple(range(5, 11))
+    assert campaign.copies == 6
+    assert campaign.distinct_authors == 5
+    (repost,) = found.reposts
+    assert repost.members == (1, 2, 3, 4)
+    assert repost.distinct_authors == 1
+    assert repost.exact_copies == 4
+
+
+def test_min_authors_moves_groups_between_the_lists() -> None:
+    items = posted([(TEMPLATE, "alice"), (TEMPLATE, "bruno"), (TEMPLATE, "bruno")])
+    assert [len(detect_copies(items).reposts), len(detect_copies(items).campaigns)] == [1, 0]
+    two = CampaignParams(min_authors=2)
+    assert [len(detect_copies(items, two).reposts), len(detect_copies(items, two).campaigns)] == [
+        0,
+        1,
+    ]
+    # With one author enough, every group of copies is a campaign, as before the split.
+    one = CampaignParams(min_authors=1)
+    single = posted([(TEMPLATE, "alice")] * 3)
+    assert [c.copies for c in detect_campaigns(single, one)] == [3]
+
+
+# --- a passage added or removed -------------------------------------------------------------
+
+
+def test_copies_with_a_passage_added_or_removed_join_their_letter() -> None:
+    # The edits below are far enough from the letter that the Jaccard rule alone misses
+    # some of them.
+    assert min(jaccard(TEMPLATE, text) for text in EDITED) < 0.8
+    assert all(passage_of(TEMPLATE, text) for text in EDITED)
+    letter = [(TEMPLATE, f"signataire-{n}") for n in range(4)]
+    copies = [(text, f"copiste-{n}") for n, text in enumerate(EDITED)]
+    items = posted(letter + copies)
+    (campaign,) = detect_copies(items).campaigns
+    assert campaign.members == tuple(item.id for item in items)
+    assert campaign.representative == 1
+    assert campaign.exact_copies == 4
+    assert campaign.distinct_authors == 4 + len(EDITED)
+    # Before the letter has enough senders, a stranger's copy that only the containment rule
+    # links to it stays apart.
+    far = [(text, author) for text, author in copies if jaccard(TEMPLATE, text) < 0.8]
+    assert far
+    assert detect_copies(posted(letter[:2] + far)) == Copies(campaigns=[], reposts=[])
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.integers(min_value=0, max_value=6),
+    st.lists(st.sampled_from(EDITED), max_size=12),
+    st.randoms(use_true_random=False),
+)
+def test_passages_do_not_depend_on_input_order(
+    senders: int, edited: list[str], rng: random.Random
+) -> None:
+    letter = [(TEMPLATE, f"signataire-{n}") for n in range(senders)]
+    # Some edited copies come from the letter's senders, the others from new people.
+    copies = [
+        (text, f"signataire-{n}" if n < senders and n % 2 else f"copiste-{n}")
+        for n, text in enumerate(edited)
+    ]
+    others = [(text, "fatou") for text in SAME_ARTICLE[:3]] + [(SAME_ARTICLE[0], "fatou")]
+    items = posted(letter + copies + others)
+    expected = detect_copies(items)
+    shuffled = list(items)
+    rng.shuffle(shuffled)
+    assert detect_copies(shuffled) == expected
+    assert_invariants(expected, items, CampaignParams())
+    if senders >= 3:
+        # A letter sent by enough people takes in every edited copy.
+        (campaign,) = expected.campaigns
+        assert campaign.copies == senders + len(edited)
+
+
+def test_a_repost_with_a_passage_removed_joins_its_author_s_repost() -> None:
+    shortened = SENTENCE_REMOVED[1]
+    assert jaccard(TEMPLATE, shortened) < 0.8
+    found = detect_copies(posted([(TEMPLATE, "alice"), (shortened, "alice")]))
+    (repost,) = found.reposts
+    assert repost.members == (1, 2)
+    assert repost.representative == 1
+    # The same two texts by two people are two contributions.
+    assert detect_copies(posted([(TEMPLATE, "alice"), (shortened, "bruno")])) == Copies([], [])
+
+
+def test_texts_sharing_most_sentences_are_not_merged_without_a_letter() -> None:
+    # B holds all of A, but A was posted once, by someone else: two people can write the
+    # same sentences without copying a letter.
+    first = " ".join(SAME_ARTICLE[6:8])
+    second = first + " " + SAME_ARTICLE[9]
+    assert passage_of(first, second) and jaccard(first, second) < 0.8
+    items = posted([(first, "alice"), (second, "bruno"), (SAME_ARTICLE[0], "chloé")])
+    assert detect_copies(items, CampaignParams(min_authors=2)) == Copies([], [])
+
+
+def test_a_letter_quoted_inside_a_long_text_is_not_a_copy() -> None:
+    essay = " ".join([SAME_ARTICLE[0], TEMPLATE, *SAME_ARTICLE[1:4]])
+    items = posted([(TEMPLATE, f"signataire-{n}") for n in range(4)] + [(essay, "juriste")])
+    (campaign,) = detect_campaigns(items)
+    assert campaign.members == (1, 2, 3, 4)
+
+
+def test_short_texts_do_not_join_by_containment() -> None:
+    letter = "Je demande le retrait de l'article 13, qui menace les associations de quartier."
+    added = letter + " Merci de votre attention, bien à vous."
+    assert len(normalise_for_matching(added)) < CampaignParams().min_passage_chars
+    assert jaccard(letter, added) < 0.8
+    items = posted([(letter, f"signataire-{n}") for n in range(4)] + [(added, "copiste")])
+    (campaign,) = detect_campaigns(items)
+    assert campaign.members == (1, 2, 3, 4)
+    lowered = CampaignParams(min_passage_chars=40)
+    assert detect_campaigns(items, lowered)[0].members == (1, 2, 3, 4, 5)
+
+
+def test_links_do_not_make_two_arguments_one() -> None:
+    link = (
+        "https://www.republique-numerique.fr/consultations/projet-de-loi-numerique/consultation/"
+        "consultation/opinions/section-2-accessibilite-des-personnes-handicapees/article-29-"
+        "accessibilite-numerique-des-services-publics/versions/obligation-de-conformite"
+    )
+    short = f"Je préfère cette proposition : {link}"
+    longer = f"{SAME_ARTICLE[2]} {SAME_ARTICLE[5]} Voir : {link} beaucoup plus clair."
+    items = posted([(short, "alice"), (longer, "alice")])
+    assert detect_copies(items) == Copies(campaigns=[], reposts=[])
+
+
+def test_a_text_that_two_letters_hold_joins_only_one_of_them() -> None:
+    common = " ".join(SAME_ARTICLE[6:8])
+    first = f"{common} {SAME_ARTICLE[0]}"
+    second = f"{common} {SAME_ARTICLE[4]}"
+    assert passage_of(common, first) and passage_of(common, second)
+    assert not passage_of(first, second) and jaccard(first, second) < 0.8
+    items = posted(
+        [(first, f"a-{n}") for n in range(3)]
+        + [(second, f"b-{n}") for n in range(3)]
+        + [(common, "c")]
+    )
+    found = detect_copies(items)
+    assert sorted(c.copies for c in found.campaigns) == [3, 4]
+    assert_invariants(found, items, CampaignParams())
+    assert detect_copies(list(reversed(items))) == found
+
+
+# --- real contributions ---------------------------------------------------------------------
+
+
+def real_items() -> list[Item]:
+    """The proposals and arguments of République numérique (dev half)."""
+    items: list[Item] = []
+    for name in ["opinions.jsonl", "arguments.jsonl"]:
+        with open(REAL_DATA / name, encoding="utf-8") as file:
+            for line in file:
+                row = json.loads(line)
+                if row.get("kind") == "article":
+                    continue
+                text = row["body"] if "body" in row else f"{row['title']}\n\n{row['body_text']}"
+                moment = datetime.strptime(row["created_at"], "%Y-%m-%dT%H:%M:%S%z")
+                items.append(Item(len(items) + 1, text, row["author"], moment))
+    return items
+
+
+@pytest.mark.skipif(
+    not (REAL_DATA / "arguments.jsonl").exists(),
+    reason=f"the République numérique contributions are not in {REAL_DATA}",
+)
+def test_real_contributions_are_reposts_not_campaigns() -> None:
+    # The groups of copies in this consultation are people posting their own text again
+    # (under several articles, in two halves, twice by mistake), not form letters.
+    items = real_items()
+    found = detect_copies(items)
+    assert_invariants(found, items, CampaignParams())
+    assert found.campaigns == []
+    assert len(found.reposts) >= 40
+    assert all(group.distinct_authors == 1 for group in found.reposts)
+    assert detect_copies(list(reversed(items))) == found
