@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -80,3 +81,19 @@ def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
     return datetime.now(UTC)
+
+
+async def insert_missing(
+    session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]
+) -> None:
+    """Insert the rows whose key is not stored yet, and skip the others without an error.
+
+    Several processes may store the same row at once (two workers embedding one text): the
+    loser of the race waits for the winner's transaction and then skips the row, where a plain
+    INSERT would fail on the duplicate key and lose the whole transaction.
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    await session.execute(module.insert(model).on_conflict_do_nothing(), rows)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution
+from consult.db import insert_missing, utcnow
 from consult.nlp.embed import Embedder, content_hash, prepare_text
 from consult.synthesis.models import Embedding
 
@@ -66,16 +67,22 @@ async def embed_texts(
             await anyio.to_thread.run_sync(embedder.embed, [text for _, text in batch]),
             dtype="<f4",
         )
-        session.add_all(
-            Embedding(
-                model_id=embedder.model_id,
-                content_hash=digest,
-                dimension=int(vectors.shape[1]),
-                vector=vectors[row].tobytes(),
-            )
-            for row, (digest, _) in enumerate(batch)
+        # Stored only where missing: the sweep, the job of a new contribution and a synthesis
+        # run may embed the same text at the same time, in as many processes.
+        await insert_missing(
+            session,
+            Embedding,
+            [
+                {
+                    "model_id": embedder.model_id,
+                    "content_hash": digest,
+                    "dimension": int(vectors.shape[1]),
+                    "vector": vectors[row].tobytes(),
+                    "created_at": utcnow(),
+                }
+                for row, (digest, _) in enumerate(batch)
+            ],
         )
-        await session.flush()
         if progress is not None:
             progress(len(batch))
     return len(missing)

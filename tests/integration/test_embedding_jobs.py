@@ -106,6 +106,56 @@ async def test_the_sweep_goes_batch_by_batch_and_commits_each(
     assert stored > 200  # every batch was kept
 
 
+@pytest.mark.anyio
+async def test_embedders_racing_over_the_same_texts_all_succeed(
+    factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """The sweep, the jobs of new contributions and synthesis runs may embed the same texts at
+    the same moment, each in its own transaction: none fails, and each text is stored once."""
+    import anyio
+
+    from consult.nlp.embed import embedder_from_setting
+    from consult.synthesis.embeddings import embed_contribution_batch, embed_contributions
+
+    embedder = embedder_from_setting("hashing")
+    async with factory() as session:
+        ids = list(await session.scalars(select(Contribution.id).order_by(Contribution.id)))
+        consultation_id = await session.scalar(select(Contribution.consultation_id).limit(1))
+    finished: list[str] = []
+
+    async def sweep(name: str) -> None:
+        async with factory() as session:
+            await embed_contribution_batch(session, embedder, 0, size=len(ids))
+            await session.commit()
+        finished.append(name)
+
+    async def synthesis(name: str) -> None:
+        async with factory() as session:
+            await embed_contributions(session, embedder, consultation_id=consultation_id)
+            await session.commit()
+        finished.append(name)
+
+    async def new_contributions(name: str) -> None:
+        for contribution_id in ids[::7]:
+            async with factory() as session:
+                await embed_contributions(session, embedder, contribution_ids=[contribution_id])
+                await session.commit()
+        finished.append(name)
+
+    async with anyio.create_task_group() as racing:
+        for number in range(3):
+            racing.start_soon(sweep, f"sweep {number}")
+            racing.start_soon(synthesis, f"synthesis {number}")
+            racing.start_soon(new_contributions, f"jobs {number}")
+    assert len(finished) == 9
+    async with factory() as session:
+        rows = await session.execute(
+            select(Embedding.content_hash, func.count()).group_by(Embedding.content_hash)
+        )
+        counts = {digest: count for digest, count in rows}
+    assert len(counts) > 200 and set(counts.values()) == {1}
+
+
 @pytest.mark.redis
 @pytest.mark.anyio
 async def test_arq_worker_embeds_and_the_sweep_recovers_a_lost_queue(
