@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, Table, TypeDecorator, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import (
@@ -97,3 +97,20 @@ async def insert_missing(
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     await session.execute(module.insert(model).on_conflict_do_nothing(), rows)
+
+
+async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> None:
+    """Hold the row until the transaction ends: whoever changes it next waits, then reads what
+    this transaction committed. Counters kept beside their rows stay exact this way.
+
+    PostgreSQL locks the row (``SELECT ... FOR UPDATE``). SQLite has one writer at a time and
+    reads outside a write transaction, so a write that changes nothing takes the database's
+    write lock before anything is read.
+    """
+    table = cast(Table, model.__table__)
+    key = model.__mapper__.primary_key[0]
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(key).where(key == row_id).with_for_update())
+    else:
+        # On the table, not the mapped class: nothing loaded in the session is touched.
+        await session.execute(update(table).where(key == row_id).values({key.name: key}))

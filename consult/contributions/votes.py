@@ -18,6 +18,7 @@ from consult.contributions.models import (
     Vote,
     VoteValue,
 )
+from consult.db import lock_row
 from consult.errors import FormError
 from consult.i18n import gettext as _
 
@@ -79,8 +80,9 @@ async def cast_vote(
 ) -> VoteValue | None:
     """Vote on an article or a contribution, change the vote, or withdraw it (None).
 
-    Safe under concurrent double submissions: the unique constraint decides, and
-    the losing insert becomes an update of the winner's row.
+    Safe under concurrent submissions: the unique constraint decides between two first votes
+    (the losing insert becomes an update of the winner's row), and changes to one
+    contribution's votes take turns, so its counters always equal its rows.
     """
     require_open(consultation, now)
     if value and value not in {v.value for v in VoteValue}:
@@ -91,6 +93,10 @@ async def cast_vote(
         if contribution is not None
         else (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
     )
+    if contribution is not None:
+        # Its counters move with each change: changes to one contribution take turns, so that
+        # each reads the vote as the previous change left it.
+        await lock_row(session, Contribution, contribution.id)
     existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
     if existing is None and new is not None:
         try:
