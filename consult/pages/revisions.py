@@ -59,6 +59,8 @@ class ChangesPage:
     comparisons: list[ArticleComparison]
     redlines: dict[str, list[Any]]
     origins: list[int]
+    already_published: bool = False
+    """Reached by publishing a version someone had just published: say nothing was doubled."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,9 @@ async def draft_page(
     )
 
 
-async def changes_page(db: AsyncSession, consultation: Consultation, number: int) -> ChangesPage:
+async def changes_page(
+    db: AsyncSession, consultation: Consultation, number: int, already_published: bool = False
+) -> ChangesPage:
     """The changes of version `number` (NotFound for the first version, which changed none)."""
     version = await get_version(db, consultation, number)
     if version.number < 2:
@@ -141,6 +145,7 @@ async def changes_page(db: AsyncSession, consultation: Consultation, number: int
         comparisons=[c for c in comparisons if c.status != "unchanged"],
         redlines=redlines,
         origins=origins,
+        already_published=already_published,
     )
 
 

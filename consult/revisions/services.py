@@ -25,6 +25,7 @@ from consult.bills.parser import BillParseError, ParsedBill, parse_bill
 from consult.bills.services import (
     article_alineas,
     bill_of_version,
+    get_version,
     latest_version,
     list_versions,
     publish_version,
@@ -33,6 +34,7 @@ from consult.bills.writer import write_bill
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.contributions.writing import footprint_of, operation_of
+from consult.db import lock_row
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.revisions.builder import Built, Conflict, Proposal, build_next
@@ -234,10 +236,30 @@ def edit_text(draft: VersionDraft, source: str, now: datetime) -> None:
     draft.updated_at = now
 
 
+class AlreadyPublished(Exception):
+    """The version a request meant to publish was published meanwhile (a second click on the
+    button, a colleague's publication): nothing is published twice."""
+
+    def __init__(self, version: BillVersion) -> None:
+        super().__init__(f"version {version.number} is already published")
+        self.version = version
+
+
 async def publish_next_version(
-    db: AsyncSession, consultation: Consultation, user: User, now: datetime
+    db: AsyncSession, consultation: Consultation, user: User, now: datetime, number: int | None
 ) -> BillVersion:
-    """Publish the open draft as the next version (see `publish_draft`)."""
+    """Publish the open draft as version `number`, the number the official saw on the button
+    (see `publish_draft`).
+
+    Publications of one consultation take turns: the first publishes, those that come after it
+    find that version published (:class:`AlreadyPublished`) rather than a copy of it.
+    """
+    await lock_row(db, Consultation, consultation.id)
+    latest = await latest_version(db, consultation)
+    if latest is not None and number is not None and 1 <= number <= latest.number:
+        raise AlreadyPublished(await get_version(db, consultation, number))
+    if latest is not None and number != latest.number + 1:
+        raise FormError({"form": _("Reload the page to see the draft, then publish it again.")})
     draft, version = await open_draft(db, consultation, user, now)
     return await publish_draft(db, consultation, draft, version, user, now)
 

@@ -15,11 +15,10 @@ from starlette.applications import Starlette
 from consult.accounts.models import Role
 from consult.accounts.services import create_user
 from consult.contributions.models import Contribution, Vote
-from consult.web.app import create_app
 from consult.web.services import services_of_app
 from tests.support.databases import POSTGRESQL, SQLITE
 from tests.support.seeding import LIBRARY_SLUG
-from tests.support.site import PASSWORD, make_settings
+from tests.support.site import PASSWORD, browser, make_settings, serving
 
 ARTICLE = f"/consultations/{LIBRARY_SLUG}/articles/art-1"
 VOTERS = 20
@@ -33,21 +32,8 @@ BURSTS = [
 
 @pytest.fixture
 async def app(library_url: str) -> AsyncIterator[Starlette]:
-    """The application, started, serving requests concurrently in this event loop."""
-    application = create_app(make_settings(library_url))
-    async with application.router.lifespan_context(application):
+    async with serving(make_settings(library_url)) as application:
         yield application
-
-
-def client(app: Starlette) -> httpx2.AsyncClient:
-    return httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://testserver")
-
-
-async def logged_in(app: Starlette, email: str) -> httpx2.AsyncClient:
-    http = client(app)
-    response = await http.post("/account/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-    return http
 
 
 @pytest.mark.anyio
@@ -61,13 +47,13 @@ async def test_a_thousand_concurrent_vote_changes_leave_counts_equal_to_the_vote
         for email in emails:
             await create_user(session, email, "Voter", PASSWORD, Role.CITIZEN)
         await session.commit()
-    author = await logged_in(app, emails[0])
+    author = await browser(app, emails[0])
     for body in ("Ouvrir le dimanche.", "Prêter des liseuses.", "Gratuité pour tous."):
         posted = await author.post(f"{ARTICLE}/arguments", data={"stance": "pour", "body": body})
         assert posted.status_code == 303
     async with factory() as session:
         targets = list(await session.scalars(select(Contribution.id).order_by(Contribution.id)))
-    voters = [await logged_in(app, email) for email in emails]
+    voters = [await browser(app, email) for email in emails]
 
     # Each voter votes, changes and withdraws, on the same few contributions as everyone else.
     draw = random.Random(7)

@@ -8,11 +8,12 @@ keeps them is followed here, in one place.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+import httpx2
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
@@ -207,3 +208,24 @@ def start_site(settings: Settings, clock: Clock) -> Iterator[Site]:
     app = create_app(settings, clock=clock)
     with TestClient(app, base_url=settings.base_url, follow_redirects=False) as client:
         yield Site(client, clock)
+
+
+@asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[Starlette]:
+    """The application started in the test's own event loop, where requests sent by several
+    `browser`s at once are served concurrently, as a server does."""
+    from consult.web.app import create_app
+
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+async def browser(app: Starlette, email: str | None = None) -> httpx2.AsyncClient:
+    """An HTTP client of the served application with cookies of its own, logged in as the
+    account of `email` (with the shared test password) when one is given."""
+    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://testserver")
+    if email is not None:
+        response = await http.post("/account/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 303, response.text
+    return http

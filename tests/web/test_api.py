@@ -54,7 +54,7 @@ def api_site(
             f"/consultations/{DEMO_SLUG}/answers/contribution/{first}",
             data={"state": "rejected", "reason": REASON, "action": "publish"},
         )
-        site.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish")
+        site.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish", data={"number": "2"})
         site.client.post("/account/logout")
         yield site
 

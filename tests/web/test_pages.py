@@ -150,7 +150,8 @@ def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     published = demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/1/publish")
     assert published.status_code == 303
     # a version 2, so that what changed in it can be shown
-    assert demo.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish").status_code == 303
+    publish = f"/consultations/{DEMO_SLUG}/versions/next/publish"
+    assert demo.client.post(publish, data={"number": "2"}).status_code == 303
     demo.client.post("/account/logout")
     requests = [
         (route.name, path)

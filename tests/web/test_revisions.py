@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import anyio
+import httpx2
 import pytest
 from sqlalchemy import func, select
 
 from consult.accounts.models import Role
+from consult.accounts.services import create_user
 from consult.audit.models import AuditEvent
 from consult.bills.models import BillVersion, Provision
 from consult.contributions.models import Contribution
 from consult.demo.seed import DEMO_SLUG
 from consult.revisions.models import AnchorStatus, ContributionAnchor, VersionChange
+from consult.web.services import services_of_app
 from tests.support.seeding import REASON, read_in_english
-from tests.support.site import Site
+from tests.support.site import PASSWORD, Site, browser, make_settings, serving
 
 BASE = f"/consultations/{DEMO_SLUG}"
 ARTICLE = f"{BASE}/articles/art-1"
@@ -98,7 +102,7 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     page = site.client.get(f"{BASE}/versions/next")
     assert "Competing amendments" in page.text
     key = _conflict_key(page.text)
-    refused = site.client.post(f"{BASE}/versions/next/publish")
+    refused = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
     assert refused.status_code == 422
     assert "Choose between the competing amendments" in refused.text
     assert f"Keep amendment #{replace}" in refused.text  # the list is shown with the refusal
@@ -121,7 +125,7 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
         site.client.post(f"{BASE}/versions/next/text", data={"source": edited}).status_code == 303
     )
 
-    published = site.client.post(f"{BASE}/versions/next/publish")
+    published = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
     assert published.status_code == 303
     assert published.headers["location"] == f"{BASE}/versions/2/changes"
     changes = site.client.get(f"{BASE}/versions/2/changes")
@@ -183,7 +187,56 @@ def test_a_version_without_amendments_changes_nothing_and_says_so(site: Site) ->
     site.login(site.user(Role.OFFICIAL))
     page = site.client.get(f"{BASE}/versions/next")
     assert "No amendment has been accepted yet" in page.text
-    assert site.client.post(f"{BASE}/versions/next/publish").status_code == 303
+    assert (
+        site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"}).status_code == 303
+    )
     changes = site.client.get(f"{BASE}/versions/2/changes")
     assert "No article changed." in changes.text
     assert site.client.get(f"{BASE}/versions/1/changes").status_code == 404
+
+
+def test_publishing_again_what_was_just_published_publishes_nothing(site: Site) -> None:
+    site.login(site.user(Role.OFFICIAL))
+    assert "Publish version 2" in site.client.get(f"{BASE}/versions/next").text
+    first = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    assert first.headers["location"] == f"{BASE}/versions/2/changes"
+    # The same button again (a second click, a colleague's page): version 2 is shown as it is.
+    again = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    assert again.status_code == 303
+    assert again.headers["location"] == f"{BASE}/versions/2/changes?already=1"
+    notice = site.client.get(again.headers["location"])
+    assert "Version 2 had already been published" in notice.text
+    # A number the draft cannot have: the page is shown again with a way forward.
+    stale = site.client.post(f"{BASE}/versions/next/publish", data={"number": "7"})
+    assert stale.status_code == 422 and "Reload the page" in stale.text
+    assert site.scalar(select(func.count()).select_from(BillVersion)) == 2
+
+
+@pytest.mark.each_database
+@pytest.mark.anyio
+async def test_ten_concurrent_publications_give_one_version(demo_url: str) -> None:
+    async with serving(make_settings(demo_url)) as app:
+        factory = services_of_app(app).session_factory
+        async with factory() as session:
+            official = await create_user(
+                session, "redaction@example.org", "Rédaction", PASSWORD, Role.OFFICIAL
+            )
+            await session.commit()
+        officials = [await browser(app, official.email) for _ in range(10)]
+
+        async def publish(http: httpx2.AsyncClient) -> None:
+            answer = await http.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+            locations.append((answer.status_code, answer.headers.get("location")))
+
+        locations: list[tuple[int, str | None]] = []
+        async with anyio.create_task_group() as clicks:
+            for http in officials:
+                clicks.start_soon(publish, http)
+        for http in officials:
+            await http.aclose()
+        async with factory() as session:
+            numbers = list(await session.scalars(select(BillVersion.number)))
+    assert sorted(numbers) == [1, 2]
+    assert sorted(locations) == sorted(
+        [(303, f"{BASE}/versions/2/changes")] + [(303, f"{BASE}/versions/2/changes?already=1")] * 9
+    )

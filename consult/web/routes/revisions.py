@@ -8,12 +8,13 @@ from consult.errors import FormError
 from consult.input import whole_number
 from consult.pages.revisions import changes_page, compare_page, draft_page
 from consult.revisions.services import (
+    AlreadyPublished,
     choose_amendments,
     edit_draft_text,
     publish_next_version,
 )
 from consult.web.context import RequestContext
-from consult.web.forms import FormData, read_form
+from consult.web.forms import FormData, read_form, with_query
 from consult.web.permissions import OFFICIAL, PUBLIC
 from consult.web.routing import route
 
@@ -95,8 +96,12 @@ async def save_text(ctx: RequestContext) -> Response:
 async def publish(ctx: RequestContext) -> Response:
     """Publish the next version; refused with the list while conflicts wait for a decision."""
     consultation = await ctx.consultation()
+    number = (await read_form(ctx.request)).number("number")
     try:
-        published = await publish_next_version(ctx.db, consultation, ctx.member, ctx.now)
+        published = await publish_next_version(ctx.db, consultation, ctx.member, ctx.now, number)
+    except AlreadyPublished as earlier:
+        url = ctx.url_for("version_changes", slug=consultation.slug, number=earlier.version.number)
+        return ctx.redirect(with_query(url, already="1"))
     except FormError as error:
         return await _refused(ctx, "revisions/draft.html", error)
     url = ctx.url_for("version_changes", slug=consultation.slug, number=published.number)
@@ -105,7 +110,8 @@ async def publish(ctx: RequestContext) -> Response:
 
 async def changes(ctx: RequestContext) -> Response:
     """What changed in a version, word by word, and which amendment or edit changed it."""
-    page = await changes_page(ctx.db, await ctx.consultation(), ctx.path_id("number"))
+    number, already = ctx.path_id("number"), bool(ctx.query.get("already"))
+    page = await changes_page(ctx.db, await ctx.consultation(), number, already_published=already)
     return ctx.render("revisions/changes.html", page)
 
 
