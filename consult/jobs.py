@@ -39,16 +39,24 @@ def job_context(
 
 
 async def purge_sessions(ctx: JobContext) -> int:
-    """Delete expired login sessions so the table does not grow forever."""
+    """Delete expired login sessions, spent form tokens past their expiry and wrong passwords
+    too old to count, so that these tables do not grow forever."""
+    from consult.db import utcnow
+    from consult.protection.form_tokens import purge_spent_form_tokens
+    from consult.protection.logins import purge_login_failures
+
     settings: Settings = ctx["settings"]
     policy = SessionPolicy(
         idle=timedelta(minutes=settings.session_idle_minutes),
         absolute=timedelta(days=settings.session_absolute_days),
     )
+    now = ctx.get("clock", utcnow)()
     async with ctx["session_factory"]() as db:
-        purged = await purge_expired_sessions(db, policy)
+        purged = await purge_expired_sessions(db, policy, now)
+        tokens = await purge_spent_form_tokens(db, now)
+        failures = await purge_login_failures(db, now)
         await db.commit()
-    logger.info("purged %d expired sessions", purged)
+    logger.info("purged %d sessions, %d form tokens, %d login failures", purged, tokens, failures)
     return purged
 
 
@@ -135,21 +143,21 @@ async def synthesize(ctx: JobContext, run_id: int) -> str:
 
 
 async def send_notifications(ctx: JobContext) -> int:
-    """Send the pending emails about published answers (failures stay pending, retried)."""
+    """Send the pending emails about published answers and about accounts (failures stay
+    pending, retried)."""
     from consult.db import utcnow
+    from consult.notifications.account_notices import send_pending_notices
     from consult.notifications.services import deliver_by_smtp, send_pending
 
     settings: Settings = ctx["settings"]
     if not settings.sends_email:
         return 0
-    async with ctx["session_factory"]() as db:
-        sent, failed = await send_pending(
-            db,
-            settings,
-            ctx.get("deliver", deliver_by_smtp),
-            ctx.get("clock", utcnow),
-            anyio.to_thread.run_sync,
-        )
+    deliver, clock = ctx.get("deliver", deliver_by_smtp), ctx.get("clock", utcnow)
+    sent = failed = 0
+    for send in (send_pending, send_pending_notices):
+        async with ctx["session_factory"]() as db:
+            done, missed = await send(db, settings, deliver, clock, anyio.to_thread.run_sync)
+        sent, failed = sent + done, failed + missed
     if sent or failed:
         logger.info("sent %d notifications, %d attempts failed", sent, failed)
     return sent

@@ -21,7 +21,8 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
-from consult.notifications.models import Notification, NotificationStatus
+from consult.notifications.models import AccountNotice, Notification, NotificationStatus
+from consult.protection.models import LoginFailure, SpentFormToken
 from consult.revisions.models import (
     ArticleRedline,
     ContributionAnchor,
@@ -39,6 +40,7 @@ from consult.synthesis.models import (
 )
 
 __all__ = [
+    "AccountNotice",
     "Answer",
     "AnswerCoverage",
     "AnswerScope",
@@ -56,12 +58,14 @@ __all__ = [
     "ContributionOutcome",
     "Embedding",
     "ImportedArticleVotes",
+    "LoginFailure",
     "Notification",
     "NotificationStatus",
     "Phase",
     "Provision",
     "ProvisionKind",
     "Role",
+    "SpentFormToken",
     "Stance",
     "SynthesisCampaign",
     "SynthesisCampaignMember",

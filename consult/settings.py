@@ -248,14 +248,25 @@ class Settings:
     rate_limit_contribute: str = field(
         default="20/minute",
         metadata=declare(
-            "Contributions and votes, counted both per client IP address and per account.",
+            "Contributions (annotations, amendments, arguments, sources, replies), counted per "
+            "client IP address on each article and per account over all of them.",
+            RATE_LIMIT,
+        ),
+    )
+    rate_limit_vote: str = field(
+        default="60/minute",
+        metadata=declare(
+            "Votes, counted per client IP address on each article and per account over all "
+            "of them.",
             RATE_LIMIT,
         ),
     )
     form_min_seconds: int = field(
         default=2,
         metadata=declare(
-            "Forms sent sooner than this after the page was shown are refused as automated.",
+            "Forms people fill in (contributions, login, registration) sent sooner than this "
+            "after the page was shown are refused as automated, and each is accepted once; "
+            "`0` turns both checks off (scripted clients).",
             COUNT,
         ),
     )

@@ -1,11 +1,11 @@
-"""The outbox of emails telling authors that their contributions were answered."""
+"""The outbox of emails: answers to authors' contributions, and notices about an account."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -47,3 +47,33 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a sender took it (two senders running at once never send one email twice)."""
+
+
+class AccountNotice(Base):
+    """One email to a person about their account itself: logins paused after wrong passwords
+    were given for it. Written with the event, sent by the same job as the answers."""
+
+    __tablename__ = "account_notices"
+    __table_args__ = (Index("ix_account_notices_status", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    status: Mapped[NotificationStatus] = mapped_column(
+        Enum(
+            NotificationStatus,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=NotificationStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When a sender took it (two senders running at once never send one email twice)."""

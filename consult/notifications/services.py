@@ -28,16 +28,14 @@ from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution
 from consult.i18n import gettext as _
 from consult.notifications.models import Notification, NotificationStatus
+from consult.notifications.outbox import BATCH, claim, record_outcome, waiting
 from consult.settings import Settings
 from consult.text import excerpt, plain_text
 
 logger = logging.getLogger("consult.notifications")
 
-MAX_ATTEMPTS = 5
 # Contributions named in one email; the link to "my contributions" lists them all.
 LISTED = 10
-# Notifications sent by one job run (the sweep picks up the rest).
-BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -177,14 +175,14 @@ def compose(letter: Letter, settings: Settings) -> EmailMessage:
 
 
 async def pending_letters(
-    db: AsyncSession, limit: int = BATCH
+    db: AsyncSession, now: datetime, limit: int = BATCH
 ) -> list[tuple[Notification, Letter]]:
     """Notifications waiting to be sent, with what each email says."""
     notifications = list(
         (
             await db.scalars(
                 select(Notification)
-                .where(Notification.status == NotificationStatus.PENDING)
+                .where(waiting(Notification, now))
                 .order_by(Notification.id)
                 .limit(limit)
             )
@@ -218,19 +216,6 @@ async def pending_letters(
     return letters
 
 
-def record_outcome(notification: Notification, error: str | None, now: datetime) -> None:
-    """Mark a notification sent, or count a failed attempt (failed for good after the last)."""
-    if error is None:
-        notification.status = NotificationStatus.SENT
-        notification.sent_at = now
-        notification.last_error = ""
-        return
-    notification.attempts += 1
-    notification.last_error = error[:1000]
-    if notification.attempts >= MAX_ATTEMPTS:
-        notification.status = NotificationStatus.FAILED
-
-
 async def send_pending(
     db: AsyncSession,
     settings: Settings,
@@ -244,12 +229,14 @@ async def send_pending(
     outcome is committed at once, so an interruption never sends an email twice.
     """
     sent = failed = 0
-    for notification, letter in await pending_letters(db):
+    for notification, letter in await pending_letters(db, now()):
         if not (letter.contributions and letter.user.email and letter.user.notify_answers):
             # Opted out since, or every contribution now has an answer of its own.
             notification.status = NotificationStatus.SKIPPED
             await db.commit()
             continue
+        if not await claim(db, notification, now()):
+            continue  # another sender has it
         error: str | None = None
         try:
             await run(deliver, settings, compose(letter, settings))  # type: ignore[misc]

@@ -51,6 +51,8 @@ class RequestContext:
     user: User | None
     now: datetime
     follow_ups: list[AfterCommit] = field(default_factory=list)
+    keeps_refusal: bool = False
+    """Commit this request's writes although it answers with a refusal (4xx)."""
 
     @property
     def settings(self) -> Settings:
@@ -84,6 +86,11 @@ class RequestContext:
     async def consultation(self) -> Consultation:
         """The consultation named by the path, if this person may see it (else NotFound)."""
         return await get_consultation(self.db, self.path("slug"), self.user, self.now)
+
+    def keep_writes_of_refusal(self) -> None:
+        """A refused request whose refusal must be remembered (a wrong password counts towards
+        pausing logins): its writes are committed like a success's."""
+        self.keeps_refusal = True
 
     def after_commit(self, action: AfterCommit) -> None:
         """Run `action` once this request's writes are committed."""

@@ -107,10 +107,12 @@ async def _unit_of_work(
         # Kept on the request for the layout of error pages, which only see the request.
         request.state.user = user
         if rate_limit is not None and user is not None:
-            # Per account as well as per address: one person cannot spread over IPs.
+            # Per account over every address of its kind, as well as per client address on
+            # each: one person cannot spread over addresses or articles, while people who
+            # share an address (a school, a library, a ministry) do not share one budget.
             spec = getattr(services.settings, f"rate_limit_{rate_limit}")
             limited = await services.rate_limiter.check(
-                request, spec, scope_name=f"{request.url.path}:user", client=f"user:{user.id}"
+                request, spec, scope_name=f"{rate_limit}:user", client=f"user:{user.id}"
             )
             if limited is not None:
                 return limited
@@ -130,7 +132,8 @@ async def _unit_of_work(
             # Rolled-back objects cannot be read any more; error pages show no account.
             request.state.user = None
             raise
-        if request.method in SAFE_METHODS or response.status_code >= 400:
+        refused = response.status_code >= 400 and not context.keeps_refusal
+        if request.method in SAFE_METHODS or refused:
             await db.rollback()
         else:
             await db.commit()

@@ -49,8 +49,11 @@ BAD_SEGMENTS: dict[str, str] = {
 # Filled into a form's empty fields so that each bad value reaches the checks behind the first.
 SAMPLE_TEXT = "Une phrase ordinaire pour remplir ce champ."
 
-# Rows a refused request may still write: who is logged in, and the audit trail of refusals.
-VOLATILE_TABLES = frozenset({"user_sessions", "audit_events"})
+# Rows a refused request may still write: who is logged in, the audit trail of refusals, wrong
+# passwords counted towards pausing logins, and forms spent by a refused login.
+VOLATILE_TABLES = frozenset(
+    {"user_sessions", "audit_events", "login_failures", "spent_form_tokens", "account_notices"}
+)
 
 WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 

@@ -7,6 +7,7 @@ keeps them is followed here, in one place.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -54,6 +55,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "rate_limit_post": "10000/minute",
         "rate_limit_login": "10000/minute",
         "rate_limit_contribute": "10000/minute",
+        "rate_limit_vote": "10000/minute",
         "form_min_seconds": 0,
         "page_cache_seconds": 0,
         "embedding_model": "hashing",
@@ -189,13 +191,17 @@ class Site:
         return self.db(lambda s: create_user(s, address, f"{role.value} tester", PASSWORD, role))
 
     def login(self, user: User, client: TestClient | None = None) -> TestClient:
-        """Log `user` in through the real form."""
+        """Log `user` in through the real form (taking a person's time to fill it, when the
+        site checks that)."""
         http = client or self.client
-        response = http.post(
-            "/account/login",
-            data={"email": user.email, "password": PASSWORD},
-            follow_redirects=False,
-        )
+        data = {"email": user.email or "", "password": PASSWORD}
+        if self.settings.form_min_seconds > 0:
+            page = http.get("/account/login").text
+            token = re.search(r'name="form_started" value="([^"]+)"', page)
+            assert token, "the login form carries its token"
+            data["form_started"] = token.group(1)
+            self.clock.advance(seconds=self.settings.form_min_seconds)
+        response = http.post("/account/login", data=data, follow_redirects=False)
         assert response.status_code == 303, response.text
         return http
 
@@ -211,20 +217,26 @@ def start_site(settings: Settings, clock: Clock) -> Iterator[Site]:
 
 
 @asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[Starlette]:
+async def serving(settings: Settings, clock: Clock | None = None) -> AsyncIterator[Starlette]:
     """The application started in the test's own event loop, where requests sent by several
     `browser`s at once are served concurrently, as a server does."""
     from consult.web.app import create_app
 
-    app = create_app(settings)
+    app = create_app(settings, clock=clock or Clock())
     async with app.router.lifespan_context(app):
         yield app
 
 
-async def browser(app: Starlette, email: str | None = None) -> httpx2.AsyncClient:
-    """An HTTP client of the served application with cookies of its own, logged in as the
-    account of `email` (with the shared test password) when one is given."""
-    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=app), base_url="http://testserver")
+async def browser(
+    app: Starlette, email: str | None = None, address: str = "127.0.0.1"
+) -> httpx2.AsyncClient:
+    """An HTTP client of the served application with cookies of its own, from this client
+    address, logged in as the account of `email` (with the shared test password) when one is
+    given."""
+    http = httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=app, client=(address, 50000)),
+        base_url="http://testserver",
+    )
     if email is not None:
         response = await http.post("/account/login", data={"email": email, "password": PASSWORD})
         assert response.status_code == 303, response.text

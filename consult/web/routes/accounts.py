@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from consult.accounts.services import authenticate, change_password, create_user
+from consult.accounts.services import change_password, create_user
 from consult.errors import FormError
 from consult.i18n import gettext as _
-from consult.pages.accounts import LoginForm, PasswordForm, ProfilePage, RegisterForm
+from consult.jobs import send_notifications
+from consult.pages.accounts import (
+    LoginForm,
+    PasswordForm,
+    ProfilePage,
+    RegisterForm,
+    refused_login,
+)
+from consult.protection.logins import LoginRefused, log_in_with_password
+from consult.web.antispam import form_token, sent_by_a_person
 from consult.web.auth import log_in, log_out
 from consult.web.context import RequestContext
-from consult.web.forms import looks_automated, read_form, safe_next
+from consult.web.forms import read_form, safe_next
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
 
@@ -19,7 +28,8 @@ async def register_form(ctx: RequestContext) -> Response:
     """The registration form (a logged-in visitor goes on to where they were heading)."""
     if ctx.user is not None:
         return ctx.redirect(safe_next(ctx.query.get("next")))
-    page = RegisterForm({"next": ctx.query.get("next", "")})
+    token = form_token(ctx.settings, ctx.now)
+    page = RegisterForm({"next": ctx.query.get("next", "")}, form_token=token)
     return ctx.render("accounts/register.html", page)
 
 
@@ -28,13 +38,14 @@ async def register(ctx: RequestContext) -> Response:
     form = await read_form(ctx.request)
     values = {k: form.text(k) for k in ("email", "display_name", "next")}
     try:
-        if looks_automated(form):
-            raise FormError({"form": _("Your submission could not be accepted. Please try again.")})
+        if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
+            raise FormError({"form": _("Please wait a few seconds, then send the form again.")})
         user = await create_user(
             ctx.db, form.text("email"), form.text("display_name"), form.text("password")
         )
     except FormError as error:
-        shown = RegisterForm(values, error.fields)
+        token = form_token(ctx.settings, ctx.now)
+        shown = RegisterForm(values, error.fields, token)
         return ctx.render("accounts/register.html", shown, block="register_form", status_code=422)
     response = ctx.redirect(safe_next(form.text("next")))
     await log_in(ctx, user, response)
@@ -45,20 +56,30 @@ async def login_form(ctx: RequestContext) -> Response:
     """The login form (a logged-in visitor goes on to where they were heading)."""
     if ctx.user is not None:
         return ctx.redirect(safe_next(ctx.query.get("next")))
-    page = LoginForm(next=safe_next(ctx.query.get("next"), ""))
+    token = form_token(ctx.settings, ctx.now)
+    page = LoginForm(next=safe_next(ctx.query.get("next"), ""), form_token=token)
     return ctx.render("accounts/login.html", page)
 
 
 async def login(ctx: RequestContext) -> Response:
-    """Check the credentials and open a session."""
+    """Check the credentials and open a session; wrong passwords for one address pause its
+    logins for a while, from any machine."""
     form = await read_form(ctx.request)
     next_url = safe_next(form.text("next"), "")
-    user = await authenticate(ctx.db, form.text("email"), form.text("password"))
-    if user is None:
-        shown = LoginForm(
-            next_url, {"email": form.text("email")}, {"form": _("Wrong email or password.")}
-        )
-        return ctx.render("accounts/login.html", shown, block="login_form", status_code=422)
+    try:
+        if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
+            raise FormError({"form": _("Please wait a few seconds, then send the form again.")})
+        email, password = form.text("email"), form.text("password")
+        warn = ctx.settings.sends_email
+        user = await log_in_with_password(ctx.db, email, password, ctx.now, warn_owner=warn)
+    except (FormError, LoginRefused) as refusal:
+        token = form_token(ctx.settings, ctx.now)
+        page = refused_login(refusal, next_url, form.text("email"), token, ctx.now)
+        if isinstance(refusal, LoginRefused):
+            ctx.keep_writes_of_refusal()  # the wrong password counts
+        if isinstance(refusal, LoginRefused) and refusal.owner_warned:
+            ctx.enqueue(send_notifications, job_id="notifications:account")
+        return ctx.render("accounts/login.html", page, block="login_form", status_code=422)
     response = ctx.redirect(next_url or "/")
     await log_in(ctx, user, response)
     return response

@@ -31,10 +31,10 @@ from consult.pages.contributions import (
     similar_to_draft,
     vote_widget,
 )
-from consult.web.antispam import FORM_TOKEN_FIELD, filled_by_a_person
+from consult.web.antispam import sent_by_a_person
 from consult.web.article_page import render_article_page
 from consult.web.context import RequestContext
-from consult.web.forms import FormData, looks_automated, read_form
+from consult.web.forms import FormData, read_form
 from consult.web.permissions import AUTHENTICATED, PUBLIC
 from consult.web.routing import route
 
@@ -52,10 +52,10 @@ async def _article(ctx: RequestContext) -> ArticleContext:
     return await load_article_context(ctx.db, consultation, version, ctx.path("key"))
 
 
-def _check_person(ctx: RequestContext, form: FormData) -> None:
-    """Refuse a form that looks automated (its text still comes back to whoever typed it)."""
-    token = form.text(FORM_TOKEN_FIELD)
-    if looks_automated(form) or not filled_by_a_person(ctx.settings, token, ctx.now):
+async def _check_person(ctx: RequestContext, form: FormData) -> None:
+    """Refuse a form that looks automated or was sent before (its text still comes back to
+    whoever typed it)."""
+    if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
         message = _("Your contribution could not be accepted. Reload the page, then send it again.")
         raise FormError({"form": message})
 
@@ -83,7 +83,7 @@ async def _take_part(
     try:
         form = await read_form(ctx.request)
         values = dict(form)
-        _check_person(ctx, form)
+        await _check_person(ctx, form)
         if preview is not None and form.text("action") == "preview":
             return await render_article_page(ctx, context, form=await preview(context, form))
         contribution = await write(context, form)
@@ -305,7 +305,7 @@ routes = [
     route(f"{ARTICLE}/amendments", amend, AUTHENTICATED, ["POST"], rate_limit="contribute"),
     route(f"{ARTICLE}/arguments", argue, AUTHENTICATED, ["POST"], rate_limit="contribute"),
     route(f"{ARTICLE}/sources", cite, AUTHENTICATED, ["POST"], rate_limit="contribute"),
-    route(f"{ARTICLE}/votes", vote_article, AUTHENTICATED, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/votes", vote_article, AUTHENTICATED, ["POST"], rate_limit="vote"),
     # Asked while typing: a POST keeps drafts out of addresses and logs, and the budget of
     # unsafe requests (not the much smaller one for publishing) bounds the embedding work.
     route(f"{ARTICLE}/similar-contributions", similar, AUTHENTICATED, ["POST"], rate_limit="post"),
@@ -321,7 +321,7 @@ routes = [
         vote_contribution,
         AUTHENTICATED,
         ["POST"],
-        rate_limit="contribute",
+        rate_limit="vote",
     ),
     route(CONTRIBUTION, permalink, PUBLIC, name="contribution"),
 ]

@@ -1,0 +1,1 @@
+"""Protection against abuse: paused logins after wrong passwords, forms sent once."""
