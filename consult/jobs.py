@@ -39,8 +39,10 @@ def job_context(
 
 
 async def purge_sessions(ctx: JobContext) -> int:
-    """Delete expired login sessions, spent form tokens past their expiry and wrong passwords
-    too old to count, so that these tables do not grow forever."""
+    """Delete expired login sessions, spent form tokens past their expiry, wrong passwords
+    too old to count, expired email links and registrations never confirmed, so that these
+    tables do not grow forever."""
+    from consult.accounts.links import purge_old_links
     from consult.db import utcnow
     from consult.protection.form_tokens import purge_spent_form_tokens
     from consult.protection.logins import purge_login_failures
@@ -55,8 +57,12 @@ async def purge_sessions(ctx: JobContext) -> int:
         purged = await purge_expired_sessions(db, policy, now)
         tokens = await purge_spent_form_tokens(db, now)
         failures = await purge_login_failures(db, now)
+        links = await purge_old_links(db, now)
         await db.commit()
-    logger.info("purged %d sessions, %d form tokens, %d login failures", purged, tokens, failures)
+    logger.info(
+        "purged %d sessions, %d form tokens, %d login failures, %d links",
+        *(purged, tokens, failures, links),
+    )
     return purged
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, true
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -51,6 +51,9 @@ class User(Base):
     """Email me when an answer to my contributions is published (opt-out)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    awaiting_confirmation_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Registered on a site that sends email, its address not confirmed yet: it cannot log in
+    until the link sent to it is followed (so nobody takes an address that is not theirs)."""
 
     sessions: Mapped[list[UserSession]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -83,3 +86,34 @@ class UserSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
     user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LinkPurpose(enum.StrEnum):
+    """What a link sent by email lets its holder do."""
+
+    PASSWORD_RESET = "password_reset"  # noqa: S105  (a purpose, not a password)
+    EMAIL_CHECK = "email_check"
+
+
+class AccountLink(Base):
+    """A single-use link sent to an account's address: to choose a new password, or to show
+    that the address is the person's.
+
+    The link's secret is a signature of its id and random nonce with the site's secret key:
+    nothing stored here is enough to forge or use a link.
+    """
+
+    __tablename__ = "account_links"
+    __table_args__ = (Index("ix_account_links_user_purpose", "user_id", "purpose", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(24))
+    email: Mapped[str] = mapped_column(String(254))
+    """The address it was sent to (a link checks that address, not a later one)."""
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_path: Mapped[str] = mapped_column(String(500), default="")
+    """The local page to go on to once the address is confirmed (where the person registered)."""

@@ -71,16 +71,7 @@ async def create_user(
     """Create an account, or raise FormError naming each field that is wrong."""
     email = normalise_email(email)
     display_name = " ".join(display_name.split())
-    errors: dict[str, str] = {}
-    if not EMAIL_PATTERN.match(email) or len(email) > 254:
-        errors["email"] = _("Enter a valid email address, like name@example.org.")
-    if not display_name:
-        errors["display_name"] = _("Enter the name other participants will see.")
-    elif len(display_name) > MAX_DISPLAY_NAME:
-        errors["display_name"] = _("The name must have at most {count} characters.").format(
-            count=MAX_DISPLAY_NAME
-        )
-    errors.update(validate_password(password))
+    errors = registration_errors(email, display_name, password)
     if "email" not in errors:
         taken = await session.scalar(select(func.count()).where(User.email == email))
         if taken:
@@ -96,6 +87,21 @@ async def create_user(
     session.add(user)
     await session.flush()
     return user
+
+
+def registration_errors(email: str, display_name: str, password: str) -> dict[str, str]:
+    """What is wrong in a registration, field by field (the email and name normalised)."""
+    errors: dict[str, str] = {}
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        errors["email"] = _("Enter a valid email address, like name@example.org.")
+    if not display_name:
+        errors["display_name"] = _("Enter the name other participants will see.")
+    elif len(display_name) > MAX_DISPLAY_NAME:
+        errors["display_name"] = _("The name must have at most {count} characters.").format(
+            count=MAX_DISPLAY_NAME
+        )
+    errors.update(validate_password(password))
+    return errors
 
 
 async def authenticate(session: AsyncSession, email: str, password: str) -> User | None:

@@ -1,4 +1,5 @@
-"""Emails about an account itself: its logins paused after wrong passwords were given for it.
+"""Emails about an account itself: its logins paused after wrong passwords were given for it,
+a link to choose a new password, a link to confirm its address.
 
 Written with the event that calls for them (see `consult.protection.logins`), sent by the
 ``send_notifications`` job like the answers, retried the same way.
@@ -16,47 +17,94 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
-from consult.accounts.models import User
+from consult.accounts.links import link_secret
+from consult.accounts.models import AccountLink, LinkPurpose, User
 from consult.i18n import gettext as _
-from consult.notifications.models import AccountNotice, NotificationStatus
+from consult.notifications.models import (
+    ALREADY_REGISTERED,
+    LOGINS_PAUSED,
+    AccountNotice,
+    NotificationStatus,
+)
 from consult.notifications.outbox import BATCH, claim, record_outcome, waiting
 from consult.settings import Settings
 
 logger = logging.getLogger("consult.notifications")
 
-LOGINS_PAUSED = "logins_paused"
 
-
-def compose_notice(notice: AccountNotice, user: User, settings: Settings) -> EmailMessage:
-    """The email, in its reader's language, plain text."""
-    base = settings.base_url
+def compose_notice(
+    notice: AccountNotice, user: User, settings: Settings, link: AccountLink | None = None
+) -> EmailMessage:
+    """The email, in its reader's language, plain text (`link`: the link it carries)."""
     with i18n.language(user.language):
         message = EmailMessage()
-        message["Subject"] = _("Logins to your account are paused")
         message["From"] = settings.mail_from
-        message["To"] = formataddr((user.display_name, user.email or ""))
+        message["To"] = formataddr((user.display_name, link.email if link else user.email or ""))
+        subject, paragraphs = _contents(notice, settings, link, user)
+        message["Subject"] = subject
+        lines = [_("Hello %(name)s,") % {"name": user.display_name}, ""]
+        for paragraph in paragraphs:
+            lines += [paragraph, ""]
+        lines.append(_("You receive this email because it concerns the security of your account."))
+        message.set_content("\n".join(lines))
+    return message
+
+
+def _contents(
+    notice: AccountNotice, settings: Settings, link: AccountLink | None, user: User
+) -> tuple[str, list[str]]:
+    base = settings.base_url
+    if notice.kind == LOGINS_PAUSED:
         failures = int(str(notice.details.get("failures", 0)))
-        lines = [
-            _("Hello %(name)s,") % {"name": user.display_name},
-            "",
+        return _("Logins to your account are paused"), [
             _(
                 "A wrong password was given %(count)s times in a row for your account. To "
                 "protect it, logins to your account are paused for a while, whatever the "
                 "password; each further wrong password makes the pause longer."
             )
             % {"count": failures},
-            "",
             _("If it was you, wait a few minutes, then log in again."),
             _(
                 "If it was not you, your password held: nobody logged in with it. You may "
                 "choose a longer one here: %(url)s"
             )
             % {"url": f"{base}/account/password"},
-            "",
-            _("You receive this email because it concerns the security of your account."),
         ]
-        message.set_content("\n".join(lines))
-    return message
+    if notice.kind == ALREADY_REGISTERED:
+        return _("You already have an account"), [
+            _(
+                "Someone, probably you, tried to create an account with this address, which "
+                "already has one: no new account was created."
+            ),
+            _("To log in: %(url)s") % {"url": f"{base}/account/login"},
+            _("Forgotten your password? Choose a new one here: %(url)s")
+            % {"url": f"{base}/account/forgot"},
+            _("If it was not you, ignore this email: nothing changed on your account."),
+        ]
+    assert link is not None, "a link notice names its link"
+    secret = link_secret(settings.secret_key, link)
+    if notice.kind == LinkPurpose.PASSWORD_RESET:
+        return _("Choose a new password"), [
+            _("Someone, probably you, asked to choose a new password for your account."),
+            _("To choose it, open this link within an hour: %(url)s")
+            % {"url": f"{base}/account/reset/{link.id}/{secret}"},
+            _("If you did not ask for it, ignore this email: your password stays as it is."),
+        ]
+    confirm_url = f"{base}/account/confirm/{link.id}/{secret}"
+    if user.awaiting_confirmation_since is not None:
+        return _("Finish creating your account"), [
+            _(
+                "To finish creating your account, open this link within seven days and give "
+                "the password you chose: %(url)s"
+            )
+            % {"url": confirm_url},
+            _("If you did not create an account, ignore this email: it will be forgotten."),
+        ]
+    return _("Confirm your email address"), [
+        _("To confirm that this address is yours, open this link within seven days: %(url)s")
+        % {"url": confirm_url},
+        _("If you did not create an account, ignore this email."),
+    ]
 
 
 async def send_pending_notices(
@@ -83,11 +131,18 @@ async def send_pending_notices(
             notice.status = NotificationStatus.SKIPPED
             await db.commit()
             continue
+        link_id = notice.details.get("link_id")
+        link = await db.get(AccountLink, int(str(link_id))) if link_id is not None else None
+        if link_id is not None and (link is None or link.used_at is not None):
+            notice.status = NotificationStatus.SKIPPED  # used or gone: nothing to say
+            await db.commit()
+            continue
         if not await claim(db, notice, now()):
             continue  # another sender has it
         error: str | None = None
         try:
-            await run(deliver, settings, compose_notice(notice, user, settings))  # type: ignore[misc]
+            message = compose_notice(notice, user, settings, link)
+            await run(deliver, settings, message)  # type: ignore[misc]
         except Exception as exc:  # the mail server's many ways to refuse
             error = f"{type(exc).__name__}: {exc}"
             logger.warning("could not send account notice %d: %s", notice.id, error)

@@ -51,6 +51,11 @@ class Notification(Base):
     """When a sender took it (two senders running at once never send one email twice)."""
 
 
+# The kinds of account notices that carry no link (links are named by their purpose).
+LOGINS_PAUSED = "logins_paused"
+ALREADY_REGISTERED = "already_registered"
+
+
 class AccountNotice(Base):
     """One email to a person about their account itself: logins paused after wrong passwords
     were given for it. Written with the event, sent by the same job as the answers."""

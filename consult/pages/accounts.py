@@ -21,6 +21,16 @@ class RegisterForm:
     errors: Mapping[str, str] = field(default_factory=dict)
     form_token: str = ""
     """When the form was shown, signed (see `consult.web.antispam`)."""
+    by_email: bool = False
+    """Whether the address is confirmed by a link before the account can be used."""
+
+
+@dataclass(frozen=True)
+class RegisteredPage:
+    """After registering on a site that sends email: a message is on its way to the address
+    (the same page whether the address already had an account or not)."""
+
+    email: str
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,10 @@ class LoginForm:
     form: Mapping[str, str] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     form_token: str = ""
+    password_reset: bool = False
+    """Reached after choosing a new password from a link."""
+    email_confirmed: bool = False
+    """Reached after confirming an address from a link, not logged in."""
 
 
 def refused_login(
@@ -57,6 +71,10 @@ class ProfilePage:
 
     password_changed: bool = False
     preferences_saved: bool = False
+    email_confirmed: bool = False
+    confirmation_sent: bool = False
+    sends_email: bool = False
+    """Whether the site sends email (else no confirmation link can be sent)."""
 
 
 @dataclass(frozen=True)
@@ -72,3 +90,34 @@ class UnsubscribePage:
 
     action: str
     done: bool = False
+
+
+@dataclass(frozen=True)
+class ForgotForm:
+    """Asking for a link to choose a new password (`sent`: the answer, the same whether an
+    account has this address or not; `by_email`: whether this site sends email at all)."""
+
+    by_email: bool
+    form_token: str = ""
+    email: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+    sent: bool = False
+
+
+@dataclass(frozen=True)
+class ResetForm:
+    """Choosing a new password from a link sent by email (`action`: where the form posts)."""
+
+    action: str
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConfirmEmailPage:
+    """Confirming an address from a link sent by email (a button: opening a link in an email
+    changes nothing by itself, as mail scanners open links; `needs_password`: finishing a
+    registration, the password chosen then is asked)."""
+
+    action: str
+    needs_password: bool = False
+    errors: Mapping[str, str] = field(default_factory=dict)

@@ -17,8 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.accounts.models import User
 from consult.accounts.services import authenticate, find_user_by_email, normalise_email
 from consult.db import insert_missing
-from consult.notifications.account_notices import LOGINS_PAUSED
-from consult.notifications.models import AccountNotice
+from consult.notifications.models import LOGINS_PAUSED, AccountNotice
 from consult.protection.models import LoginFailure
 
 FREE_ATTEMPTS = 5
@@ -72,6 +71,11 @@ async def log_in_with_password(
         raise await _count_failure(db, digest, email, now, warn_owner)
     await db.execute(delete(LoginFailure).where(LoginFailure.email_digest == digest))
     return user
+
+
+async def forget_failed_logins(db: AsyncSession, email: str) -> None:
+    """Lift the pause on an address whose owner has shown it is theirs (a reset by email)."""
+    await db.execute(delete(LoginFailure).where(LoginFailure.email_digest == email_digest(email)))
 
 
 async def _count_failure(

@@ -47,7 +47,8 @@ def create_app(
             # arq workers hold their own embedder; the web process loads one for searches.
             shared: JobContext = {"settings": settings}
         else:
-            in_process = InProcessQueue(job_context(settings, session_factory))
+            # Jobs run in this process keep the site's time (a test's clock, say).
+            in_process = InProcessQueue({**job_context(settings, session_factory), "clock": clock})
             in_process.start_periodic()
             queue = in_process
             # In-process jobs already hold the configured embedder: share its model rather

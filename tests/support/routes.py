@@ -19,6 +19,8 @@ SAMPLE_PARAMS = {
     "user_id": "1",
     "token": "0",
     "cluster_id": "1",
+    "link_id": "1",
+    "secret": "0",
 }
 
 

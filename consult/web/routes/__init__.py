@@ -16,6 +16,7 @@ from consult.web.routes import (
     home,
     notifications,
     opendata,
+    recovery,
     revisions,
     synthesis,
 )
@@ -26,6 +27,7 @@ def all_routes() -> list[BaseRoute]:
     return [
         *home.routes,
         *accounts.routes,
+        *recovery.routes,
         *consultations.routes,
         *bills.routes,
         *articles.routes,

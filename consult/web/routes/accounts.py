@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from consult.accounts.services import change_password, create_user
+from consult.accounts.links import send_link
+from consult.accounts.models import LinkPurpose, User
+from consult.accounts.registration import register_with_confirmation
+from consult.accounts.services import change_password, create_user, normalise_email
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.jobs import send_notifications
@@ -12,6 +15,7 @@ from consult.pages.accounts import (
     LoginForm,
     PasswordForm,
     ProfilePage,
+    RegisteredPage,
     RegisterForm,
     refused_login,
 )
@@ -29,25 +33,35 @@ async def register_form(ctx: RequestContext) -> Response:
     if ctx.user is not None:
         return ctx.redirect(safe_next(ctx.query.get("next")))
     token = form_token(ctx.settings, ctx.now)
-    page = RegisterForm({"next": ctx.query.get("next", "")}, form_token=token)
+    page = RegisterForm(
+        {"next": ctx.query.get("next", "")}, form_token=token, by_email=ctx.settings.sends_email
+    )
     return ctx.render("accounts/register.html", page)
 
 
 async def register(ctx: RequestContext) -> Response:
-    """Create a citizen account and log it in."""
+    """Create a citizen account and log it in; on a site that sends email, send a link to
+    confirm the address instead, saying the same whether the address has an account or not."""
     form = await read_form(ctx.request)
     values = {k: form.text(k) for k in ("email", "display_name", "next")}
+    next_url = safe_next(form.text("next"))
     try:
         if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
             raise FormError({"form": _("Please wait a few seconds, then send the form again.")})
+        if ctx.settings.sends_email:
+            email, name, password = (form.text(k) for k in ("email", "display_name", "password"))
+            if await register_with_confirmation(ctx.db, email, name, password, next_url, ctx.now):
+                ctx.enqueue(send_notifications, job_id="notifications:account")
+            page = RegisteredPage(normalise_email(email))
+            return ctx.render("accounts/registered.html", page)
         user = await create_user(
             ctx.db, form.text("email"), form.text("display_name"), form.text("password")
         )
     except FormError as error:
         token = form_token(ctx.settings, ctx.now)
-        shown = RegisterForm(values, error.fields, token)
+        shown = RegisterForm(values, error.fields, token, ctx.settings.sends_email)
         return ctx.render("accounts/register.html", shown, block="register_form", status_code=422)
-    response = ctx.redirect(safe_next(form.text("next")))
+    response = ctx.redirect(next_url)
     await log_in(ctx, user, response)
     return response
 
@@ -56,8 +70,12 @@ async def login_form(ctx: RequestContext) -> Response:
     """The login form (a logged-in visitor goes on to where they were heading)."""
     if ctx.user is not None:
         return ctx.redirect(safe_next(ctx.query.get("next")))
-    token = form_token(ctx.settings, ctx.now)
-    page = LoginForm(next=safe_next(ctx.query.get("next"), ""), form_token=token)
+    page = LoginForm(
+        next=safe_next(ctx.query.get("next"), ""),
+        form_token=form_token(ctx.settings, ctx.now),
+        password_reset=bool(ctx.query.get("reset")),
+        email_confirmed=bool(ctx.query.get("confirmed")),
+    )
     return ctx.render("accounts/login.html", page)
 
 
@@ -80,9 +98,22 @@ async def login(ctx: RequestContext) -> Response:
         if isinstance(refusal, LoginRefused) and refusal.owner_warned:
             ctx.enqueue(send_notifications, job_id="notifications:account")
         return ctx.render("accounts/login.html", page, block="login_form", status_code=422)
+    if user.awaiting_confirmation_since is not None:
+        return await _confirm_first(ctx, user, next_url)
     response = ctx.redirect(next_url or "/")
     await log_in(ctx, user, response)
     return response
+
+
+async def _confirm_first(ctx: RequestContext, user: User, next_url: str) -> Response:
+    """The right password, but the address is not confirmed yet: a fresh link instead."""
+    if await send_link(ctx.db, user, LinkPurpose.EMAIL_CHECK, ctx.now, next_url):
+        ctx.enqueue(send_notifications, job_id="notifications:account")
+    ctx.keep_writes_of_refusal()
+    message = _("Confirm your address first: follow the link we have sent to it.")
+    token = form_token(ctx.settings, ctx.now)
+    page = LoginForm(next_url, {"email": user.email or ""}, {"form": message}, token)
+    return ctx.render("accounts/login.html", page, block="login_form", status_code=422)
 
 
 async def logout(ctx: RequestContext) -> Response:
@@ -97,6 +128,9 @@ async def profile(ctx: RequestContext) -> Response:
     page = ProfilePage(
         password_changed=bool(ctx.query.get("changed")),
         preferences_saved=bool(ctx.query.get("saved")),
+        email_confirmed=bool(ctx.query.get("confirmed")),
+        confirmation_sent=bool(ctx.query.get("confirmation_sent")),
+        sends_email=ctx.settings.sends_email,
     )
     return ctx.render("accounts/profile.html", page)
 

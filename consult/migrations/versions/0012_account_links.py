@@ -1,0 +1,45 @@
+"""account links: password resets and address confirmations sent by email
+
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-12-05 21:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import consult.db
+
+
+revision: str = '0012'
+down_revision: str | None = '0011'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('account_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=24), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('nonce', sa.String(length=32), nullable=False),
+    sa.Column('created_at', consult.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', consult.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', consult.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_path', sa.String(length=500), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_account_links_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_account_links'))
+    )
+    op.create_index('ix_account_links_user_purpose', 'account_links', ['user_id', 'purpose', 'created_at'], unique=False)
+    # A plain ADD COLUMN: on SQLite a batch operation would copy the users table, and the
+    # tables that reference it with ON DELETE CASCADE would lose their rows.
+    op.add_column('users', sa.Column('awaiting_confirmation_since', consult.db.UTCDateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    op.drop_column('users', 'awaiting_confirmation_since')
+    op.drop_index('ix_account_links_user_purpose', table_name='account_links')
+    op.drop_table('account_links')
