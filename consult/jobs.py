@@ -43,6 +43,7 @@ async def purge_sessions(ctx: JobContext) -> int:
     too old to count, expired email links and registrations never confirmed, so that these
     tables do not grow forever."""
     from consult.accounts.links import purge_old_links
+    from consult.accounts.retention import close_inactive_accounts
     from consult.db import utcnow
     from consult.protection.form_tokens import purge_spent_form_tokens
     from consult.protection.logins import purge_login_failures
@@ -58,10 +59,14 @@ async def purge_sessions(ctx: JobContext) -> int:
         tokens = await purge_spent_form_tokens(db, now)
         failures = await purge_login_failures(db, now)
         links = await purge_old_links(db, now)
+        warned, closed = await close_inactive_accounts(
+            db, settings.inactive_account_days, now, settings.sends_email
+        )
         await db.commit()
     logger.info(
-        "purged %d sessions, %d form tokens, %d login failures, %d links",
-        *(purged, tokens, failures, links),
+        "purged %d sessions, %d form tokens, %d login failures, %d links;"
+        " %d inactive accounts warned, %d closed",
+        *(purged, tokens, failures, links, warned, closed),
     )
     return purged
 

@@ -1,6 +1,12 @@
 """Every table, imported in one place so metadata and migrations see them all."""
 
-from consult.accounts.models import Role, User, UserSession, VerificationLevel
+from consult.accounts.models import (
+    AccountLink,
+    Role,
+    User,
+    UserSession,
+    VerificationLevel,
+)
 from consult.answers.models import (
     Answer,
     AnswerCoverage,
@@ -21,6 +27,7 @@ from consult.contributions.models import (
     VoteValue,
 )
 from consult.db import Base
+from consult.legal.models import LegalPage
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
 from consult.protection.models import LoginFailure, SpentFormToken
 from consult.revisions.models import (
@@ -40,6 +47,7 @@ from consult.synthesis.models import (
 )
 
 __all__ = [
+    "AccountLink",
     "AccountNotice",
     "Answer",
     "AnswerCoverage",
@@ -58,6 +66,7 @@ __all__ = [
     "ContributionOutcome",
     "Embedding",
     "ImportedArticleVotes",
+    "LegalPage",
     "LoginFailure",
     "Notification",
     "NotificationStatus",

@@ -148,6 +148,16 @@ def _rate_limit(raw: str) -> str:
     return spec
 
 
+ACCESSIBILITY_LEVELS = ("none", "partial", "full")
+
+
+def _accessibility(raw: str) -> str:
+    level = raw.strip().lower()
+    if level not in ACCESSIBILITY_LEVELS:
+        raise ValueError
+    return level
+
+
 TEXT = Parser("text", _text)
 BOOLEAN = Parser("`true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`)", _boolean)
 COUNT = _integer(0)
@@ -163,6 +173,7 @@ REDIS_URL = Parser(
 LANGUAGES = Parser(f"codes among `{','.join(SUPPORTED_LANGUAGES)}`, comma-separated", _languages)
 EMBEDDING_MODEL = Parser("`use`, `hashing`, or a sentence-transformers model name or folder", _text)
 RATE_LIMIT = Parser("a rate such as `100/minute` or `300/5 minutes`", _rate_limit)
+ACCESSIBILITY = Parser("`none`, `partial` or `full`", _accessibility)
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,23 @@ class Settings:
     session_absolute_days: int = field(
         default=30,
         metadata=declare("A login session ends this long after login, however active.", COUNT),
+    )
+    accessibility_compliance: str = field(
+        default="none",
+        metadata=declare(
+            "How far the site complies with the accessibility standard (RGAA), as an audit"
+            " found; every page's footer states it. `none` until an audit is made.",
+            ACCESSIBILITY,
+        ),
+    )
+    inactive_account_days: int = field(
+        default=1095,
+        metadata=declare(
+            "An account not logged in for this many days is closed (its personal data erased,"
+            " its contributions kept under “deleted account”), after a warning by email a month"
+            " before where the site sends email. 0 keeps accounts for ever.",
+            COUNT,
+        ),
     )
     rate_limit: str = field(
         default="100/minute",

@@ -39,6 +39,7 @@ SAMPLES: dict[settings_module.Parser, tuple[str, object]] = {
     settings_module.REDIS_URL: ("rediss://cache:6380/2", "rediss://cache:6380/2"),
     settings_module.LANGUAGES: ("en , fr", ("en", "fr")),
     settings_module.RATE_LIMIT: (" 7/hour ", "7/hour"),
+    settings_module.ACCESSIBILITY: (" Partial ", "partial"),
 }
 
 

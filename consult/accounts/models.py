@@ -51,6 +51,10 @@ class User(Base):
     """Email me when an answer to my contributions is published (opt-out)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """The last login (None: not since this was recorded; its creation counts instead)."""
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When its owner was told that the account will be closed for inactivity."""
     awaiting_confirmation_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Registered on a site that sends email, its address not confirmed yet: it cannot log in
     until the link sent to it is followed (so nobody takes an address that is not theirs)."""

@@ -128,6 +128,7 @@ async def start_session(
     """Open a session for `user` and return the opaque token for the cookie."""
     now = now or utcnow()
     token = secrets.token_urlsafe(32)
+    user.last_login_at, user.inactivity_warned_at = now, None
     session.add(
         UserSession(
             token_digest=digest_token(token),

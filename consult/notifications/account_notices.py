@@ -22,6 +22,7 @@ from consult.accounts.models import AccountLink, LinkPurpose, User
 from consult.i18n import gettext as _
 from consult.notifications.models import (
     ALREADY_REGISTERED,
+    INACTIVE_ACCOUNT,
     LOGINS_PAUSED,
     AccountNotice,
     NotificationStatus,
@@ -80,6 +81,18 @@ def _contents(
             _("Forgotten your password? Choose a new one here: %(url)s")
             % {"url": f"{base}/account/forgot"},
             _("If it was not you, ignore this email: nothing changed on your account."),
+        ]
+    if notice.kind == INACTIVE_ACCOUNT:
+        return _("Your account will be closed"), [
+            _(
+                "Nobody has logged in to your account for a long time. Personal data is not "
+                "kept longer than needed, so your account will be closed on %(date)s: your "
+                "email address and public name will be erased, your contributions kept under "
+                "“Deleted account”."
+            )
+            % {"date": str(notice.details.get("closing_on", ""))},
+            _("To keep your account, log in before then: %(url)s")
+            % {"url": f"{base}/account/login"},
         ]
     assert link is not None, "a link notice names its link"
     secret = link_secret(settings.secret_key, link)

@@ -54,6 +54,7 @@ class Notification(Base):
 # The kinds of account notices that carry no link (links are named by their purpose).
 LOGINS_PAUSED = "logins_paused"
 ALREADY_REGISTERED = "already_registered"
+INACTIVE_ACCOUNT = "inactive_account"
 
 
 class AccountNotice(Base):

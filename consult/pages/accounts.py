@@ -121,3 +121,19 @@ class ConfirmEmailPage:
     action: str
     needs_password: bool = False
     errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CloseAccountForm:
+    """Closing one's account (`delete_contributions`: the choice made, shown again)."""
+
+    errors: Mapping[str, str] = field(default_factory=dict)
+    delete_contributions: bool = False
+
+
+@dataclass(frozen=True)
+class AccountClosedPage:
+    """After closing an account: what stays public and what went."""
+
+    kept: int
+    deleted: int

@@ -102,7 +102,18 @@ ANSWER_STATES = tuple(state.value for state in AnswerState)
 
 RUN_STAGES = ("loading", "embedding", "campaigns", "clustering", "saving")
 
+
+def accessibility_label(level: str) -> str:
+    """The footer's statement of compliance, in the words the RGAA asks for."""
+    if level == "full":
+        return _("Accessibility: fully compliant")
+    if level == "partial":
+        return _("Accessibility: partially compliant")
+    return _("Accessibility: not compliant")
+
+
 LABELS = {
+    "accessibility_label": accessibility_label,
     "run_status_name": run_status_name,
     "run_stage_name": run_stage_name,
     "run_stages": RUN_STAGES,

@@ -86,6 +86,7 @@ def layout_context(request: Request, user: User | None) -> dict[str, Any]:
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "now": services.clock(),
         "url_for": services.url_for,
+        "accessibility": services.settings.accessibility_compliance,
     }
 
 

@@ -25,6 +25,7 @@ def register(page: Any, live_server: str) -> None:
     page.get_by_label("Adresse électronique").fill("nouvelle@example.org")
     page.get_by_label("Nom public").fill("Nouvelle citoyenne")
     page.get_by_label("Mot de passe").fill("une phrase de passe solide")
+    page.get_by_label("J’accepte les conditions d’utilisation", exact=False).check()
     page.get_by_role("button", name="Créer mon compte").click()
     page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}$"))
 

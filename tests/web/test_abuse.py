@@ -166,6 +166,7 @@ def test_login_and_registration_sent_too_fast_are_refused_then_accepted(
         "display_name": "Nouvelle",
         "password": "a long enough password",
         "form_started": token,
+        "accept_terms": "1",
     }
     assert site.client.post("/account/register", data=account).status_code == 422
     site.clock.advance(seconds=3)

@@ -18,7 +18,7 @@ from tests.support.site import PASSWORD, Clock, Site, make_settings, start_site
 
 OWNER = "camille@example.org"
 NEW_PASSWORD = "a brand new passphrase"
-ARTICLE = f"/consultations/{LIBRARY_SLUG}/articles/1"
+ARTICLE = f"/consultations/{LIBRARY_SLUG}/articles/art-1"
 LINK = re.compile(r"http://testserver(/account/(?:reset|confirm)/\d+/[0-9a-f]+)")
 
 
@@ -169,12 +169,18 @@ def test_registration_with_a_known_address_looks_the_same_and_tells_its_owner(
                 "email": "dominique@example.org",
                 "display_name": "Dominique",
                 "password": PASSWORD,
+                "accept_terms": "1",
             },
         )
     with site.anonymously() as visitor:
         known = visitor.post(
             "/account/register",
-            data={"email": OWNER, "display_name": "Intrus", "password": "another long password"},
+            data={
+                "email": OWNER,
+                "display_name": "Intrus",
+                "password": "another long password",
+                "accept_terms": "1",
+            },
         )
         assert "session" not in known.cookies
     assert new.status_code == known.status_code == 200
@@ -207,6 +213,7 @@ def test_a_registration_is_used_once_its_address_is_confirmed_with_its_password(
                 "display_name": "Dominique",
                 "password": PASSWORD,
                 "next": ARTICLE,
+                "accept_terms": "1",
             },
         )
         assert registered.status_code == 200 and email in registered.text
@@ -244,7 +251,12 @@ def test_someone_registering_another_persons_address_cannot_keep_it(
     with site.anonymously() as intruder:
         intruder.post(
             "/account/register",
-            data={"email": email, "display_name": "Intrus", "password": "the intruder's secret"},
+            data={
+                "email": email,
+                "display_name": "Intrus",
+                "password": "the intruder's secret",
+                "accept_terms": "1",
+            },
         )
     with site.anonymously() as owner:
         link = _link_in(_delivered(site, mail)[0])
@@ -272,7 +284,12 @@ def test_registrations_never_confirmed_are_forgotten(mailing_site: Site, mail: M
     with site.anonymously() as visitor:
         visitor.post(
             "/account/register",
-            data={"email": "ghost@example.org", "display_name": "Ghost", "password": PASSWORD},
+            data={
+                "email": "ghost@example.org",
+                "display_name": "Ghost",
+                "password": PASSWORD,
+                "accept_terms": "1",
+            },
         )
     assert _user(site, "ghost@example.org") is not None
     site.clock.advance(days=7)

@@ -21,7 +21,12 @@ def test_register_log_out_and_log_in_again(site: Site) -> None:
 
     registered = site.client.post(
         "/account/register",
-        data={"email": "Alice@Example.org ", "display_name": "Alice", "password": PASSWORD},
+        data={
+            "email": "Alice@Example.org ",
+            "display_name": "Alice",
+            "password": PASSWORD,
+            "accept_terms": "1",
+        },
     )
     assert registered.status_code == 303
     home = site.client.get("/")
@@ -45,7 +50,12 @@ def test_register_errors_keep_what_was_typed(site: Site) -> None:
     site.user(email="taken@example.org")
     response = site.client.post(
         "/account/register",
-        data={"email": "taken@example.org", "display_name": "Bob <b>", "password": "short"},
+        data={
+            "email": "taken@example.org",
+            "display_name": "Bob <b>",
+            "password": "short",
+            "accept_terms": "1",
+        },
     )
     assert response.status_code == 422
     assert 'value="taken@example.org"' in response.text
@@ -57,7 +67,7 @@ def test_register_errors_keep_what_was_typed(site: Site) -> None:
 def test_register_as_htmx_returns_the_form_fragment_then_redirects(site: Site) -> None:
     bad = site.client.post(
         "/account/register",
-        data={"email": "nope", "display_name": "", "password": PASSWORD},
+        data={"email": "nope", "display_name": "", "password": PASSWORD, "accept_terms": "1"},
         headers=htmx_headers(),
     )
     assert bad.status_code == 422
@@ -66,7 +76,12 @@ def test_register_as_htmx_returns_the_form_fragment_then_redirects(site: Site) -
 
     good = site.client.post(
         "/account/register",
-        data={"email": "carol@example.org", "display_name": "Carol", "password": PASSWORD},
+        data={
+            "email": "carol@example.org",
+            "display_name": "Carol",
+            "password": PASSWORD,
+            "accept_terms": "1",
+        },
         headers=htmx_headers(),
     )
     assert good.status_code == 200
@@ -81,6 +96,7 @@ def test_honeypot_rejects_robots(site: Site) -> None:
             "display_name": "Robot",
             "password": PASSWORD,
             "website": "http://spam.example",
+            "accept_terms": "1",
         },
     )
     assert response.status_code == 422
@@ -228,3 +244,16 @@ def test_login_is_rate_limited(database_url: str, clock: Clock) -> None:
         assert limited.status_code == 429
         assert int(limited.headers["Retry-After"]) >= 1
         assert site.client.get("/account/login").status_code == 200  # reading stays possible
+
+
+def test_registering_asks_to_accept_the_terms_and_says_what_is_kept(site: Site) -> None:
+    form = site.client.get("/account/register")
+    assert 'href="/legal/privacy"' in form.text and 'name="accept_terms"' in form.text
+    refused = site.client.post(
+        "/account/register",
+        data={"email": "dana@example.org", "display_name": "Dana", "password": PASSWORD},
+    )
+    assert refused.status_code == 422
+    assert 'id="error-accept_terms"' in refused.text
+    assert 'value="dana@example.org"' in refused.text
+    assert site.scalar(select(func.count()).select_from(User)) == 0

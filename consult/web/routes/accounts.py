@@ -7,7 +7,12 @@ from starlette.responses import Response
 from consult.accounts.links import send_link
 from consult.accounts.models import LinkPurpose, User
 from consult.accounts.registration import register_with_confirmation
-from consult.accounts.services import change_password, create_user, normalise_email
+from consult.accounts.services import (
+    change_password,
+    create_user,
+    normalise_email,
+    registration_errors,
+)
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.jobs import send_notifications
@@ -23,7 +28,7 @@ from consult.protection.logins import LoginRefused, log_in_with_password
 from consult.web.antispam import form_token, sent_by_a_person
 from consult.web.auth import log_in, log_out
 from consult.web.context import RequestContext
-from consult.web.forms import read_form, safe_next
+from consult.web.forms import FormData, read_form, safe_next
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
 
@@ -43,11 +48,10 @@ async def register(ctx: RequestContext) -> Response:
     """Create a citizen account and log it in; on a site that sends email, send a link to
     confirm the address instead, saying the same whether the address has an account or not."""
     form = await read_form(ctx.request)
-    values = {k: form.text(k) for k in ("email", "display_name", "next")}
+    values = {k: form.text(k) for k in ("email", "display_name", "next", "accept_terms")}
     next_url = safe_next(form.text("next"))
     try:
-        if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
-            raise FormError({"form": _("Please wait a few seconds, then send the form again.")})
+        await _check_registration_form(ctx, form)
         if ctx.settings.sends_email:
             email, name, password = (form.text(k) for k in ("email", "display_name", "password"))
             if await register_with_confirmation(ctx.db, email, name, password, next_url, ctx.now):
@@ -64,6 +68,18 @@ async def register(ctx: RequestContext) -> Response:
     response = ctx.redirect(next_url)
     await log_in(ctx, user, response)
     return response
+
+
+async def _check_registration_form(ctx: RequestContext, form: FormData) -> None:
+    """FormError when the form was sent too fast or the terms of use were not accepted (with
+    the other fields' errors, so that all are shown at once)."""
+    if not await sent_by_a_person(ctx.db, ctx.settings, form, ctx.now):
+        raise FormError({"form": _("Please wait a few seconds, then send the form again.")})
+    if form.text("accept_terms") != "1":
+        email, name = normalise_email(form.text("email")), form.text("display_name")
+        errors = registration_errors(email, " ".join(name.split()), form.text("password"))
+        errors["accept_terms"] = _("Accept the terms of use to create an account.")
+        raise FormError(errors)
 
 
 async def login_form(ctx: RequestContext) -> Response:

@@ -1,4 +1,4 @@
-"""account links: password resets and address confirmations sent by email
+"""accounts: links sent by email, logins recorded for retention; legal pages
 
 Revision ID: 0012
 Revises: 0011
@@ -37,9 +37,23 @@ def upgrade() -> None:
     # A plain ADD COLUMN: on SQLite a batch operation would copy the users table, and the
     # tables that reference it with ON DELETE CASCADE would lose their rows.
     op.add_column('users', sa.Column('awaiting_confirmation_since', consult.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('last_login_at', consult.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('inactivity_warned_at', consult.db.UTCDateTime(timezone=True), nullable=True))
+    op.create_table('legal_pages',
+    sa.Column('key', sa.String(length=32), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('updated_at', consult.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['updated_by_id'], ['users.id'], name=op.f('fk_legal_pages_updated_by_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('key', 'language', name=op.f('pk_legal_pages'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('legal_pages')
+    op.drop_column('users', 'inactivity_warned_at')
+    op.drop_column('users', 'last_login_at')
     op.drop_column('users', 'awaiting_confirmation_since')
     op.drop_index('ix_account_links_user_purpose', table_name='account_links')
     op.drop_table('account_links')
