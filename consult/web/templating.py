@@ -87,6 +87,8 @@ def layout_context(request: Request, user: User | None) -> dict[str, Any]:
         "lang": i18n.get_language(),
         "languages": [(code, i18n.LANGUAGE_NAMES[code]) for code in services.settings.languages],
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        # A newcomer's first page after registering says their account is ready.
+        "welcome": user is not None and request.query_params.get("welcome") == "1",
         "now": services.clock(),
         "url_for": services.url_for,
     }

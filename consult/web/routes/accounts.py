@@ -19,7 +19,7 @@ from consult.protection.logins import LoginRefused, log_in_with_password
 from consult.web.antispam import form_token, sent_by_a_person
 from consult.web.auth import log_in, log_out
 from consult.web.context import RequestContext
-from consult.web.forms import read_form, safe_next
+from consult.web.forms import read_form, safe_next, with_query
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
 
@@ -29,7 +29,7 @@ async def register_form(ctx: RequestContext) -> Response:
     if ctx.user is not None:
         return ctx.redirect(safe_next(ctx.query.get("next")))
     token = form_token(ctx.settings, ctx.now)
-    page = RegisterForm({"next": ctx.query.get("next", "")}, form_token=token)
+    page = RegisterForm({"next": safe_next(ctx.query.get("next"), "")}, form_token=token)
     return ctx.render("accounts/register.html", page)
 
 
@@ -47,7 +47,8 @@ async def register(ctx: RequestContext) -> Response:
         token = form_token(ctx.settings, ctx.now)
         shown = RegisterForm(values, error.fields, token)
         return ctx.render("accounts/register.html", shown, block="register_form", status_code=422)
-    response = ctx.redirect(safe_next(form.text("next")))
+    # Back to the page the newcomer came from (a local path only), welcomed there.
+    response = ctx.redirect(with_query(safe_next(form.text("next")), welcome="1"))
     await log_in(ctx, user, response)
     return response
 
