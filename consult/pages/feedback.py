@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
-
 from consult.answers.feedback import (
     ConsultationFeedback,
     MyContributions,
