@@ -3,13 +3,16 @@ a consultation."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.accounts.models import User
+from consult.accounts.models import Role, User
+from consult.answers.models import Answer
 from consult.bills.models import BillVersion
 from consult.bills.services import (
     TocEntry,
@@ -24,6 +27,8 @@ from consult.consultations.services import (
     accepts_contributions,
     list_consultations,
 )
+from consult.contributions.figures import ParticipationFigures, participation_figures
+from consult.synthesis.runs import latest_draft_run, latest_report_run
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,15 @@ class ConsultationPage:
     article_count: int
     published: int | None
     """The number of the version an official has just published (a confirmation to show)."""
+    figures: ParticipationFigures = field(default_factory=ParticipationFigures)
+    days_left: int | None = None
+    """Whole days until contributions close, while they are open and a closing is scheduled."""
+    first_article_key: str | None = None
+    """Where "Take part" leads: the bill's first article."""
+    has_synthesis: bool = False
+    """A synthesis this viewer may read: a published one, or a finished draft for officials."""
+    has_feedback: bool = False
+    """Officials have published at least one answer."""
 
 
 @dataclass(frozen=True)
@@ -71,21 +85,53 @@ async def home_page(db: AsyncSession, viewer: User | None, now: datetime) -> Hom
     return HomePage(await list_consultations(db, viewer, now))
 
 
+def days_until(closes: datetime | None, now: datetime) -> int | None:
+    """Whole days left before `closes` (a part of a day counts as one), None when unknown."""
+    if closes is None or closes <= now:
+        return None
+    return math.ceil((closes - now).total_seconds() / 86400)
+
+
 async def consultation_page(
-    db: AsyncSession, consultation: Consultation, now: datetime, published: int | None = None
+    db: AsyncSession,
+    consultation: Consultation,
+    now: datetime,
+    published: int | None = None,
+    viewer: User | None = None,
 ) -> ConsultationPage:
-    """A consultation's overview."""
+    """A consultation's overview, with its participation figures and links to only what
+    exists (a synthesis, answers)."""
     version = await latest_version(db, consultation)
+    is_open = accepts_contributions(consultation, now)
+    toc = await table_of_contents(db, version) if version else []
+    official = viewer is not None and viewer.has_role(Role.OFFICIAL)
+    synthesis = await latest_report_run(db, consultation.id)
+    if synthesis is None and official:
+        synthesis = await latest_draft_run(db, consultation.id)
+    answered = await db.scalar(
+        select(
+            exists().where(
+                Answer.consultation_id == consultation.id, Answer.published_at.is_not(None)
+            )
+        )
+    )
     return ConsultationPage(
         consultation=consultation,
         phase=consultation.phase_at(now),
         phases=PHASE_ORDER,
-        is_open=accepts_contributions(consultation, now),
+        is_open=is_open,
         version=version,
         versions=await list_versions(db, consultation) if version else [],
-        toc=await table_of_contents(db, version) if version else [],
+        toc=toc,
         article_count=await count_articles(db, version) if version else 0,
         published=published,
+        figures=await participation_figures(db, consultation.id),
+        days_left=days_until(consultation.start_of(Phase.CLOSED), now) if is_open else None,
+        first_article_key=next(
+            (e.provision.key for e in toc if e.provision.kind.value == "article"), None
+        ),
+        has_synthesis=synthesis is not None,
+        has_feedback=bool(answered),
     )
 
 

@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse
 from consult import i18n
 from consult.accounts.models import User
 from consult.contributions.votes import tally_of
+from consult.contributions.writing import MAX_BODY
 from consult.text import render_markdown
 from consult.web.formatting import FILTERS
 from consult.web.labels import LABELS
@@ -60,6 +61,8 @@ def create_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     env.globals.update(LABELS)
     env.globals["tally_of"] = tally_of
     env.globals["htmx_version"] = HTMX_VERSION
+    # The longest text a contribution may have, said beside each long text field.
+    env.globals["body_limit"] = MAX_BODY
     return env
 
 
@@ -84,6 +87,8 @@ def layout_context(request: Request, user: User | None) -> dict[str, Any]:
         "lang": i18n.get_language(),
         "languages": [(code, i18n.LANGUAGE_NAMES[code]) for code in services.settings.languages],
         "current_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+        # A newcomer's first page after registering says their account is ready.
+        "welcome": user is not None and request.query_params.get("welcome") == "1",
         "now": services.clock(),
         "url_for": services.url_for,
         "accessibility": services.settings.accessibility_compliance,

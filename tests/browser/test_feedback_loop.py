@@ -234,7 +234,7 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     # The citizen sees the outcome on her list, in the changes of version 2, and by email.
     citizen.goto(f"{base}/account/contributions")
     entry = citizen.locator(
-        "li.my-contribution", has=citizen.locator(f'a:text-is("#{amendment_id}")')
+        "li.my-contribution", has=citizen.locator(f'h2 a[href$="/contributions/{amendment_id}"]')
     )
     expect(entry.locator(".badge.state-accepted")).to_be_visible()
     expect(entry).to_contain_text("dit mieux l’obligation")

@@ -27,7 +27,8 @@ def register(page: Any, live_server: str) -> None:
     page.get_by_label("Mot de passe").fill("une phrase de passe solide")
     page.get_by_label("J’accepte les conditions d’utilisation", exact=False).check()
     page.get_by_role("button", name="Créer mon compte").click()
-    page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}$"))
+    page.wait_for_url(re.compile(rf"^{re.escape(live_server + ARTICLE)}\?welcome=1$"))
+    expect(page.locator("#welcome")).to_be_visible()
 
 
 def select_with_mouse(page: Any, alinea: int, width: int = 160) -> str:

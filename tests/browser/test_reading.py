@@ -44,13 +44,13 @@ def test_read_the_demo_bill_without_javascript(no_js_page: Any, live_server: str
 
 def test_switch_to_english_and_back(page: Any, live_server: str) -> None:
     page.goto(f"{live_server}/consultations/{DEMO_SLUG}")
-    page.get_by_label("Langue").select_option("en")
+    page.get_by_role("combobox", name="Langue").select_option("en")
     page.get_by_role("button", name="Changer").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="Timeline").is_visible()
     assert page.url.endswith(f"/consultations/{DEMO_SLUG}")
-    page.get_by_label("Language").select_option("fr")
+    page.get_by_role("combobox", name="Language").select_option("fr")
     page.get_by_role("button", name="Change").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "fr"

@@ -85,7 +85,7 @@ def test_register_as_htmx_returns_the_form_fragment_then_redirects(site: Site) -
         headers=htmx_headers(),
     )
     assert good.status_code == 200
-    assert good.headers["HX-Redirect"] == "/"
+    assert good.headers["HX-Redirect"] == "/?welcome=1"
 
 
 def test_honeypot_rejects_robots(site: Site) -> None:

@@ -28,7 +28,7 @@ from consult.protection.logins import LoginRefused, log_in_with_password
 from consult.web.antispam import form_token, sent_by_a_person
 from consult.web.auth import log_in, log_out
 from consult.web.context import RequestContext
-from consult.web.forms import FormData, read_form, safe_next
+from consult.web.forms import FormData, read_form, safe_next, with_query
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
 
@@ -39,7 +39,9 @@ async def register_form(ctx: RequestContext) -> Response:
         return ctx.redirect(safe_next(ctx.query.get("next")))
     token = form_token(ctx.settings, ctx.now)
     page = RegisterForm(
-        {"next": ctx.query.get("next", "")}, form_token=token, by_email=ctx.settings.sends_email
+        {"next": safe_next(ctx.query.get("next"), "")},
+        form_token=token,
+        by_email=ctx.settings.sends_email,
     )
     return ctx.render("accounts/register.html", page)
 
@@ -65,7 +67,8 @@ async def register(ctx: RequestContext) -> Response:
         token = form_token(ctx.settings, ctx.now)
         shown = RegisterForm(values, error.fields, token, ctx.settings.sends_email)
         return ctx.render("accounts/register.html", shown, block="register_form", status_code=422)
-    response = ctx.redirect(next_url)
+    # Back to the page the newcomer came from (a local path only), welcomed there.
+    response = ctx.redirect(with_query(next_url, welcome="1"))
     await log_in(ctx, user, response)
     return response
 

@@ -18,7 +18,7 @@ async def show(ctx: RequestContext) -> Response:
     """Summary, timeline and table of contents of a consultation."""
     consultation = await ctx.consultation()
     published = whole_number(ctx.query.get("published"))
-    page = await consultation_page(ctx.db, consultation, ctx.now, published)
+    page = await consultation_page(ctx.db, consultation, ctx.now, published, ctx.user)
     return ctx.render("consultations/show.html", page)
 
 

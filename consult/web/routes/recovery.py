@@ -114,7 +114,7 @@ async def confirm(ctx: RequestContext) -> Response:
     except LinkUnusable:
         return ctx.render("accounts/link_expired.html", None, status_code=410)
     if finishing:
-        response = ctx.redirect(safe_next(link.next_path))
+        response = ctx.redirect(with_query(safe_next(link.next_path), welcome="1"))
         await log_in(ctx, user, response)
         return response
     target = ctx.url_for("profile") if ctx.user is not None else ctx.url_for("login_form")

@@ -7,6 +7,7 @@
 //    them: the forms get the alinéa, the quote and its surroundings.
 // 3. A keyboard mode does the same without a pointer: arrows move between
 //    alinéas, then between words; Shift widens the selection; Enter chooses.
+// 4. Long text fields count their characters against the limit the page states.
 
 const CONTEXT = 32;
 
@@ -16,10 +17,12 @@ function announce(text) {
 }
 
 function focusTarget(region) {
+  // The error summary first (it links to each field), then a preview just asked for.
   return (
+    region.querySelector(".error-summary") ||
+    region.querySelector(".just-previewed") ||
     region.querySelector("[aria-invalid='true']") ||
     region.querySelector("[role='alert']") ||
-    region.querySelector(".just-previewed") ||
     region.querySelector("h1[tabindex='-1'], h2[tabindex='-1'], h3[tabindex='-1']")
   );
 }
@@ -44,6 +47,7 @@ document.addEventListener("htmx:after:swap", (event) => {
   const alert = region.querySelector("[role='alert']");
   if (alert) announce(alert.textContent.trim());
   setUpArticle();
+  setUpCounters(region);
 });
 
 // --- selecting a passage --------------------------------------------------------------
@@ -121,6 +125,11 @@ function showToolbar(passage) {
     return;
   }
   toolbar.querySelector(".selection-quote").textContent = `« ${passage.quote} »`;
+  // Right under the selected alinéa, where the reader's eyes and finger are (moving the
+  // element needs no inline style, which the Content-Security-Policy forbids).
+  if (passage.element && toolbar.parentElement !== passage.element) {
+    passage.element.append(toolbar);
+  }
   toolbar.hidden = false;
 }
 
@@ -265,4 +274,41 @@ document.addEventListener("selectionchange", () => {
   clearTimeout(onSelectionChange.timer);
   onSelectionChange.timer = setTimeout(onSelectionChange, 150);
 });
+
+// --- character counters -----------------------------------------------------------------
+
+function counterText(hint, left) {
+  // The page gives the sentences in the reader's language, with {n} for the number.
+  const lang = document.documentElement.lang || "fr";
+  const template = left >= 0 ? hint.dataset.left : hint.dataset.over;
+  return template.replace("{n}", Math.abs(left).toLocaleString(lang));
+}
+
+function setUpCounters(root) {
+  (root || document).querySelectorAll(".char-count[data-for]").forEach((hint) => {
+    const field = document.getElementById(hint.dataset.for);
+    if (!field || field.dataset.counted) return;
+    field.dataset.counted = "1";
+    const limit = Number(hint.dataset.limit);
+    // The count is read out only when the reader pauses, and only near or past the limit.
+    const live = document.createElement("span");
+    live.className = "visually-hidden";
+    live.setAttribute("aria-live", "polite");
+    hint.after(live);
+    let timer = null;
+    const update = () => {
+      const left = limit - field.value.length;
+      hint.textContent = counterText(hint, left);
+      hint.classList.toggle("over-limit", left < 0);
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        live.textContent = left < limit * 0.1 ? hint.textContent : "";
+      }, 1000);
+    };
+    field.addEventListener("input", update);
+    update();
+  });
+}
+
 setUpArticle();
+setUpCounters(document);
