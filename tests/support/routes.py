@@ -21,6 +21,7 @@ SAMPLE_PARAMS = {
     "cluster_id": "1",
     "link_id": "1",
     "secret": "0",
+    "page_key": "privacy",
 }
 
 

@@ -231,7 +231,7 @@ def test_a_registration_is_used_once_its_address_is_confirmed_with_its_password(
         wrong = visitor.post(link, data={"password": "not the one chosen"})
         assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.text
         done = visitor.post(link, data={"password": PASSWORD}, follow_redirects=False)
-        assert done.status_code == 303 and done.headers["location"] == ARTICLE
+        assert done.status_code == 303 and done.headers["location"] == f"{ARTICLE}?welcome=1"
         assert visitor.get("/account").status_code == 200  # logged in
         assert visitor.post(link, data={"password": PASSWORD}).status_code == 410
     user = _user(site, email)

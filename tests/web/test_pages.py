@@ -80,7 +80,7 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
 # What each GET route answers to a visitor and to a logged-in official: the page itself, a
 # redirection to the login form (back to the page afterwards), or, for the forms of people not
 # logged in, a redirection home.
-PAGE, LOGIN, HOME, EXPIRED = "page", "login", "home", "expired"
+PAGE, LOGIN, HOME, EXPIRED, FORBIDDEN = "page", "login", "home", "expired", "forbidden"
 GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
     "health": (PAGE, PAGE),
@@ -91,6 +91,10 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "my_contributions": (LOGIN, PAGE),
     "unsubscribe_form": (PAGE, PAGE),
     "forgot_form": (PAGE, PAGE),
+    "export": (LOGIN, PAGE),
+    "close_form": (LOGIN, PAGE),
+    "legal_page": (PAGE, PAGE),
+    "legal_page_form": (LOGIN, FORBIDDEN),
     # The sample link is no link the site sent: it says so.
     "reset_form": (EXPIRED, EXPIRED),
     "confirm_form": (EXPIRED, EXPIRED),
@@ -136,6 +140,8 @@ def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool
         assert "HX-Redirect" not in response.headers, where
     elif expected == EXPIRED:
         assert response.status_code == 410, (*where, response.status_code)
+    elif expected == FORBIDDEN:
+        assert response.status_code == 403, (*where, response.status_code)
     elif expected == LOGIN:
         assert response.status_code == 303, (*where, response.status_code)
         assert response.headers["location"] == f"/account/login?next={quote(path, safe='')}"

@@ -154,6 +154,7 @@ def test_registering_leads_back_to_the_article_with_a_welcome(library: Site) -> 
             "display_name": "Nouvelle",
             "password": PASSWORD,
             "next": ARTICLE,
+            "accept_terms": "1",
         },
     )
     assert registered.status_code == 303
@@ -176,6 +177,7 @@ def test_registering_never_leads_to_another_site(library: Site, elsewhere: str) 
             "display_name": "N",
             "password": PASSWORD,
             "next": elsewhere,
+            "accept_terms": "1",
         },
     )
     assert registered.headers["location"] == "/?welcome=1"

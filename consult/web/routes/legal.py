@@ -24,7 +24,7 @@ from consult.web.routing import route
 
 def _key(ctx: RequestContext) -> LegalPageKey:
     try:
-        return LegalPageKey(ctx.path("key"))
+        return LegalPageKey(ctx.path("page_key"))
     except ValueError as unknown:
         raise HTTPException(404) from unknown
 
@@ -65,11 +65,11 @@ async def write_legal_page(ctx: RequestContext) -> Response:
     except FormError as error:
         page = LegalPageForm(key.value, page_title(key), bodies, error.fields)
         return ctx.render("legal/form.html", page, status_code=422)
-    return ctx.redirect(with_query(ctx.url_for("legal_page_form", key=key.value), saved="1"))
+    return ctx.redirect(with_query(ctx.url_for("legal_page_form", page_key=key.value), saved="1"))
 
 
 routes = [
-    route("/legal/{key}", legal_page, PUBLIC),
-    route("/admin/legal/{key}", legal_page_form, ADMIN),
-    route("/admin/legal/{key}", write_legal_page, ADMIN, ["POST"]),
+    route("/legal/{page_key}", legal_page, PUBLIC),
+    route("/admin/legal/{page_key}", legal_page_form, ADMIN),
+    route("/admin/legal/{page_key}", write_legal_page, ADMIN, ["POST"]),
 ]
