@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
@@ -110,6 +111,9 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
     from consult.migrate import upgrade
 
+    # The demo's staff passwords are published: a second factor would protect nothing there,
+    # and would stand between a visitor and the official's side of the product.
+    os.environ.setdefault("CONSULT_TWO_FACTOR_FOR_STAFF", "false")
     settings = Settings.from_env()
     _ensure_sqlite_dir(settings)
     upgrade(settings.database_url)

@@ -2,6 +2,7 @@
 
 from consult.accounts.models import (
     AccountLink,
+    RecoveryCode,
     Role,
     User,
     UserSession,
@@ -73,6 +74,7 @@ __all__ = [
     "Phase",
     "Provision",
     "ProvisionKind",
+    "RecoveryCode",
     "Role",
     "SpentFormToken",
     "Stance",

@@ -239,6 +239,14 @@ class Settings:
         default=30,
         metadata=declare("A login session ends this long after login, however active.", COUNT),
     )
+    two_factor_for_staff: bool = field(
+        default=True,
+        metadata=declare(
+            "Officials, moderators and administrators must set up a second factor (a code"
+            " from an authenticator app) before acting.",
+            BOOLEAN,
+        ),
+    )
     accessibility_compliance: str = field(
         default="none",
         metadata=declare(

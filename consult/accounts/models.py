@@ -55,6 +55,11 @@ class User(Base):
     """The last login (None: not since this was recorded; its creation counts instead)."""
     inactivity_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When its owner was told that the account will be closed for inactivity."""
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    """The second factor's secret (base32), waiting for a first code until confirmed."""
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    """The time step of the last code accepted (a code is accepted once)."""
     awaiting_confirmation_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Registered on a site that sends email, its address not confirmed yet: it cannot log in
     until the link sent to it is followed (so nobody takes an address that is not theirs)."""
@@ -121,3 +126,15 @@ class AccountLink(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     next_path: Mapped[str] = mapped_column(String(500), default="")
     """The local page to go on to once the address is confirmed (where the person registered)."""
+
+
+class RecoveryCode(Base):
+    """A single-use code that stands in for the second factor (a lost phone); only its
+    SHA-256 digest is kept (the codes are random: a digest is enough)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

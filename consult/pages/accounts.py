@@ -137,3 +137,36 @@ class AccountClosedPage:
 
     kept: int
     deleted: int
+
+
+@dataclass(frozen=True)
+class TwoFactorPage:
+    """The second factor of the account: on (with the recovery codes left), being set up
+    (the secret, as a QR code and as text), or off."""
+
+    enabled: bool
+    required: bool
+    """The account's role requires one (it cannot be turned off)."""
+    secret: str | None = None
+    qr_code: str = ""
+    """An SVG drawing of the `otpauth://` address, made here from the secret alone."""
+    remaining_codes: int = 0
+    next: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecoveryCodesPage:
+    """The recovery codes, shown once when the second factor is turned on."""
+
+    codes: list[str]
+    next: str = ""
+
+
+@dataclass(frozen=True)
+class LoginCodeForm:
+    """The second step of logging in: the code of the app (or a recovery code)."""
+
+    token: str
+    next: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User
 from consult.accounts.services import authenticate, find_user_by_email, normalise_email
+from consult.accounts.two_factor import check_code
 from consult.db import insert_missing
 from consult.notifications.models import LOGINS_PAUSED, AccountNotice
 from consult.protection.models import LoginFailure
@@ -68,6 +69,27 @@ async def log_in_with_password(
         raise LoginRefused(paused_until)
     user = await authenticate(db, email, password)
     if user is None:
+        raise await _count_failure(db, digest, email, now, warn_owner)
+    # With a second factor, the count goes on until the code is right too: the password alone
+    # would otherwise reset it, and codes could be guessed without end.
+    if user.totp_confirmed_at is None:
+        await db.execute(delete(LoginFailure).where(LoginFailure.email_digest == digest))
+    return user
+
+
+async def log_in_with_code(
+    db: AsyncSession, user: User, code: str, now: datetime, warn_owner: bool = True
+) -> User:
+    """The account, once its second-factor code (or a recovery code) is right; wrong codes
+    count with wrong passwords and pause the address's logins alike (LoginRefused)."""
+    email = user.email or ""
+    digest = email_digest(email)
+    paused_until = await db.scalar(
+        select(LoginFailure.paused_until).where(LoginFailure.email_digest == digest)
+    )
+    if paused_until is not None and paused_until > now:
+        raise LoginRefused(paused_until)
+    if not await check_code(db, user, code, now):
         raise await _count_failure(db, digest, email, now, warn_owner)
     await db.execute(delete(LoginFailure).where(LoginFailure.email_digest == digest))
     return user

@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from consult import i18n
+from consult.accounts.two_factor import needs_second_factor
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
 from consult.web.convertors import register_convertors
@@ -122,6 +123,11 @@ async def _unit_of_work(
                 query = urlencode({"next": request.url.path})
                 return RedirectResponse(f"{login_url}?{query}", status_code=303)
             return error_response(request, 403)
+        staff_must = services.settings.two_factor_for_staff
+        if user is not None and permission.roles and needs_second_factor(user, staff_must):
+            # Acting for a ministry needs a second factor: set it up first, then come back.
+            setup = request.app.url_path_for("two_factor")
+            return RedirectResponse(f"{setup}?{urlencode({'next': request.url.path})}", 303)
         context = RequestContext(request, services, db, user, services.clock())
         # A page is the same however often it is read: GET handlers write nothing.
         db.sync_session.info[READ_ONLY] = request.method in SAFE_METHODS

@@ -57,6 +57,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "rate_limit_contribute": "10000/minute",
         "rate_limit_vote": "10000/minute",
         "form_min_seconds": 0,
+        # Staff log in with a password only, unless a test of the second factor asks for it.
+        "two_factor_for_staff": False,
         "page_cache_seconds": 0,
         "embedding_model": "hashing",
         # Clustering in the job's own process; tests of the process pool ask for one.

@@ -1,4 +1,4 @@
-"""accounts: links sent by email, logins recorded for retention; legal pages
+"""accounts: links sent by email, logins recorded for retention, second factors; legal pages
 
 Revision ID: 0012
 Revises: 0011
@@ -39,6 +39,18 @@ def upgrade() -> None:
     op.add_column('users', sa.Column('awaiting_confirmation_since', consult.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('users', sa.Column('last_login_at', consult.db.UTCDateTime(timezone=True), nullable=True))
     op.add_column('users', sa.Column('inactivity_warned_at', consult.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('totp_secret', sa.String(length=64), nullable=True))
+    op.add_column('users', sa.Column('totp_confirmed_at', consult.db.UTCDateTime(timezone=True), nullable=True))
+    op.add_column('users', sa.Column('totp_last_step', sa.Integer(), nullable=True))
+    op.create_table('recovery_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('used_at', consult.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_recovery_codes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes'))
+    )
+    op.create_index(op.f('ix_recovery_codes_user_id'), 'recovery_codes', ['user_id'], unique=False)
     op.create_table('legal_pages',
     sa.Column('key', sa.String(length=32), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
@@ -52,6 +64,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('legal_pages')
+    op.drop_index(op.f('ix_recovery_codes_user_id'), table_name='recovery_codes')
+    op.drop_table('recovery_codes')
+    op.drop_column('users', 'totp_last_step')
+    op.drop_column('users', 'totp_confirmed_at')
+    op.drop_column('users', 'totp_secret')
     op.drop_column('users', 'inactivity_warned_at')
     op.drop_column('users', 'last_login_at')
     op.drop_column('users', 'awaiting_confirmation_since')

@@ -21,6 +21,7 @@ from consult.web.routes import (
     recovery,
     revisions,
     synthesis,
+    two_factor,
 )
 
 
@@ -31,6 +32,7 @@ def all_routes() -> list[BaseRoute]:
         *accounts.routes,
         *recovery.routes,
         *my_data.routes,
+        *two_factor.routes,
         *legal.routes,
         *consultations.routes,
         *bills.routes,

@@ -31,6 +31,7 @@ from consult.web.context import RequestContext
 from consult.web.forms import FormData, read_form, safe_next, with_query
 from consult.web.permissions import ANONYMOUS, AUTHENTICATED
 from consult.web.routing import route
+from consult.web.second_factor import ask_code
 
 
 async def register_form(ctx: RequestContext) -> Response:
@@ -119,6 +120,8 @@ async def login(ctx: RequestContext) -> Response:
         return ctx.render("accounts/login.html", page, block="login_form", status_code=422)
     if user.awaiting_confirmation_since is not None:
         return await _confirm_first(ctx, user, next_url)
+    if user.totp_confirmed_at is not None:
+        return ask_code(ctx, user, next_url)
     response = ctx.redirect(next_url or "/")
     await log_in(ctx, user, response)
     return response
