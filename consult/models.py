@@ -2,6 +2,7 @@
 
 from consult.accounts.models import (
     AccountLink,
+    IdentityLink,
     RecoveryCode,
     Role,
     User,
@@ -66,6 +67,7 @@ __all__ = [
     "ContributionKind",
     "ContributionOutcome",
     "Embedding",
+    "IdentityLink",
     "ImportedArticleVotes",
     "LegalPage",
     "LoginFailure",

@@ -368,6 +368,30 @@ class Settings:
         repr=False,
         metadata=declare("That account's password.", TEXT),
     )
+    oidc_issuer: str = field(
+        default="",
+        metadata=declare(
+            "The OpenID Connect provider that verifies identities (its issuer address, where"
+            " `/.well-known/openid-configuration` is found); unset, the sign-in is not offered.",
+            TEXT,
+        ),
+    )
+    oidc_client_id: str = field(
+        default="", metadata=declare("This site's client id at that provider.", TEXT)
+    )
+    oidc_client_secret: str = field(
+        default="",
+        repr=False,
+        metadata=declare("This site's client secret at that provider.", TEXT),
+    )
+    oidc_provider_name: str = field(
+        default="FranceConnect",
+        metadata=declare("The provider's name on the sign-in button.", TEXT),
+    )
+    oidc_scopes: str = field(
+        default="openid email profile",
+        metadata=declare("The scopes asked of the provider, space-separated.", TEXT),
+    )
     smtp_starttls: bool = field(
         default=False,
         metadata=declare(
@@ -378,6 +402,11 @@ class Settings:
         default="consult <noreply@localhost>",
         metadata=declare("The sender of the emails.", TEXT),
     )
+
+    @property
+    def verifies_identity(self) -> bool:
+        """Whether sign-in with an identity provider is offered."""
+        return bool(self.oidc_issuer and self.oidc_client_id)
 
     @property
     def sends_email(self) -> bool:

@@ -170,3 +170,25 @@ class LoginCodeForm:
     token: str
     next: str = ""
     errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IdentityConfirmPage:
+    """Back from the identity provider: who it says the person is, and the button to go on
+    (`new_account`: no account has this identity yet, so the terms are to be accepted)."""
+
+    provider: str
+    public_name: str
+    email: str | None
+    new_account: bool
+    linking: bool
+    """A person logged in adds this verified identity to their account."""
+    next: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IdentityFailedPage:
+    """The provider could not be reached, or its answer could not be trusted."""
+
+    provider: str

@@ -13,4 +13,5 @@ from consult.web.context import RequestContext
 def ask_code(ctx: RequestContext, user: User, next_url: str) -> Response:
     """After the right password, the code: the form carries a signed, short-lived token."""
     token = pending_login(ctx.settings.secret_key, user, ctx.now)
-    return ctx.render("accounts/login_code.html", LoginCodeForm(token, next_url))
+    page = LoginCodeForm(token, next_url)
+    return ctx.render("accounts/login_code.html", page, block="login_form")

@@ -92,6 +92,9 @@ def layout_context(request: Request, user: User | None) -> dict[str, Any]:
         "now": services.clock(),
         "url_for": services.url_for,
         "accessibility": services.settings.accessibility_compliance,
+        "identity_provider": (
+            services.settings.oidc_provider_name if services.settings.verifies_identity else None
+        ),
     }
 
 

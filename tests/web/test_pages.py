@@ -81,6 +81,7 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
 # redirection to the login form (back to the page afterwards), or, for the forms of people not
 # logged in, a redirection home.
 PAGE, LOGIN, HOME, EXPIRED, FORBIDDEN = "page", "login", "home", "expired", "forbidden"
+ABSENT = "absent"  # a feature this site does not offer (no identity provider configured)
 GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
     "health": (PAGE, PAGE),
@@ -95,6 +96,9 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "close_form": (LOGIN, PAGE),
     "legal_page": (PAGE, PAGE),
     "legal_page_form": (LOGIN, FORBIDDEN),
+    "two_factor": (LOGIN, PAGE),
+    "identity_start": (ABSENT, ABSENT),
+    "identity_callback": (ABSENT, ABSENT),
     # The sample link is no link the site sent: it says so.
     "reset_form": (EXPIRED, EXPIRED),
     "confirm_form": (EXPIRED, EXPIRED),
@@ -140,6 +144,8 @@ def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool
         assert "HX-Redirect" not in response.headers, where
     elif expected == EXPIRED:
         assert response.status_code == 410, (*where, response.status_code)
+    elif expected == ABSENT:
+        assert response.status_code == 404, (*where, response.status_code)
     elif expected == FORBIDDEN:
         assert response.status_code == 403, (*where, response.status_code)
     elif expected == LOGIN:

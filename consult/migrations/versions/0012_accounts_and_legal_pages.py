@@ -1,4 +1,4 @@
-"""accounts: links sent by email, logins recorded for retention, second factors; legal pages
+"""accounts: links sent by email, logins recorded for retention, second factors; identity links; legal pages
 
 Revision ID: 0012
 Revises: 0011
@@ -51,6 +51,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recovery_codes'))
     )
     op.create_index(op.f('ix_recovery_codes_user_id'), 'recovery_codes', ['user_id'], unique=False)
+    op.create_table('identity_links',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('issuer', sa.String(length=500), nullable=False),
+    sa.Column('subject', sa.String(length=255), nullable=False),
+    sa.Column('created_at', consult.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_identity_links_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_identity_links')),
+    sa.UniqueConstraint('issuer', 'subject', name=op.f('uq_identity_links_issuer_subject'))
+    )
+    op.create_index(op.f('ix_identity_links_user_id'), 'identity_links', ['user_id'], unique=False)
     op.create_table('legal_pages',
     sa.Column('key', sa.String(length=32), nullable=False),
     sa.Column('language', sa.String(length=8), nullable=False),
@@ -64,6 +75,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('legal_pages')
+    op.drop_index(op.f('ix_identity_links_user_id'), table_name='identity_links')
+    op.drop_table('identity_links')
     op.drop_index(op.f('ix_recovery_codes_user_id'), table_name='recovery_codes')
     op.drop_table('recovery_codes')
     op.drop_column('users', 'totp_last_step')
