@@ -22,6 +22,7 @@ from consult.contributions.models import (
 )
 from consult.db import Base
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
+from consult.organisations.models import Organisation, OrganisationMember
 from consult.protection.models import LoginFailure, SpentFormToken
 from consult.revisions.models import (
     ArticleRedline,
@@ -61,6 +62,8 @@ __all__ = [
     "LoginFailure",
     "Notification",
     "NotificationStatus",
+    "Organisation",
+    "OrganisationMember",
     "Phase",
     "Provision",
     "ProvisionKind",

@@ -3,7 +3,7 @@ a consultation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +24,7 @@ from consult.consultations.services import (
     accepts_contributions,
     list_consultations,
 )
+from consult.organisations.models import Organisation
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class ConsultationPage:
     article_count: int
     published: int | None
     """The number of the version an official has just published (a confirmation to show)."""
+    is_official: bool = False
+    """The reader is an official of the consultation's organisation: their links are shown."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class ConsultationForm:
     form: Mapping[str, str] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     phases: tuple[Phase, ...] = SCHEDULED_PHASES
+    organisations: Sequence[Organisation] = ()
+    """The organisations the person may create it for (a choice is offered when several)."""
 
 
 async def home_page(db: AsyncSession, viewer: User | None, now: datetime) -> HomePage:
@@ -72,7 +77,12 @@ async def home_page(db: AsyncSession, viewer: User | None, now: datetime) -> Hom
 
 
 async def consultation_page(
-    db: AsyncSession, consultation: Consultation, now: datetime, published: int | None = None
+    db: AsyncSession,
+    consultation: Consultation,
+    now: datetime,
+    published: int | None = None,
+    *,
+    is_official: bool = False,
 ) -> ConsultationPage:
     """A consultation's overview."""
     version = await latest_version(db, consultation)
@@ -86,6 +96,7 @@ async def consultation_page(
         toc=await table_of_contents(db, version) if version else [],
         article_count=await count_articles(db, version) if version else 0,
         published=published,
+        is_official=is_official,
     )
 
 

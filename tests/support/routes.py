@@ -19,6 +19,7 @@ SAMPLE_PARAMS = {
     "user_id": "1",
     "token": "0",
     "cluster_id": "1",
+    "organisation": "participation-citoyenne",
 }
 
 

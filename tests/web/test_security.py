@@ -150,7 +150,7 @@ def test_official_routes_by_role(site: Site, role: Role | None, allowed: bool) -
     if role is not None:
         site.login(site.user(role))
     for route, method, path in sample_requests(site.app, slug="acces"):
-        if route.permission.name != "official":
+        if Role.OFFICIAL not in route.permission.roles:
             continue
         response = site.client.request(method, path, data={} if method == "POST" else None)
         if allowed:

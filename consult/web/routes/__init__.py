@@ -16,6 +16,7 @@ from consult.web.routes import (
     home,
     notifications,
     opendata,
+    organisations,
     revisions,
     synthesis,
 )
@@ -36,5 +37,6 @@ def all_routes() -> list[BaseRoute]:
         *revisions.routes,
         *notifications.routes,
         *opendata.routes,
+        *organisations.routes,
         *api.routes,
     ]
