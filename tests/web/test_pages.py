@@ -79,8 +79,8 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
 
 # What each GET route answers to a visitor and to a logged-in official: the page itself, a
 # redirection to the login form (back to the page afterwards), or, for the forms of people not
-# logged in, a redirection home.
-PAGE, LOGIN, HOME = "page", "login", "home"
+# logged in, a redirection home; administrators' pages are refused to an official.
+PAGE, LOGIN, HOME, DENIED = "page", "login", "home", "denied"
 GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
     "health": (PAGE, PAGE),
@@ -122,6 +122,8 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "api_contribution": (PAGE, PAGE),
     "api_answers": (PAGE, PAGE),
     "api_feedback": (PAGE, PAGE),
+    "organisations": (LOGIN, DENIED),
+    "organisation": (LOGIN, DENIED),
 }
 
 
@@ -130,6 +132,8 @@ def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool
     if expected == PAGE:
         assert response.status_code == 200, (*where, response.status_code)
         assert "HX-Redirect" not in response.headers, where
+    elif expected == DENIED:
+        assert response.status_code == 403, (*where, response.status_code)
     elif expected == LOGIN:
         assert response.status_code == 303, (*where, response.status_code)
         assert response.headers["location"] == f"/account/login?next={quote(path, safe='')}"
