@@ -195,6 +195,18 @@ def take_in(database_url: str, workdir: Path) -> str:
         stdin="a password for the benchmark\n",
     )
     consult(
+        database_url, "organisation", "create", "--name", "Secrétariat d’État chargé du numérique"
+    )
+    consult(
+        database_url,
+        "organisation",
+        "add-member",
+        "--organisation",
+        "secretariat-d-etat-charge-du-numerique",
+        "--email",
+        OFFICIAL,
+    )
+    consult(
         database_url,
         "consultation",
         "create",

@@ -67,6 +67,7 @@ from consult.demo.seed import (
 from consult.migrate import downgrade, upgrade
 from consult.nlp.campaigns import Campaign
 from consult.nlp.embed import Embedder, Vectors, embedder_from_setting
+from consult.organisations.models import Organisation
 from consult.settings import default_synthesis_processes, normalise_database_url
 from consult.synthesis.embeddings import text_of
 from consult.synthesis.models import (
@@ -363,6 +364,9 @@ async def prepare(
         owner = await create_user(
             session, "ministere@bench.consult.test", "Ministère", DEMO_PASSWORD, role=Role.OFFICIAL
         )
+        organisation = Organisation(name=DEMO_MINISTRY, slug="ministere")
+        session.add(organisation)
+        await session.flush()
         consultation = await create_consultation(
             session,
             slug=DEMO_SLUG,
@@ -370,6 +374,7 @@ async def prepare(
             summary=DEMO_SUMMARY,
             ministry=DEMO_MINISTRY,
             owner=owner,
+            organisation=organisation,
             phase_starts=demo_schedule(utcnow()),
             languages=["fr", "en"],
         )

@@ -158,6 +158,12 @@ def consultation() -> None:
     help="Email of the official account that owns it (see `consult user create`).",
 )
 @click.option(
+    "--organisation",
+    "organisation_slug",
+    default="",
+    help="The address of the organisation that holds it (default: the owner's only one).",
+)
+@click.option(
     "--phase",
     "phases",
     multiple=True,
@@ -173,6 +179,7 @@ def consultation_create(
     ministry: str,
     summary: str,
     owner_email: str,
+    organisation_slug: str,
     phases: tuple[str, ...],
 ) -> None:
     """Create a consultation with its schedule (then import its bill with `consult bill import`)."""
@@ -186,6 +193,11 @@ def consultation_create(
         read_schedule,
     )
     from consult.errors import FormError
+
+    async def acts_for_organisation(session: Any, owner: User, organisation: Any) -> bool:
+        from consult.organisations.services import is_member
+
+        return owner.role is Role.ADMIN or await is_member(session, organisation.id, owner.id)
 
     typed: dict[str, str] = {}
     for phase in phases:
@@ -205,6 +217,14 @@ def consultation_create(
         owner = await session.scalar(select(User).where(User.email == normalise_email(owner_email)))
         if owner is None or not owner.has_role(Role.OFFICIAL):
             raise click.ClickException(f"no official account with the email “{owner_email}”")
+        organisation = None
+        if organisation_slug:
+            organisation = await _organisation(session, organisation_slug)
+            if not await acts_for_organisation(session, owner, organisation):
+                raise click.ClickException(
+                    f"“{owner_email}” is not a member of “{organisation_slug}”: "
+                    "add it with `consult organisation add-member`"
+                )
         created = await create_consultation(
             session,
             slug=slug,
@@ -212,6 +232,7 @@ def consultation_create(
             summary=summary,
             ministry=ministry,
             owner=owner,
+            organisation=organisation,
             phase_starts=starts,
             input_errors=errors,
         )
@@ -224,6 +245,62 @@ def consultation_create(
             "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
         ) from exc
     click.echo(f"consultation “{slug}” created: import its bill with `consult bill import`")
+
+
+async def _organisation(session: Any, slug: str) -> Any:
+    from consult.errors import NotFound
+    from consult.organisations.services import get_organisation
+
+    try:
+        return await get_organisation(session, slug)
+    except NotFound:
+        raise click.ClickException(f"no organisation at “{slug}”") from None
+
+
+@main.group()
+def organisation() -> None:
+    """Organisations (ministries) and the officials who act for them."""
+
+
+@organisation.command("create")
+@click.option("--name", required=True, help="Its name, such as “Ministère de la Culture”.")
+@click.option("--slug", default="", help="Its address (default: made from the name).")
+def organisation_create(name: str, slug: str) -> None:
+    """Create an organisation (recorded in the audit log)."""
+    from consult.errors import FormError
+    from consult.organisations.services import create_organisation
+
+    async def work(session: Any) -> str:
+        created = await create_organisation(session, name, slug, actor=None)
+        return str(created.slug)
+
+    try:
+        made = _run(lambda settings: _with_session(settings, work))
+    except FormError as exc:
+        raise click.ClickException(
+            "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
+        ) from exc
+    click.echo(
+        f"organisation “{made}” created: add its officials with `consult organisation add-member`"
+    )
+
+
+@organisation.command("add-member")
+@click.option("--organisation", "slug", required=True, help="The organisation's address.")
+@click.option("--email", required=True, help="The email of an official or moderator account.")
+def organisation_add_member(slug: str, email: str) -> None:
+    """Make an official or moderator act for an organisation (recorded in the audit log)."""
+    from consult.errors import FormError
+    from consult.organisations.services import add_member
+
+    async def work(session: Any) -> None:
+        await add_member(session, await _organisation(session, slug), email, actor=None)
+
+    try:
+        _run(lambda settings: _with_session(settings, work))
+    except FormError as exc:
+        raise click.ClickException(exc.first_message) from exc
+    click.echo(f"“{email}” acts for “{slug}”")
 
 
 @main.group()

@@ -31,6 +31,7 @@ from consult.contributions.models import (
 from consult.db import Base
 from consult.legal.models import LegalPage
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
+from consult.organisations.models import Organisation, OrganisationMember
 from consult.protection.models import LoginFailure, SpentFormToken
 from consult.revisions.models import (
     ArticleRedline,
@@ -73,6 +74,8 @@ __all__ = [
     "LoginFailure",
     "Notification",
     "NotificationStatus",
+    "Organisation",
+    "OrganisationMember",
     "Phase",
     "Provision",
     "ProvisionKind",

@@ -202,3 +202,52 @@ def test_synthesize_runs_a_report_from_the_terminal(
     assert runs == [(4, None)]  # the seed asked for, and a draft to review
     unknown = invoke("synthesize", "--consultation", "nope")
     assert unknown.exit_code != 0 and "no consultation" in unknown.output
+
+
+def test_organisations_from_the_command_line(cli_env: str) -> None:
+    from consult.consultations.models import Consultation
+    from consult.organisations.models import Organisation, OrganisationMember
+
+    assert invoke("db", "upgrade").exit_code == 0
+    for email, role in (("agent@culture.gouv.fr", "official"), ("lecteur@example.org", "citizen")):
+        made = invoke(
+            "user", "create", "--email", email, "--name", "X", "--role", role,
+            "--password-stdin", input="a long enough password\n",
+        )  # fmt: skip
+        assert made.exit_code == 0, made.output
+    consultation = (
+        "consultation", "create", "--slug", "eau", "--title", "Eau", "--owner",
+        "agent@culture.gouv.fr", "--phase", "open=2027-03-01T09:00",
+    )  # fmt: skip
+    alone = invoke(*consultation)
+    assert alone.exit_code == 1 and "not a member of any organisation" in alone.output
+
+    created = invoke("organisation", "create", "--name", "Ministère de la Culture")
+    assert created.exit_code == 0, created.output
+    assert "ministere-de-la-culture" in created.output
+    assert invoke("organisation", "create", "--name", "Ministère de la Culture").exit_code == 1
+    outsider = invoke(*consultation, "--organisation", "ministere-de-la-culture")
+    assert outsider.exit_code == 1 and "not a member" in outsider.output
+    citizen = invoke(
+        "organisation", "add-member", "--organisation", "ministere-de-la-culture",
+        "--email", "lecteur@example.org",
+    )  # fmt: skip
+    assert citizen.exit_code == 1 and "Only officials and moderators" in citizen.output
+    added = invoke(
+        "organisation", "add-member", "--organisation", "ministere-de-la-culture",
+        "--email", "agent@culture.gouv.fr",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert query(cli_env, select(func.count()).select_from(OrganisationMember)) == [(1,)]
+    unknown = invoke(*consultation, "--organisation", "nope")
+    assert unknown.exit_code == 1 and "no organisation" in unknown.output
+
+    done = invoke(*consultation)  # the owner's only organisation
+    assert done.exit_code == 0, done.output
+    held = query(
+        cli_env,
+        select(Organisation.slug, Consultation.ministry).join(
+            Consultation, Consultation.organisation_id == Organisation.id
+        ),
+    )
+    assert [tuple(row) for row in held] == [("ministere-de-la-culture", "Ministère de la Culture")]

@@ -34,6 +34,10 @@ class Consultation(Base):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     ministry: Mapped[str] = mapped_column(String(200), default="")
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    """The organisation (ministry) that holds it: only its officials act on it."""
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["fr"])
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

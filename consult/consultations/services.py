@@ -16,6 +16,8 @@ from consult.consultations.models import PHASE_ORDER, Consultation, Consultation
 from consult.errors import FormError, NotFound
 from consult.i18n import DISPLAY_TIMEZONE, SUPPORTED_LANGUAGES
 from consult.i18n import gettext as _
+from consult.organisations.models import Organisation
+from consult.organisations.services import acts_for, organisation_ids_of, organisations_of
 
 # The phases a consultation's schedule sets dates for (a draft starts when it is created).
 SCHEDULED_PHASES = tuple(phase for phase in PHASE_ORDER if phase is not Phase.DRAFT)
@@ -24,9 +26,14 @@ MAX_TITLE = 300
 MAX_SUMMARY = 5000
 
 
-def can_see_drafts(user: User | None) -> bool:
-    """Officials and administrators prepare consultations before they open."""
-    return user is not None and user.has_role(Role.OFFICIAL)
+async def can_see_draft(
+    session: AsyncSession, user: User | None, consultation: Consultation
+) -> bool:
+    """The officials of its organisation and administrators prepare a consultation before it
+    opens."""
+    if user is None or not user.has_role(Role.OFFICIAL):
+        return False
+    return await acts_for(session, user, consultation)
 
 
 async def create_consultation(
@@ -38,12 +45,14 @@ async def create_consultation(
     ministry: str,
     owner: User,
     phase_starts: dict[Phase, datetime],
+    organisation: Organisation | None = None,
     languages: list[str] | None = None,
     input_errors: Mapping[str, str] | None = None,
 ) -> Consultation:
     """Create a consultation with its schedule, or raise FormError field by field
     (`input_errors`: what was already found wrong in the input, such as unreadable dates,
-    reported with the rest)."""
+    reported with the rest). It belongs to `organisation`, by default the owner's one
+    organisation; the caller checks that the owner may act for the organisation chosen."""
     slug = slug.strip().lower()
     title = " ".join(title.split())
     summary = summary.strip()
@@ -64,16 +73,29 @@ async def create_consultation(
         )
     # A date that could not be read says so, rather than that it is missing.
     errors = {**_check_schedule(phase_starts), **errors}
+    if organisation is None:
+        own = await organisations_of(session, owner)
+        if len(own) == 1:
+            organisation = own[0]
+        else:
+            errors.setdefault(
+                "organisation",
+                _("Choose the organisation that holds the consultation.")
+                if own
+                else _("Your account is not a member of any organisation yet."),
+            )
     chosen_languages = languages or ["fr"]
     if any(code not in SUPPORTED_LANGUAGES for code in chosen_languages):
         errors["languages"] = _("Choose among the supported languages.")
-    if errors:
+    if errors or organisation is None:
         raise FormError(errors)
+    ministry = " ".join(ministry.split()) or organisation.name
     consultation = Consultation(
         slug=slug,
         title=title,
         summary=summary,
-        ministry=" ".join(ministry.split()),
+        ministry=ministry,
+        organisation_id=organisation.id,
         owner_id=owner.id,
         languages=chosen_languages,
         phases=[
@@ -107,7 +129,9 @@ async def get_consultation(
     consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(slug)
-    if consultation.phase_at(now) is Phase.DRAFT and not can_see_drafts(viewer):
+    if consultation.phase_at(now) is Phase.DRAFT and not await can_see_draft(
+        session, viewer, consultation
+    ):
         raise NotFound(slug)
     return consultation
 
@@ -119,8 +143,14 @@ async def list_consultations(
     consultations = (
         await session.scalars(select(Consultation).order_by(Consultation.created_at.desc()))
     ).all()
+    if viewer is not None and viewer.role is Role.ADMIN:
+        return list(consultations)
+    own = await organisation_ids_of(session, viewer)
+    drafts_seen = viewer is not None and viewer.has_role(Role.OFFICIAL)
     return [
-        c for c in consultations if can_see_drafts(viewer) or c.phase_at(now) is not Phase.DRAFT
+        c
+        for c in consultations
+        if c.phase_at(now) is not Phase.DRAFT or (drafts_seen and c.organisation_id in own)
     ]
 
 

@@ -16,6 +16,8 @@ from consult.bills.services import publish_version
 from consult.consultations.models import Consultation, Phase
 from consult.consultations.services import create_consultation
 from consult.db import utcnow
+from consult.organisations.models import Organisation, OrganisationMember
+from consult.organisations.services import MEMBER_ROLES, is_member
 
 DEMO_DIR = Path(__file__).parent
 DEMO_SLUG = "participation-citoyenne"
@@ -44,6 +46,7 @@ DEMO_TITLE = (
     "Projet de loi relatif à la participation citoyenne à l’élaboration des lois et des règlements"
 )
 DEMO_MINISTRY = "Ministère de la Participation citoyenne (fictif)"
+DEMO_ORGANISATION_SLUG = "participation-citoyenne"
 DEMO_SUMMARY = (
     "Ce projet de loi rend obligatoire la consultation en ligne, article par article, des "
     "principaux projets de textes réglementaires, et impose à l’administration de publier une "
@@ -84,6 +87,7 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> Consu
                 session, account.email, account.display_name, DEMO_PASSWORD, role=account.role
             )
         users.setdefault(account.role, user)
+    organisation = await _demo_organisation(session, list(users.values()))
     existing = await session.scalar(select(Consultation).where(Consultation.slug == DEMO_SLUG))
     if existing is not None:
         return existing
@@ -94,6 +98,7 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> Consu
         summary=DEMO_SUMMARY,
         ministry=DEMO_MINISTRY,
         owner=users[Role.OFFICIAL],
+        organisation=organisation,
         phase_starts=demo_schedule(now),
         languages=["fr", "en"],
     )
@@ -112,3 +117,21 @@ async def seed_demo(session: AsyncSession, now: datetime | None = None) -> Consu
         session, consultation, version, demo_schedule(now)[Phase.OPEN], now
     )
     return consultation
+
+
+async def _demo_organisation(session: AsyncSession, accounts: list[User]) -> Organisation:
+    """The demo ministry, with the demo official and moderator as its members."""
+    organisation = await session.scalar(
+        select(Organisation).where(Organisation.slug == DEMO_ORGANISATION_SLUG)
+    )
+    if organisation is None:
+        organisation = Organisation(name=DEMO_MINISTRY, slug=DEMO_ORGANISATION_SLUG)
+        session.add(organisation)
+        await session.flush()
+    for account in accounts:
+        if account.role in MEMBER_ROLES and not await is_member(
+            session, organisation.id, account.id
+        ):
+            session.add(OrganisationMember(organisation_id=organisation.id, user_id=account.id))
+    await session.flush()
+    return organisation

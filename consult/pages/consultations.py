@@ -4,14 +4,14 @@ a consultation."""
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.accounts.models import Role, User
+from consult.accounts.models import User
 from consult.answers.models import Answer
 from consult.bills.models import BillVersion
 from consult.bills.services import (
@@ -28,6 +28,7 @@ from consult.consultations.services import (
     list_consultations,
 )
 from consult.contributions.figures import ParticipationFigures, participation_figures
+from consult.organisations.models import Organisation
 from consult.synthesis.runs import latest_draft_run, latest_report_run
 
 
@@ -61,6 +62,8 @@ class ConsultationPage:
     """A synthesis this viewer may read: a published one, or a finished draft for officials."""
     has_feedback: bool = False
     """Officials have published at least one answer."""
+    is_official: bool = False
+    """The reader is an official of the consultation's organisation: their links are shown."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class ConsultationForm:
     form: Mapping[str, str] = field(default_factory=dict)
     errors: Mapping[str, str] = field(default_factory=dict)
     phases: tuple[Phase, ...] = SCHEDULED_PHASES
+    organisations: Sequence[Organisation] = ()
+    """The organisations the person may create it for (a choice is offered when several)."""
 
 
 async def home_page(db: AsyncSession, viewer: User | None, now: datetime) -> HomePage:
@@ -97,15 +102,16 @@ async def consultation_page(
     consultation: Consultation,
     now: datetime,
     published: int | None = None,
-    viewer: User | None = None,
+    *,
+    is_official: bool = False,
 ) -> ConsultationPage:
     """A consultation's overview, with its participation figures and links to only what
     exists (a synthesis, answers)."""
     version = await latest_version(db, consultation)
     is_open = accepts_contributions(consultation, now)
     toc = await table_of_contents(db, version) if version else []
-    official = viewer is not None and viewer.has_role(Role.OFFICIAL)
     synthesis = await latest_report_run(db, consultation.id)
+    official = is_official
     if synthesis is None and official:
         synthesis = await latest_draft_run(db, consultation.id)
     answered = await db.scalar(
@@ -132,6 +138,7 @@ async def consultation_page(
         ),
         has_synthesis=synthesis is not None,
         has_feedback=bool(answered),
+        is_official=is_official,
     )
 
 

@@ -17,10 +17,11 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from consult.accounts.models import User
+from consult.accounts.models import Role, User
 from consult.consultations.models import Consultation
 from consult.consultations.services import get_consultation
 from consult.jobs import JobFunction
+from consult.organisations.services import acts_for
 from consult.settings import Settings
 from consult.web.errors import error_response
 from consult.web.forms import redirect_after_post
@@ -50,6 +51,9 @@ class RequestContext:
     db: AsyncSession
     user: User | None
     now: datetime
+    checked_consultation: Consultation | None = None
+    """The path's consultation, loaded when the route's permission checked that this person
+    acts for its organisation."""
     follow_ups: list[AfterCommit] = field(default_factory=list)
     keeps_refusal: bool = False
     """Commit this request's writes although it answers with a refusal (4xx)."""
@@ -84,8 +88,19 @@ class RequestContext:
         return self.services.url_for(name, **params)
 
     async def consultation(self) -> Consultation:
-        """The consultation named by the path, if this person may see it (else NotFound)."""
+        """The consultation named by the path, if this person may see it (else NotFound);
+        on an organisation's route, the one its permission was checked against."""
+        if self.checked_consultation is not None:
+            return self.checked_consultation
         return await get_consultation(self.db, self.path("slug"), self.user, self.now)
+
+    async def is_official_of(self, consultation: Consultation) -> bool:
+        """Whether the person logged in is an official of `consultation`'s organisation (or an
+        administrator): what a public page shows them beyond the public's view."""
+        user = self.user
+        if user is None or not user.has_role(Role.OFFICIAL):
+            return False
+        return await acts_for(self.db, user, consultation)
 
     def keep_writes_of_refusal(self) -> None:
         """A refused request whose refusal must be remembered (a wrong password counts towards

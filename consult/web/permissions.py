@@ -9,12 +9,19 @@ from consult.accounts.models import Role, User
 
 @dataclass(frozen=True)
 class Permission:
-    """Who may reach a route. `roles` empty and `login` False means anyone."""
+    """Who may reach a route. `roles` empty and `login` False means anyone.
+
+    `organisation`: the route acts on the consultation of its path (`{slug}`), and only its
+    organisation's members (and administrators) may reach it. The role is checked here; the
+    membership is checked by the routing layer once the consultation is loaded, before the
+    handler runs.
+    """
 
     name: str
     login: bool = False
     roles: tuple[Role, ...] = ()
     anonymous_only: bool = False
+    organisation: bool = False
 
     def allows(self, user: User | None) -> bool:
         """Whether `user` (None when not logged in) may reach the route."""
@@ -32,4 +39,9 @@ ANONYMOUS = Permission("anonymous", anonymous_only=True)
 AUTHENTICATED = Permission("authenticated", login=True)
 MODERATOR = Permission("moderator", login=True, roles=(Role.MODERATOR,))
 OFFICIAL = Permission("official", login=True, roles=(Role.OFFICIAL,))
+"""An official, on a route that names no consultation (creating one)."""
+CONSULTATION_OFFICIAL = Permission(
+    "consultation-official", login=True, roles=(Role.OFFICIAL,), organisation=True
+)
+"""An official of the organisation that holds the path's consultation, or an administrator."""
 ADMIN = Permission("admin", login=True, roles=(Role.ADMIN,))

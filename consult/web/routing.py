@@ -21,6 +21,8 @@ from starlette.staticfiles import StaticFiles
 
 from consult import i18n
 from consult.accounts.two_factor import needs_second_factor
+from consult.consultations.services import get_consultation
+from consult.organisations.services import acts_for
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
 from consult.web.convertors import register_convertors
@@ -54,6 +56,7 @@ class GuardedRoute(Route):
     ) -> None:
         # rate_limit names a budget in the settings (e.g. "login" → rate_limit_login);
         # cache serves anonymous readers from the short-lived page cache.
+        _check_declaration(path, permission)
         self.permission = permission
         self.rate_limit = rate_limit
         self.handler = endpoint
@@ -62,6 +65,19 @@ class GuardedRoute(Route):
             _guard(endpoint, permission, rate_limit, cache),
             methods=list(methods),
             name=name or endpoint.__name__,
+        )
+
+
+def _check_declaration(path: str, permission: Permission) -> None:
+    """A route that acts on a consultation for a role must be checked against the
+    consultation's organisation: declaring it otherwise is refused when the app is built."""
+    names_consultation = path.startswith("/consultations/{slug}")
+    if permission.organisation and not names_consultation:
+        raise ValueError(f"{path}: an organisation's permission needs a consultation in the path")
+    if names_consultation and permission.roles and not permission.organisation:
+        raise ValueError(
+            f"{path}: a role acting on a consultation acts for its organisation "
+            "(declare CONSULTATION_OFFICIAL, not a bare role)"
         )
 
 
@@ -128,7 +144,18 @@ async def _unit_of_work(
             # Acting for a ministry needs a second factor: set it up first, then come back.
             setup = request.app.url_path_for("two_factor")
             return RedirectResponse(f"{setup}?{urlencode({'next': request.url.path})}", 303)
-        context = RequestContext(request, services, db, user, services.clock())
+        now = services.clock()
+        consultation = None
+        if permission.organisation:
+            # Hidden drafts and unknown addresses are not found; another organisation's
+            # consultation is refused. Handlers get the consultation checked here.
+            slug = str(request.path_params["slug"])
+            consultation = await get_consultation(db, slug, user, now)
+            if not await acts_for(db, user, consultation):
+                return error_response(request, 403)
+        context = RequestContext(
+            request, services, db, user, now, checked_consultation=consultation
+        )
         # A page is the same however often it is read: GET handlers write nothing.
         db.sync_session.info[READ_ONLY] = request.method in SAFE_METHODS
         try:

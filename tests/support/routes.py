@@ -22,6 +22,7 @@ SAMPLE_PARAMS = {
     "link_id": "1",
     "secret": "0",
     "page_key": "privacy",
+    "organisation": "participation-citoyenne",
 }
 
 

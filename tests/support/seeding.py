@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.models import Role, User
@@ -15,12 +17,16 @@ from consult.consultations.services import create_consultation
 from consult.contributions.article_context import ArticleContext, load_article_context
 from consult.db import utcnow
 from consult.demo.seed import DEMO_SLUG, seed_demo
+from consult.organisations.models import Organisation, OrganisationMember
 from tests.support.site import PASSWORD, Site
 
 # An official's reason, in Markdown, as the answer tests publish it.
 REASON = "Le texte prévoit déjà cette garantie à l'article 3, **alinéa 2**."
 
 LIBRARY_SLUG = "bibliotheques"
+# The organisation that holds the test consultations (the demo has its own).
+MINISTRY = "Ministère de la Culture"
+MINISTRY_SLUG = "culture"
 SMALL_BILL = """Exposé des motifs
 
 Ce texte améliore l’accès aux bibliothèques.
@@ -72,6 +78,21 @@ async def seed_running_demo(session: AsyncSession, now: datetime) -> None:
             break
 
 
+async def ministry(session: AsyncSession, members: Sequence[User] = ()) -> Organisation:
+    """The organisation of the test consultations (created the first time), with `members`."""
+    organisation = await session.scalar(
+        select(Organisation).where(Organisation.slug == MINISTRY_SLUG)
+    )
+    if organisation is None:
+        organisation = Organisation(name=MINISTRY, slug=MINISTRY_SLUG)
+        session.add(organisation)
+        await session.flush()
+    for member in members:
+        session.add(OrganisationMember(organisation_id=organisation.id, user_id=member.id))
+    await session.flush()
+    return organisation
+
+
 async def seed_library(session: AsyncSession, now: datetime) -> None:
     """The consultation on libraries, open since yesterday, its small bill published."""
     owner = await create_user(
@@ -86,8 +107,9 @@ async def seed_library(session: AsyncSession, now: datetime) -> None:
         slug=LIBRARY_SLUG,
         title="Bibliothèques ouvertes",
         summary="Un texte court.",
-        ministry="Ministère de la Culture",
+        ministry=MINISTRY,
         owner=owner,
+        organisation=await ministry(session, [owner]),
         phase_starts={Phase.OPEN: now - timedelta(days=1)},
     )
     await publish_version(
@@ -104,21 +126,25 @@ async def seed_library(session: AsyncSession, now: datetime) -> None:
 
 
 def make_consultation(site: Site, slug: str = LIBRARY_SLUG, opened: bool = True) -> Consultation:
-    """A consultation without a bill yet (open since yesterday, or opening in three days)."""
-    owner = site.user(Role.OFFICIAL, email=f"owner-{slug}@example.org")
+    """A consultation without a bill yet (open since yesterday, or opening in three days),
+    held by the test ministry, whose member its owner is."""
+    owner = site.user(Role.OFFICIAL, email=f"owner-{slug}@example.org", organisations=[])
     now = site.clock()
     schedule = {Phase.OPEN: now - timedelta(days=1) if opened else now + timedelta(days=3)}
-    return site.db(
-        lambda s: create_consultation(
-            s,
+
+    async def create(session: AsyncSession) -> Consultation:
+        return await create_consultation(
+            session,
             slug=slug,
             title="Bibliothèques ouvertes",
             summary="Un texte court.",
-            ministry="Ministère de la Culture",
+            ministry=MINISTRY,
             owner=owner,
+            organisation=await ministry(session, [owner]),
             phase_starts=schedule,
         )
-    )
+
+    return site.db(create)
 
 
 def read_in_english(site: Site) -> Site:
@@ -143,6 +169,7 @@ async def open_article(session: AsyncSession, slug: str) -> tuple[User, ArticleC
         summary="",
         ministry="",
         owner=official,
+        organisation=await ministry(session, [official]),
         phase_starts={Phase.OPEN: utcnow() - timedelta(days=1)},
     )
     version = await publish_version(

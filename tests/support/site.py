@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx2
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 from starlette.applications import Starlette
@@ -25,11 +25,16 @@ from consult.accounts.models import Role, User
 from consult.accounts.services import create_user
 from consult.db import utcnow
 from consult.jobs import InProcessQueue, JobFunction
+from consult.organisations.models import Organisation, OrganisationMember
+from consult.organisations.services import MEMBER_ROLES
 from consult.settings import Settings
 from consult.web.services import Services, services_of_app
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
+# An organisation that holds none of the test consultations.
+OTHER_MINISTRY = "Ministère de l’Intérieur"
+OTHER_MINISTRY_SLUG = "interieur"
 
 
 class Clock:
@@ -187,10 +192,41 @@ class Site:
 
     # --- people ------------------------------------------------------------------------
 
-    def user(self, role: Role = Role.CITIZEN, email: str | None = None) -> User:
-        """Create an account with the shared test password."""
+    def user(
+        self,
+        role: Role = Role.CITIZEN,
+        email: str | None = None,
+        organisations: Sequence[str] | None = None,
+    ) -> User:
+        """Create an account with the shared test password. An official or moderator is a
+        member of the organisations whose addresses are given, by default of every
+        organisation already on the site (the ministry of the site's consultations)."""
         address = email or f"{role.value}-{uuid.uuid4().hex[:8]}@example.org"
-        return self.db(lambda s: create_user(s, address, f"{role.value} tester", PASSWORD, role))
+
+        async def create(session: AsyncSession) -> User:
+            user = await create_user(session, address, f"{role.value} tester", PASSWORD, role)
+            if role in MEMBER_ROLES:
+                await join(session, user, organisations)
+            return user
+
+        return self.db(create)
+
+    def official_of_another_ministry(self, role: Role = Role.OFFICIAL) -> User:
+        """An official (or moderator) of an organisation that holds none of the site's
+        consultations, and of no other."""
+
+        async def create(session: AsyncSession) -> User:
+            organisation = await session.scalar(
+                select(Organisation).where(Organisation.slug == OTHER_MINISTRY_SLUG)
+            )
+            if organisation is None:
+                organisation = Organisation(name=OTHER_MINISTRY, slug=OTHER_MINISTRY_SLUG)
+                session.add(organisation)
+                await session.flush()
+            return organisation
+
+        self.db(create)
+        return self.user(role, organisations=[OTHER_MINISTRY_SLUG])
 
     def login(self, user: User, client: TestClient | None = None) -> TestClient:
         """Log `user` in through the real form (taking a person's time to fill it, when the
@@ -206,6 +242,16 @@ class Site:
         response = http.post("/account/login", data=data, follow_redirects=False)
         assert response.status_code == 303, response.text
         return http
+
+
+async def join(session: AsyncSession, user: User, slugs: Sequence[str] | None = None) -> None:
+    """Make `user` a member of the organisations at `slugs` (of every one when None)."""
+    query = select(Organisation)
+    if slugs is not None:
+        query = query.where(Organisation.slug.in_(slugs))
+    for organisation in await session.scalars(query):
+        session.add(OrganisationMember(organisation_id=organisation.id, user_id=user.id))
+    await session.flush()
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from consult.accounts.models import Role
 from consult.bills.models import BillVersion, Provision
-from tests.support.seeding import SMALL_BILL, make_consultation
+from tests.support.seeding import SMALL_BILL, make_consultation, ministry
 from tests.support.site import Site, htmx_headers
 
 MALFORMED = sorted((Path(__file__).parents[1] / "bills" / "malformed").glob("*.txt"))
@@ -160,7 +160,8 @@ def test_script_in_a_bill_is_shown_as_text(site: Site) -> None:
 
 
 def test_officials_create_a_consultation_with_its_schedule(site: Site) -> None:
-    site.login(site.user(Role.OFFICIAL))
+    site.db(ministry)
+    site.login(site.user(Role.OFFICIAL))  # a member of the ministry
     bad = site.client.post(
         "/consultations",
         data={

@@ -79,8 +79,8 @@ def test_article_navigation_fragment_is_the_article_region(demo: Site) -> None:
 
 # What each GET route answers to a visitor and to a logged-in official: the page itself, a
 # redirection to the login form (back to the page afterwards), or, for the forms of people not
-# logged in, a redirection home.
-PAGE, LOGIN, HOME, EXPIRED, FORBIDDEN = "page", "login", "home", "expired", "forbidden"
+# logged in, a redirection home; administrators' pages are refused to an official.
+PAGE, LOGIN, HOME, EXPIRED, DENIED = "page", "login", "home", "expired", "denied"
 ABSENT = "absent"  # a feature this site does not offer (no identity provider configured)
 GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
@@ -95,7 +95,7 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "export": (LOGIN, PAGE),
     "close_form": (LOGIN, PAGE),
     "legal_page": (PAGE, PAGE),
-    "legal_page_form": (LOGIN, FORBIDDEN),
+    "legal_page_form": (LOGIN, DENIED),
     "two_factor": (LOGIN, PAGE),
     "identity_start": (ABSENT, ABSENT),
     "identity_callback": (ABSENT, ABSENT),
@@ -134,6 +134,8 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "api_contribution": (PAGE, PAGE),
     "api_answers": (PAGE, PAGE),
     "api_feedback": (PAGE, PAGE),
+    "organisations": (LOGIN, DENIED),
+    "organisation": (LOGIN, DENIED),
 }
 
 
@@ -146,7 +148,7 @@ def check_answer(response: httpx2.Response, expected: str, path: str, htmx: bool
         assert response.status_code == 410, (*where, response.status_code)
     elif expected == ABSENT:
         assert response.status_code == 404, (*where, response.status_code)
-    elif expected == FORBIDDEN:
+    elif expected == DENIED:
         assert response.status_code == 403, (*where, response.status_code)
     elif expected == LOGIN:
         assert response.status_code == 303, (*where, response.status_code)

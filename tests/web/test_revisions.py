@@ -19,7 +19,7 @@ from consult.demo.seed import DEMO_SLUG
 from consult.revisions.models import AnchorStatus, ContributionAnchor, VersionChange
 from consult.web.services import services_of_app
 from tests.support.seeding import REASON, read_in_english
-from tests.support.site import PASSWORD, Site, browser, make_settings, serving
+from tests.support.site import PASSWORD, Site, browser, join, make_settings, serving
 
 BASE = f"/consultations/{DEMO_SLUG}"
 ARTICLE = f"{BASE}/articles/art-1"
@@ -221,6 +221,7 @@ async def test_ten_concurrent_publications_give_one_version(demo_url: str) -> No
             official = await create_user(
                 session, "redaction@example.org", "Rédaction", PASSWORD, Role.OFFICIAL
             )
+            await join(session, official)  # the demo's ministry
             await session.commit()
         officials = [await browser(app, official.email) for _ in range(10)]
 

@@ -8,13 +8,18 @@ import httpx2
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from consult.accounts.models import Role
+from consult.audit.models import AuditEvent
+from consult.db import Base
+from consult.demo.seed import DEMO_PASSWORD, DEMO_SLUG
 from consult.web.forms import safe_next
 from consult.web.routing import GuardedRoute, PublicStatic
+from tests.support.fuzzing import VOLATILE_TABLES, jobs_held, watching_writes
 from tests.support.routes import sample_requests
 from tests.support.seeding import make_consultation
 from tests.support.site import PASSWORD, Site
@@ -150,7 +155,7 @@ def test_official_routes_by_role(site: Site, role: Role | None, allowed: bool) -
     if role is not None:
         site.login(site.user(role))
     for route, method, path in sample_requests(site.app, slug="acces"):
-        if route.permission.name != "official":
+        if Role.OFFICIAL not in route.permission.roles:
             continue
         response = site.client.request(method, path, data={} if method == "POST" else None)
         if allowed:
@@ -204,3 +209,147 @@ def test_safe_next_rejects_off_site_targets(target: str) -> None:
 
 def test_safe_next_keeps_local_paths() -> None:
     assert safe_next("/consultations/x?version=2") == "/consultations/x?version=2"
+
+
+# --- officials act only on their organisation's consultations -------------------------------
+
+# What an official of the consultation's organisation would send to each route: requests that
+# do something when the person may (so a refusal is the permission's, not the data's).
+ACTING_DATA: dict[str, dict[str, str]] = {
+    "answer_save": {
+        "state": "accepted",
+        "reason": "Nous retenons cette idée.",
+        "action": "publish",
+    },
+    "consultation_phase": {"phase": "closed"},
+    "bill_preview": {"source": "Article 1er\n\nUn texte remplacé.", "format": "markdown"},
+    "bill_publish": {"source": "Article 1er\n\nUn texte remplacé.", "format": "markdown"},
+    "version_draft_save": {"amendment": "1"},
+    "version_text_save": {"source": "Article 1er\n\nUn texte remplacé."},
+    "version_publish": {"number": "2"},
+    "synthesis_summary": {"summary": "Notre résumé."},
+    "cluster_summary": {"summary": "Notre résumé du groupe."},
+    "cluster_rename": {"title": "Un autre titre"},
+    "cluster_merge": {"source": "2"},
+    "cluster_split": {"member": "1", "title": "Un nouveau groupe"},
+}
+
+
+def _organisation_routes(site: Site) -> list[tuple[GuardedRoute, str, str]]:
+    found = [
+        (route, method, path)
+        for route, method, path in sample_requests(site.app, slug=DEMO_SLUG)
+        if route.permission.organisation
+    ]
+    assert len(found) >= 20, "every official route acting on a consultation is in the walk"
+    return found
+
+
+def _table_counts(site: Site) -> dict[str, int]:
+    return {
+        table.name: site.scalar(select(func.count()).select_from(table))
+        for table in Base.metadata.sorted_tables
+        if table.name not in VOLATILE_TABLES
+    }
+
+
+def _send(site: Site, route: GuardedRoute, method: str, path: str) -> int:
+    data = ACTING_DATA.get(route.name, {}) if method == "POST" else None
+    return site.client.request(method, path, data=data).status_code
+
+
+def test_every_official_route_is_declared_for_the_consultations_organisation(site: Site) -> None:
+    """No route acting on a consultation lets a role in without its organisation."""
+    for route in site.app.routes:
+        if isinstance(route, GuardedRoute) and route.path.startswith("/consultations/{slug}"):
+            assert not route.permission.roles or route.permission.organisation, route.path
+    with pytest.raises(ValueError, match="organisation"):
+        from consult.web.permissions import OFFICIAL
+        from consult.web.routing import route as declare
+
+        declare("/consultations/{slug}/anything", _send, OFFICIAL)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("role", [Role.OFFICIAL, Role.MODERATOR])
+def test_an_official_of_another_ministry_is_refused_on_every_official_route(
+    demo: Site, role: Role
+) -> None:
+    """Every official route of the demo consultation, with what would act on it, refused to
+    the member of another organisation; nothing saved; its own official is let in."""
+    prepare_synthesis(demo)
+    outsider = demo.official_of_another_ministry(role)
+    demo.login(outsider)
+    before = _table_counts(demo)
+    with watching_writes(demo.services.started.engine) as watch, jobs_held(demo.services):
+        watch.take()
+        for route, method, path in _organisation_routes(demo):
+            assert _send(demo, route, method, path) == 403, (method, path)
+            assert watch.take() == set(), (method, path)
+    assert _table_counts(demo) == before
+    events = demo.rows(select(AuditEvent.action).where(AuditEvent.actor_id == outsider.id))
+    assert events == []
+
+    # The same requests by the demo's own official and by an administrator are not refused.
+    for email in ("ministere@demo.consult.test", "admin@demo.consult.test"):
+        demo.client.cookies.clear()
+        demo.client.post("/account/login", data={"email": email, "password": DEMO_PASSWORD})
+        with jobs_held(demo.services):
+            for route, method, path in _organisation_routes(demo):
+                if method == "GET":
+                    assert _send(demo, route, method, path) != 403, (email, path)
+
+
+def prepare_synthesis(site: Site) -> None:
+    """A published synthesis of the demo (its run and groups exist), by its own official."""
+    site.client.post(
+        "/account/login",
+        data={"email": "ministere@demo.consult.test", "password": DEMO_PASSWORD},
+    )
+    assert site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
+    site.drain_jobs()
+    published = site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/1/publish")
+    assert published.status_code == 303
+    site.client.post("/account/logout")
+    site.client.cookies.clear()
+
+
+def test_another_ministrys_drafts_and_links_are_not_shown(site: Site) -> None:
+    make_consultation(site, "brouillon", opened=False)
+    make_consultation(site, "ouverte")
+    member = site.user(Role.OFFICIAL)
+    site.login(member)
+    assert site.client.get("/consultations/brouillon").status_code == 200
+    assert "brouillon" in site.client.get("/").text
+    page = site.client.get("/consultations/ouverte").text
+    assert "/consultations/ouverte/inbox" in page
+
+    site.client.cookies.clear()
+    site.login(site.official_of_another_ministry())
+    for path in ("/consultations/brouillon", "/consultations/brouillon/bill/import"):
+        assert site.client.get(path).status_code == 404, path
+    assert "brouillon" not in site.client.get("/").text
+    page = site.client.get("/consultations/ouverte").text
+    assert "/consultations/ouverte/inbox" not in page
+    assert "/bill/import" not in page
+    assert site.client.get("/consultations/ouverte/inbox").status_code == 403
+
+
+def test_a_draft_synthesis_is_shown_only_to_the_consultations_officials(demo: Site) -> None:
+    prepare_synthesis(demo)
+    demo.login(demo.user(Role.OFFICIAL))
+    assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
+    demo.drain_jobs()
+    draft = f"/consultations/{DEMO_SLUG}/synthesis?run=2"
+    assert demo.client.get(draft).status_code == 200
+    assert (
+        demo.client.get(f"/consultations/{DEMO_SLUG}/synthesis/report.json?run=2").status_code
+        == 200
+    )
+    demo.client.cookies.clear()
+    demo.login(demo.official_of_another_ministry())
+    assert demo.client.get(draft).status_code == 404
+    assert (
+        demo.client.get(f"/consultations/{DEMO_SLUG}/synthesis/report.json?run=2").status_code
+        == 404
+    )
+    assert demo.client.get(f"/consultations/{DEMO_SLUG}/synthesis/runs/2").status_code == 403

@@ -19,6 +19,7 @@ from consult.web.routes import (
     my_data,
     notifications,
     opendata,
+    organisations,
     recovery,
     revisions,
     synthesis,
@@ -46,5 +47,6 @@ def all_routes() -> list[BaseRoute]:
         *revisions.routes,
         *notifications.routes,
         *opendata.routes,
+        *organisations.routes,
         *api.routes,
     ]

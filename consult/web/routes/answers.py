@@ -15,7 +15,7 @@ from consult.notifications.services import answer_and_announce
 from consult.pages.answers import AnswerInput, answer_form_page, inbox_article_page, inbox_page
 from consult.web.context import RequestContext
 from consult.web.forms import read_form, safe_next, with_query
-from consult.web.permissions import OFFICIAL
+from consult.web.permissions import CONSULTATION_OFFICIAL
 from consult.web.routing import route
 
 
@@ -111,19 +111,21 @@ async def start_phase(ctx: RequestContext) -> Response:
 ANSWER_PATH = "/consultations/{slug}/answers/{scope}/{target_id:id}"
 
 routes = [
-    route("/consultations/{slug}/inbox", inbox, OFFICIAL, name="inbox"),
+    route("/consultations/{slug}/inbox", inbox, CONSULTATION_OFFICIAL, name="inbox"),
     route(
         "/consultations/{slug}/inbox/articles/{key}",
         inbox_article,
-        OFFICIAL,
+        CONSULTATION_OFFICIAL,
         name="inbox_article",
     ),
-    route(ANSWER_PATH, answer_form, OFFICIAL, name="answer_form"),
-    route(ANSWER_PATH, save, OFFICIAL, ["POST"], name="answer_save", rate_limit="post"),
+    route(ANSWER_PATH, answer_form, CONSULTATION_OFFICIAL, name="answer_form"),
+    route(
+        ANSWER_PATH, save, CONSULTATION_OFFICIAL, ["POST"], name="answer_save", rate_limit="post"
+    ),
     route(
         "/consultations/{slug}/phase",
         start_phase,
-        OFFICIAL,
+        CONSULTATION_OFFICIAL,
         ["POST"],
         name="consultation_phase",
         rate_limit="post",

@@ -13,7 +13,7 @@ from consult.i18n import gettext as _
 from consult.pages.bills import bill_import_page
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
-from consult.web.permissions import OFFICIAL
+from consult.web.permissions import CONSULTATION_OFFICIAL
 from consult.web.routing import route
 
 # UTF-8 uses up to 4 bytes per character; leave room for the other fields.
@@ -101,18 +101,23 @@ async def _parse_then(ctx: RequestContext, *, publish: bool) -> Response:
 
 
 routes = [
-    route("/consultations/{slug}/bill/import", import_form, OFFICIAL, name="bill_import_form"),
+    route(
+        "/consultations/{slug}/bill/import",
+        import_form,
+        CONSULTATION_OFFICIAL,
+        name="bill_import_form",
+    ),
     route(
         "/consultations/{slug}/bill/preview",
         preview,
-        OFFICIAL,
+        CONSULTATION_OFFICIAL,
         methods=["POST"],
         name="bill_preview",
     ),
     route(
         "/consultations/{slug}/bill/versions",
         publish,
-        OFFICIAL,
+        CONSULTATION_OFFICIAL,
         methods=["POST"],
         name="bill_publish",
     ),

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.responses import Response
 
 from consult.consultations.services import create_consultation, read_schedule
 from consult.errors import FormError
+from consult.i18n import gettext as _
 from consult.input import whole_number
+from consult.organisations.models import Organisation
+from consult.organisations.services import organisations_for_new_consultation
 from consult.pages.consultations import ConsultationForm, consultation_page, memorandum_page
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
@@ -18,7 +23,8 @@ async def show(ctx: RequestContext) -> Response:
     """Summary, timeline and table of contents of a consultation."""
     consultation = await ctx.consultation()
     published = whole_number(ctx.query.get("published"))
-    page = await consultation_page(ctx.db, consultation, ctx.now, published, ctx.user)
+    official = await ctx.is_official_of(consultation)
+    page = await consultation_page(ctx.db, consultation, ctx.now, published, is_official=official)
     return ctx.render("consultations/show.html", page)
 
 
@@ -29,14 +35,35 @@ async def memorandum(ctx: RequestContext) -> Response:
 
 
 async def new_form(ctx: RequestContext) -> Response:
-    """Form to create a consultation."""
-    return ctx.render("consultations/new.html", ConsultationForm())
+    """Form to create a consultation, for one of the organisations this person acts for."""
+    choices = await organisations_for_new_consultation(ctx.db, ctx.member)
+    return ctx.render("consultations/new.html", ConsultationForm(organisations=choices))
+
+
+def _chosen(
+    slug: str, choices: Sequence[Organisation], errors: dict[str, str]
+) -> Organisation | None:
+    """The organisation picked among `choices` (the only one when nothing was picked), or
+    None with the reason added to `errors`."""
+    organisation = next((o for o in choices if o.slug == slug), None)
+    if organisation is None and len(choices) == 1 and not slug:
+        return choices[0]
+    if organisation is None:
+        errors["organisation"] = (
+            _("Choose the organisation that holds the consultation.")
+            if choices
+            else _("Your account is not a member of any organisation yet.")
+        )
+    return organisation
 
 
 async def create(ctx: RequestContext) -> Response:
-    """Create a consultation, then go to its bill import."""
+    """Create a consultation for an organisation this person acts for (theirs when they have
+    one), then go to its bill import."""
     form = await read_form(ctx.request)
-    phase_starts, date_errors = read_schedule(form)
+    choices = await organisations_for_new_consultation(ctx.db, ctx.member)
+    phase_starts, input_errors = read_schedule(form)
+    organisation = _chosen(form.text("organisation"), choices, input_errors)
     try:
         consultation = await create_consultation(
             ctx.db,
@@ -46,10 +73,11 @@ async def create(ctx: RequestContext) -> Response:
             ministry=form.text("ministry"),
             owner=ctx.member,
             phase_starts=phase_starts,
-            input_errors=date_errors,
+            organisation=organisation,
+            input_errors=input_errors,
         )
     except FormError as error:
-        shown = ConsultationForm(dict(form), error.fields)
+        shown = ConsultationForm(dict(form), error.fields, organisations=choices)
         return ctx.render(
             "consultations/new.html", shown, block="consultation_form", status_code=422
         )

@@ -15,7 +15,7 @@ from consult.revisions.services import (
 )
 from consult.web.context import RequestContext
 from consult.web.forms import FormData, read_form, with_query
-from consult.web.permissions import OFFICIAL, PUBLIC
+from consult.web.permissions import CONSULTATION_OFFICIAL, PUBLIC
 from consult.web.routing import route
 
 # The whole text of a bill travels in this form.
@@ -126,14 +126,31 @@ async def compare(ctx: RequestContext) -> Response:
 NEXT = "/consultations/{slug}/versions/next"
 
 routes = [
-    route(NEXT, show_draft, OFFICIAL, name="version_draft"),
-    route(NEXT, save_selection, OFFICIAL, ["POST"], name="version_draft_save", rate_limit="post"),
-    route(f"{NEXT}/text", text_form, OFFICIAL, name="version_draft_text"),
+    route(NEXT, show_draft, CONSULTATION_OFFICIAL, name="version_draft"),
     route(
-        f"{NEXT}/text", save_text, OFFICIAL, ["POST"], name="version_text_save", rate_limit="post"
+        NEXT,
+        save_selection,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="version_draft_save",
+        rate_limit="post",
+    ),
+    route(f"{NEXT}/text", text_form, CONSULTATION_OFFICIAL, name="version_draft_text"),
+    route(
+        f"{NEXT}/text",
+        save_text,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="version_text_save",
+        rate_limit="post",
     ),
     route(
-        f"{NEXT}/publish", publish, OFFICIAL, ["POST"], name="version_publish", rate_limit="post"
+        f"{NEXT}/publish",
+        publish,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="version_publish",
+        rate_limit="post",
     ),
     route(
         "/consultations/{slug}/versions/{number:id}/changes",

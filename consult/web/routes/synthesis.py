@@ -19,7 +19,7 @@ from consult.synthesis.runs import get_run, run_job_id, start_run
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
 from consult.web.pdf import render_pdf
-from consult.web.permissions import OFFICIAL, PUBLIC
+from consult.web.permissions import CONSULTATION_OFFICIAL, PUBLIC
 from consult.web.routing import route
 
 BASE = "/consultations/{slug}/synthesis"
@@ -42,12 +42,13 @@ def _run_asked(ctx: RequestContext) -> int | None:
 async def report(ctx: RequestContext) -> Response:
     """The synthesis of the whole consultation (its themes, a line per article) or of one
     article (its groups); officials read the draft, and review and publish it here."""
+    consultation = await ctx.consultation()
     page = await report_page(
         ctx.db,
-        await ctx.consultation(),
+        consultation,
         _scope(ctx),
         _run_asked(ctx),
-        is_official=OFFICIAL.allows(ctx.user),
+        is_official=await ctx.is_official_of(consultation),
         published_now=ctx.query.get("published") == "1",
     )
     return ctx.render("synthesis/report.html", page)
@@ -56,8 +57,9 @@ async def report(ctx: RequestContext) -> Response:
 async def report_as_json(ctx: RequestContext) -> Response:
     """A synthesis report as JSON (schema in docs/synthesis.md)."""
     consultation = await ctx.consultation()
+    official = await ctx.is_official_of(consultation)
     found, _articles = await scope_report(
-        ctx.db, consultation, _scope(ctx), _run_asked(ctx), is_official=OFFICIAL.allows(ctx.user)
+        ctx.db, consultation, _scope(ctx), _run_asked(ctx), is_official=official
     )
     if found is None:
         return JSONResponse({"error": "no synthesis has been published yet"}, status_code=404)
@@ -67,7 +69,7 @@ async def report_as_json(ctx: RequestContext) -> Response:
 async def report_as_pdf(ctx: RequestContext) -> Response:
     """A synthesis report as a PDF."""
     consultation, scope = await ctx.consultation(), _scope(ctx)
-    official = OFFICIAL.allows(ctx.user)
+    official = await ctx.is_official_of(consultation)
     page = await report_page(ctx.db, consultation, scope, _run_asked(ctx), is_official=official)
     if page.report is None:
         raise NotFound(scope)
@@ -239,11 +241,30 @@ RUN = f"{BASE}/runs/{{run_id:id}}"
 routes = [
     route(BASE, report, PUBLIC, name="synthesis"),
     route(
-        f"{CLUSTER}/rename", rename, OFFICIAL, ["POST"], name="cluster_rename", rate_limit="post"
+        f"{CLUSTER}/rename",
+        rename,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="cluster_rename",
+        rate_limit="post",
     ),
-    route(f"{CLUSTER}/merge", merge, OFFICIAL, ["POST"], name="cluster_merge", rate_limit="post"),
-    route(f"{CLUSTER}/split", split_form, OFFICIAL, name="cluster_split_form"),
-    route(f"{CLUSTER}/split", split, OFFICIAL, ["POST"], name="cluster_split", rate_limit="post"),
+    route(
+        f"{CLUSTER}/merge",
+        merge,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="cluster_merge",
+        rate_limit="post",
+    ),
+    route(f"{CLUSTER}/split", split_form, CONSULTATION_OFFICIAL, name="cluster_split_form"),
+    route(
+        f"{CLUSTER}/split",
+        split,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="cluster_split",
+        rate_limit="post",
+    ),
     route(f"{BASE}/report.json", report_as_json, PUBLIC, name="synthesis_json"),
     route(f"{BASE}/report.pdf", report_as_pdf, PUBLIC, name="synthesis_pdf", rate_limit="post"),
     route(ARTICLE, report, PUBLIC, name="synthesis_article"),
@@ -255,15 +276,15 @@ routes = [
         name="synthesis_article_pdf",
         rate_limit="post",
     ),
-    route(f"{BASE}/runs", start, OFFICIAL, ["POST"], name="synthesis_start"),
-    route(RUN, show_run, OFFICIAL, name="synthesis_run"),
-    route(f"{RUN}/retry", retry, OFFICIAL, ["POST"], name="synthesis_retry"),
-    route(f"{RUN}/publish", publish, OFFICIAL, ["POST"], name="synthesis_publish"),
-    route(f"{RUN}/summary", summarise, OFFICIAL, ["POST"], name="synthesis_summary"),
+    route(f"{BASE}/runs", start, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_start"),
+    route(RUN, show_run, CONSULTATION_OFFICIAL, name="synthesis_run"),
+    route(f"{RUN}/retry", retry, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_retry"),
+    route(f"{RUN}/publish", publish, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_publish"),
+    route(f"{RUN}/summary", summarise, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_summary"),
     route(
         f"{CLUSTER}/summary",
         summarise_cluster,
-        OFFICIAL,
+        CONSULTATION_OFFICIAL,
         ["POST"],
         name="cluster_summary",
         rate_limit="post",

@@ -1,0 +1,1 @@
+"""Organisations (ministries) that hold consultations, and the accounts that act for them."""
