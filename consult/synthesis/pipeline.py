@@ -593,6 +593,14 @@ def gather_themes(
             )
         )
     _name(results, items, stages.labeller)
+    # A theme that gathers one group is that group: it keeps the group's name, which was chosen
+    # among the texts of its own article (the keywords that set one group apart from the whole
+    # consultation are often its oddest words: « Drôle » for a group named « Documents PDF »).
+    named = {(a.scope, g.position): g for a, g in groups}
+    for result in results:
+        if len(result.articles) == 1:
+            only = named[result.articles[0]]
+            result.title, result.keywords, result.generic = only.title, only.keywords, only.generic
     return ScopeResult(
         CONSULTATION_SCOPE, results, coordinates, too_small=not groups and bool(everyone)
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from consult.nlp.campaigns import Copies
 from consult.nlp.cluster import PCAReducer
+from consult.nlp.label import ClusterLabel
 from consult.synthesis.pipeline import (
     OTHER,
     Item,
@@ -107,6 +109,50 @@ def test_every_contribution_is_in_exactly_one_group_per_level() -> None:
         ]
         assert sorted(m for g in gathered for m in g.members) == theme.members
         assert all(g.theme == theme.position for g in gathered)
+
+
+@dataclass
+class CallingLabeller:
+    """Names every group after the call that labels it (each scope is one call)."""
+
+    calls: int = 0
+
+    def label(
+        self,
+        texts: Sequence[str],
+        labels: np.ndarray,
+        central: Mapping[int, int],
+        weights: Sequence[float],
+        headlines: Sequence[str],
+    ) -> dict[int, ClusterLabel]:
+        self.calls += 1
+        return {
+            int(c): ClusterLabel((f"mot{self.calls}",), f"appel {self.calls}")
+            for c in sorted(set(labels.tolist()))
+            if c >= 0
+        }
+
+    def describe(self) -> dict[str, object]:
+        return {"name": "calls"}
+
+
+def test_a_theme_of_one_group_has_that_group_s_name() -> None:
+    items, vectors = corpus()
+    stages = replace(STAGES, labeller=CallingLabeller())
+    _, articles, themes = run_all(items, vectors, SynthesisParams(), stages)
+    alone = [t for t in themes.clusters if len(t.articles) == 1]
+    assert alone, "the letter of art-2 has no twin on art-1"
+    for theme in alone:
+        ((scope, position),) = theme.articles
+        (group,) = [g for g in articles[scope].clusters if g.position == position]
+        assert (theme.title, theme.keywords, theme.generic) == (
+            group.title,
+            group.keywords,
+            group.generic,
+        )
+        assert theme.title.startswith("appel")
+    # themes of several groups are named from all their texts, in the themes' own call
+    assert {t.title for t in themes.clusters if len(t.articles) > 1} == {"appel 3"}
 
 
 def test_stances_are_counted_per_target_and_never_added_across_targets() -> None:
