@@ -198,6 +198,33 @@ def test_upgrading_and_downgrading_keep_every_row(blank_database_url: str, revis
     assert stored_rows(url, seeded) == before
 
 
+def test_downgrading_the_copy_kinds_removes_repost_groups_and_their_copies(
+    blank_database_url: str,
+) -> None:
+    url = blank_database_url
+    upgrade(url)
+    seeded = seed_every_table(url)
+
+    def execute(statement: str) -> None:
+        async def run() -> None:
+            engine = create_engine(url)
+            try:
+                async with engine.begin() as connection:
+                    await connection.exec_driver_sql(statement)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(run())
+
+    execute("UPDATE synthesis_campaigns SET kind = 'repost'")
+    downgrade(url, "0011")
+    kept = stored_rows(url, seeded)
+    assert kept["synthesis_campaigns"] == [] and kept["synthesis_campaign_members"] == []
+    assert kept["synthesis_runs"] and kept["contributions"]
+    upgrade(url)
+    assert schema_differences(url) == []
+
+
 def test_sqlite_refuses_to_copy_a_table_with_foreign_keys_enforced(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'enforced.sqlite3'}"
 

@@ -33,7 +33,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Repost groups did not exist before this revision.
+    # Repost groups did not exist before this revision: they go, with what refers to them
+    # (foreign keys are not enforced while SQLite migrates, so nothing cascades by itself).
+    reposts = "SELECT id FROM synthesis_campaigns WHERE kind = 'repost'"
+    op.execute(f"DELETE FROM synthesis_campaign_members WHERE campaign_id IN ({reposts})")
+    op.execute(f"UPDATE answers SET campaign_id = NULL WHERE campaign_id IN ({reposts})")
     op.execute("DELETE FROM synthesis_campaigns WHERE kind = 'repost'")
     # SQLite drops a column in place (3.35 and later) when nothing refers to it.
     op.drop_column('synthesis_campaigns', 'kind')
