@@ -797,10 +797,11 @@ def run(size: int, seed: int, signed: int, detector: str, corpus_name: str) -> s
         + f" |{injected_reposts:>5}{len(reposts):>6}"
         + "".join(f"{repost_figures[key]:>7.3f}" for key in _FIGURES)
     )
+    shares = joined_by_kind(campaigns, corpus.truth, corpus.kinds)
     lines = [
         row,
-        "      campaign copies in their letter's main campaign: "
-        + _shares(joined_by_kind(campaigns, corpus.truth, corpus.kinds)),
+        "      campaign copies in their letter's main campaign: " + _shares(shares),
+        "      " + target_line(shares, figures),
     ]
     if injected_reposts:
         lines.append(
@@ -811,6 +812,28 @@ def run(size: int, seed: int, signed: int, detector: str, corpus_name: str) -> s
 
 
 _FIGURES = ["item_precision", "item_recall", "pair_precision", "pair_recall"]
+
+# The target: copies with one sentence added or removed join their letter's campaign at least
+# this often, at the precision measured when campaigns and reposts were told apart (1.000).
+TARGET_RECALL = 0.9
+TARGET_PRECISION = 0.999
+_SENTENCE_EDITS = ("sentence added", "sentence removed")
+
+
+def target_line(shares: dict[str, float], figures: dict[str, float]) -> str:
+    """Whether the copies with a sentence added or removed reached the recall target without
+    losing precision."""
+    recalls = [shares[kind] for kind in _SENTENCE_EDITS if kind in shares]
+    if not recalls:
+        return "target: no copy with a sentence added or removed in this corpus"
+    precision = min(figures["item_precision"], figures["pair_precision"])
+    met = min(recalls) >= TARGET_RECALL and precision >= TARGET_PRECISION
+    return (
+        f"target (a sentence added or removed >= {TARGET_RECALL:.2f} at precision >= "
+        f"{TARGET_PRECISION:.3f}): {'met' if met else 'NOT MET'} ("
+        + ", ".join(f"{kind} {shares[kind]:.3f}" for kind in _SENTENCE_EDITS if kind in shares)
+        + f", precision {precision:.3f})"
+    )
 
 
 # --- real data ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.input import whole_number
 from consult.synthesis.models import (
+    CopyKind,
     SynthesisCampaign,
     SynthesisCampaignMember,
     SynthesisCluster,
@@ -277,8 +278,15 @@ async def _cluster_lines(
 async def _campaign_lines(
     db: AsyncSession, consultation: Consultation, run: SynthesisRun, key: str | None
 ) -> list[CampaignLine]:
-    """Campaigns of the run with copies on article ``key`` (every campaign for None)."""
-    conditions = [SynthesisCampaign.run_id == run.id, _answerable(consultation)]
+    """Campaigns of the run with copies on article ``key`` (every campaign for None).
+
+    Repost groups (one author posting a text again) are not campaigns and are not listed: each
+    of their copies is answered like any contribution."""
+    conditions = [
+        SynthesisCampaign.run_id == run.id,
+        SynthesisCampaign.kind == CopyKind.CAMPAIGN,
+        _answerable(consultation),
+    ]
     if key is not None:
         conditions.append(Contribution.article_key == key)
     counts = (

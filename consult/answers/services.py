@@ -31,6 +31,7 @@ from consult.contributions.models import Contribution, ContributionKind, Visibil
 from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.synthesis.models import (
+    CopyKind,
     RunStatus,
     SynthesisCampaign,
     SynthesisCampaignMember,
@@ -171,7 +172,9 @@ async def find_target(
         )
     if scope == AnswerScope.CAMPAIGN:
         campaign = await db.get(SynthesisCampaign, target_id)
-        if campaign is None:
+        # A repost group (one author posting a text again) is no campaign: its copies are
+        # answered one by one.
+        if campaign is None or campaign.kind is not CopyKind.CAMPAIGN:
             raise NotFound(str(target_id))
         await _run_of_consultation(db, consultation, campaign.run_id)
         members = await _answerable_members(

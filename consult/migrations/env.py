@@ -1,4 +1,13 @@
-"""Alembic environment: runs migrations on the async engine of the configured database."""
+"""Alembic environment: runs migrations on the async engine of the configured database.
+
+On SQLite, foreign keys are not enforced while migrations run. A batch operation there copies
+the table into a new one and drops the old one, and with enforcement on, dropping a table
+deletes the rows of every table that refers to it with ON DELETE CASCADE (and empties the
+columns that refer to it with ON DELETE SET NULL): upgrading a database would lose its data.
+SQLite's own procedure for changing a table's schema turns enforcement off first and checks
+the foreign keys at the end, which is what this environment does
+(:func:`consult.migrate.sqlite_foreign_keys_off`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +17,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from consult.db import create_engine
+from consult.migrate import sqlite_foreign_keys_off
 from consult.models import Base
 from consult.settings import Settings, normalise_database_url
 
@@ -21,14 +31,15 @@ def _database_url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    with sqlite_foreign_keys_off(connection):
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
 
 
 async def _run_online() -> None:

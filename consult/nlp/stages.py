@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from consult.nlp.campaigns import Campaign, CampaignParams, Item, detect_campaigns
+from consult.nlp.campaigns import CampaignParams, Copies, Item, detect_copies
 from consult.nlp.cluster import (
     DEFAULT_REDUCER,
     Clustering,
@@ -66,10 +66,12 @@ class Labeller(Protocol):
 
 
 class CopyDetector(Protocol):
-    """Finds the texts posted as copies of one another (campaign letters)."""
+    """Finds the texts posted as copies of one another: campaigns (one text, many authors)
+    and reposts (one author posting a text again)."""
 
-    def detect(self, items: Sequence[Item], seed: int) -> list[Campaign]:
-        """Groups of copies among ``items`` (each item in at most one)."""
+    def detect(self, items: Sequence[Item], seed: int) -> Copies:
+        """Groups of copies among ``items``, campaigns and reposts apart (each item in at most
+        one group of either kind)."""
         ...
 
     def describe(self) -> Settings:
@@ -195,9 +197,9 @@ class ShingleCopyDetector:
 
     params: CampaignParams = field(default_factory=CampaignParams)
 
-    def detect(self, items: Sequence[Item], seed: int) -> list[Campaign]:
-        """The groups of copies, with the run's seed for the hash functions."""
-        return detect_campaigns(items, replace(self.params, seed=seed))
+    def detect(self, items: Sequence[Item], seed: int) -> Copies:
+        """The campaigns and reposts, with the run's seed for the hash functions."""
+        return detect_copies(items, replace(self.params, seed=seed))
 
     def describe(self) -> Settings:
         """The detector's thresholds."""

@@ -352,6 +352,7 @@ async def _campaigns(export: Export) -> Batches:
         (
             c.id,
             c.run_id,
+            c.kind.value,
             c.representative_id,
             c.copies,
             c.exact_copies,
@@ -512,14 +513,19 @@ TABLES: tuple[Table, ...] = (
     Table(
         "campaigns",
         (
-            ("id", "Identifier of the copy-paste campaign, in the latest synthesis."),
+            ("id", "Identifier of the group of copies, in the latest synthesis."),
             ("run", "The synthesis run it comes from."),
+            (
+                "kind",
+                "campaign (one text posted by three authors or more) or repost (one author "
+                "posting the same text again).",
+            ),
             ("representative_id", "The contribution whose text stands for the letter."),
-            ("copies", "Signatures, every one counted."),
-            ("exact_copies", "Signatures identical to the representative once normalised."),
-            ("distinct_authors", "Different authors among the signatures."),
-            ("first_at", "The first signature (ISO 8601, UTC)."),
-            ("last_at", "The last signature (ISO 8601, UTC)."),
+            ("copies", "Copies (signatures), every one counted."),
+            ("exact_copies", "Copies identical to the representative once normalised."),
+            ("distinct_authors", "Different authors among the copies."),
+            ("first_at", "The first copy (ISO 8601, UTC)."),
+            ("last_at", "The last copy (ISO 8601, UTC)."),
             ("article_keys", "The articles it was posted on, separated by '; '."),
         ),
         _campaigns,
@@ -527,8 +533,8 @@ TABLES: tuple[Table, ...] = (
     Table(
         "campaign_members",
         (
-            ("campaign_id", "A campaign."),
-            ("contribution_id", "One of its signatures."),
+            ("campaign_id", "A campaign or repost group."),
+            ("contribution_id", "One of its copies."),
         ),
         _campaign_members,
     ),

@@ -40,7 +40,7 @@ from consult.contributions.views import (
 from consult.contributions.votes import Tally, article_tally, votes_of
 from consult.input import whole_number
 from consult.revisions.services import PassageFate, passage_fates, reattached_passages
-from consult.synthesis.models import SynthesisCampaign, SynthesisCampaignMember
+from consult.synthesis.models import CopyKind, SynthesisCampaign, SynthesisCampaignMember
 from consult.synthesis.runs import latest_report_run
 from consult.synthesis.similar import SimilarContribution
 
@@ -136,7 +136,8 @@ class ArticlePage:
 
 @dataclass(frozen=True)
 class Copies:
-    """A letter posted many times on the article: shown once, with how often and by whom."""
+    """A text posted many times on the article, a campaign's letter or a text its author
+    posted again: shown once, with how often and by whom."""
 
     campaign_id: int
     shown: int
@@ -145,6 +146,8 @@ class Copies:
     """Every copy on the article."""
     authors: int
     """Distinct authors of the letter, over the consultation."""
+    repost: bool = False
+    """Posted again by its author (a repost group) rather than by many (a campaign)."""
 
 
 @dataclass(frozen=True)
@@ -215,8 +218,9 @@ async def _amendment_views(
 async def letters_on(
     db: AsyncSession, consultation: Consultation, article_key: str
 ) -> dict[int, Copies]:
-    """The letters posted many times on the article, by campaign, as the latest published
-    synthesis found them (copies posted since are listed as they come)."""
+    """The texts posted many times on the article, campaigns and reposts alike, by group of
+    copies, as the latest published synthesis found them (copies posted since are listed as
+    they come)."""
     run = await latest_report_run(db, consultation.id)
     if run is None:
         return {}
@@ -225,6 +229,7 @@ async def letters_on(
             SynthesisCampaign.id,
             SynthesisCampaign.representative_id,
             SynthesisCampaign.distinct_authors,
+            SynthesisCampaign.kind,
             SynthesisCampaignMember.contribution_id,
         )
         .join(SynthesisCampaignMember, SynthesisCampaignMember.campaign_id == SynthesisCampaign.id)
@@ -236,17 +241,19 @@ async def letters_on(
         )
     )
     members: dict[int, list[int]] = defaultdict(list)
-    facts: dict[int, tuple[int, int]] = {}
-    for campaign_id, representative, authors, member in rows:
+    facts: dict[int, tuple[int, int, CopyKind]] = {}
+    for campaign_id, representative, authors, kind, member in rows:
         members[campaign_id].append(member)
-        facts[campaign_id] = (representative, authors)
+        facts[campaign_id] = (representative, authors, kind)
     letters = {}
     for campaign_id, copies in members.items():
-        representative, authors = facts[campaign_id]
+        representative, authors, kind = facts[campaign_id]
         if len(copies) < 2:
             continue
         shown = representative if representative in copies else min(copies)
-        letters[campaign_id] = Copies(campaign_id, shown, tuple(sorted(copies)), authors)
+        letters[campaign_id] = Copies(
+            campaign_id, shown, tuple(sorted(copies)), authors, kind is CopyKind.REPOST
+        )
     return letters
 
 

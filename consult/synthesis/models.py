@@ -67,6 +67,15 @@ class RunStage(enum.StrEnum):
 ACTIVE_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
+class CopyKind(enum.StrEnum):
+    """What a group of copies of one text is, as a ministry reads it."""
+
+    CAMPAIGN = "campaign"
+    """Many authors (three or more by default), one text."""
+    REPOST = "repost"
+    """One author (or fewer than a campaign needs) posting the same text again."""
+
+
 def _values(enum_class: type[enum.StrEnum]) -> list[str]:
     return [member.value for member in enum_class]
 
@@ -231,7 +240,9 @@ class SynthesisMembership(Base):
 
 
 class SynthesisCampaign(Base):
-    """A copy-paste campaign found by a run: one letter, many signatures, all kept."""
+    """A group of copies of one text found by a run, every copy kept: a copy-paste campaign
+    (one letter, many signatures) or a repost group (one author posting it again), by
+    ``kind``. A run numbers its campaigns first, largest first, then its repost groups."""
 
     __tablename__ = "synthesis_campaigns"
     __table_args__ = (UniqueConstraint("run_id", "position"),)
@@ -239,6 +250,11 @@ class SynthesisCampaign(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("synthesis_runs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[CopyKind] = mapped_column(
+        Enum(CopyKind, native_enum=False, length=16, values_callable=_values),
+        default=CopyKind.CAMPAIGN,
+        server_default=CopyKind.CAMPAIGN.value,
+    )
     representative_id: Mapped[int] = mapped_column(
         ForeignKey("contributions.id", ondelete="CASCADE")
     )
@@ -251,7 +267,7 @@ class SynthesisCampaign(Base):
 
 
 class SynthesisCampaignMember(Base):
-    """One signature of a campaign."""
+    """One copy of a campaign (a signature) or of a repost group."""
 
     __tablename__ = "synthesis_campaign_members"
     __table_args__ = (Index("ix_synthesis_campaign_members_contribution", "contribution_id"),)

@@ -7,8 +7,10 @@ only compare the articles' groups, are gathered afterwards in the job's own proc
 
 The pool is started once per worker process and reused by every run: each of its processes
 compiles UMAP's numba code when it starts (5 to 18 s), not at every run. Only an article's own
-items, vectors and campaigns travel to a process, and the result comes back with its indexes
-mapped onto the run's items, so a report is the same whatever the number of processes.
+items, vectors and copies travel to a process, and the result comes back with its indexes
+mapped onto the run's items, so a report is the same whatever the number of processes. An
+article's copies travel as the detector returned them, campaigns and reposts apart (the pipeline
+treats them differently), reduced to the groups with a copy on the article.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import anyio.to_thread
 import numpy as np
 from numpy.typing import NDArray
 
-from consult.nlp.campaigns import Campaign
+from consult.nlp.campaigns import Copies
 from consult.synthesis.pipeline import (
     Item,
     ScopeResult,
@@ -48,12 +50,13 @@ ScopeDone = Callable[[int], Awaitable[None]]
 
 @dataclass(frozen=True)
 class ScopeInput:
-    """What one process needs to cluster one scope: its items, their vectors, its campaigns."""
+    """What one process needs to cluster one scope: its items, their vectors, its copies."""
 
     scope: str
     items: list[Item]
     vectors: NDArray[np.float32]
-    campaigns: list[Campaign]
+    copies: Copies
+    """The campaigns and repost groups with a copy in the scope."""
 
 
 def scope_input(
@@ -61,7 +64,7 @@ def scope_input(
     members: Sequence[int],
     items: Sequence[Item],
     vectors: NDArray[np.float32],
-    campaigns: Sequence[Campaign],
+    copies: Copies,
 ) -> ScopeInput:
     """The part of a run that the scope made of ``members`` (indexes into ``items``) needs."""
     ids = {items[index].id for index in members}
@@ -69,7 +72,10 @@ def scope_input(
         scope=scope,
         items=[items[index] for index in members],
         vectors=np.ascontiguousarray(vectors[list(members)]),
-        campaigns=[c for c in campaigns if not ids.isdisjoint(c.members)],
+        copies=Copies(
+            campaigns=[c for c in copies.campaigns if not ids.isdisjoint(c.members)],
+            reposts=[c for c in copies.reposts if not ids.isdisjoint(c.members)],
+        ),
     )
 
 
@@ -80,7 +86,7 @@ def synthesise_input(data: ScopeInput, params: SynthesisParams, stages: Stages) 
         range(len(data.items)),
         data.items,
         data.vectors,
-        data.campaigns,
+        data.copies,
         params,
         stages,
     )
@@ -151,7 +157,9 @@ def _warm_up() -> None:
         [centres[index % 6] + 0.1 * rng.normal(size=16) for index in range(120)],
         dtype=np.float32,
     )
-    synthesise_article("art-1", range(120), items, vectors, [], SynthesisParams(), default_stages())
+    synthesise_article(
+        "art-1", range(120), items, vectors, Copies([], []), SynthesisParams(), default_stages()
+    )
 
 
 class ScopePool:
@@ -207,7 +215,7 @@ async def synthesise_articles(
     scopes: dict[str, list[int]],
     items: Sequence[Item],
     vectors: NDArray[np.float32],
-    campaigns: Sequence[Campaign],
+    copies: Copies,
     params: SynthesisParams,
     stages: Stages,
     pool: ScopePool | None,
@@ -227,7 +235,7 @@ async def synthesise_articles(
 
     async def here(scope: str) -> ScopeResult:
         result = await anyio.to_thread.run_sync(
-            synthesise_article, scope, scopes[scope], items, vectors, campaigns, params, stages
+            synthesise_article, scope, scopes[scope], items, vectors, copies, params, stages
         )
         await count_one()
         return result
@@ -236,7 +244,7 @@ async def synthesise_articles(
         return [await here(scope) for scope in scopes]
 
     async def in_pool(scope: str) -> ScopeResult:
-        data = scope_input(scope, scopes[scope], items, vectors, campaigns)
+        data = scope_input(scope, scopes[scope], items, vectors, copies)
         result = await pool.run(data, params, stages)
         await count_one()
         return mapped(result, scopes[scope])

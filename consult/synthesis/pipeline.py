@@ -17,10 +17,13 @@ Two levels, following how a ministry answers:
 - **Themes** (scope ``""``) are for reading: each gathers article groups of one subject across
   articles (a contribution's theme is its article group's), and lists the groups it gathers.
 
-Within an article the copies of a campaign are collapsed into one unit, so a form letter signed
+Within an article the copies of one text are collapsed into one unit, so a form letter signed
 5,000 times is one text for the clustering (it cannot become a dense group of its own), while
-every signature stays a member. Arguments are for or against their own target: a group counts
-them per target and never adds the stances (or votes) of different targets together.
+every signature stays a member. Both kinds of copies are collapsed: a campaign (many authors,
+one text) and a repost group (one author posting the same text again); a campaign with enough
+copies on the article is a group of its own, a repost group never is (it is one voice).
+Arguments are for or against their own target: a group counts them per target and never adds
+the stances (or votes) of different targets together.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from consult.nlp.campaigns import Campaign
+from consult.nlp.campaigns import Campaign, Copies
 from consult.nlp.campaigns import Item as CopyItem
 from consult.nlp.cluster import ClusterParams, UMAPReducer, central_items
 from consult.nlp.embed import Embedder
@@ -180,7 +183,7 @@ class GroupResult:
     members: list[int]
     """Indexes into the run's items, every copy of a campaign included."""
     units: int
-    """Texts grouped (a campaign's copies count once)."""
+    """Texts grouped (the copies of a campaign or of a repost group count once)."""
     quotes: list[int]
     """Item indexes of the representative contributions (a discussion's own text first)."""
     x: float
@@ -242,8 +245,8 @@ def input_hash(model_id: str, describe: dict[str, Any], items: Sequence[Item]) -
     return digest.hexdigest()
 
 
-def find_copies(items: Sequence[Item], copies: CopyDetector, seed: int) -> list[Campaign]:
-    """Copy-paste campaigns among the items, over the whole consultation."""
+def find_copies(items: Sequence[Item], copies: CopyDetector, seed: int) -> Copies:
+    """Copies among the items over the whole consultation: campaigns and reposts apart."""
     return copies.detect(
         [CopyItem(item.id, item.text, item.author, item.created_at) for item in items], seed
     )
@@ -285,25 +288,30 @@ def _threads(members: Sequence[int], items: Sequence[Item]) -> dict[int, list[in
 
 
 def _collapse(
-    roots: Sequence[int], items: Sequence[Item], campaigns: Sequence[Campaign]
-) -> tuple[list[int], dict[int, list[int]]]:
-    """Collapse the copies of a campaign among ``roots`` into one unit: unit item indexes and
-    the roots behind each (a unit's text is always a real contribution: the campaign's
-    representative when it is here, else its first copy here)."""
-    campaign_of = {member: position for position, c in enumerate(campaigns) for member in c.members}
+    roots: Sequence[int], items: Sequence[Item], copies: Copies
+) -> tuple[list[int], dict[int, list[int]], set[int]]:
+    """Collapse the copies of one text among ``roots`` into one unit, for campaigns and repost
+    groups alike: unit item indexes, the roots behind each (a unit's text is always a real
+    contribution: the group's representative when it is here, else its first copy here), and
+    the units that stand for a campaign."""
+    groups: list[Campaign] = [*copies.campaigns, *copies.reposts]
+    group_of = {member: position for position, c in enumerate(groups) for member in c.members}
     behind: dict[int, list[int]] = {}
-    by_campaign: dict[int, list[int]] = defaultdict(list)
+    by_group: dict[int, list[int]] = defaultdict(list)
     for index in roots:
-        campaign = campaign_of.get(items[index].id)
-        if campaign is None:
+        group = group_of.get(items[index].id)
+        if group is None:
             behind[index] = [index]
         else:
-            by_campaign[campaign].append(index)
-    for campaign, copies in by_campaign.items():
-        representative = campaigns[campaign].representative
-        unit = next((i for i in copies if items[i].id == representative), min(copies))
-        behind[unit] = sorted(copies)
-    return sorted(behind), behind
+            by_group[group].append(index)
+    letters: set[int] = set()
+    for group, found in by_group.items():
+        representative = groups[group].representative
+        unit = next((i for i in found if items[i].id == representative), min(found))
+        behind[unit] = sorted(found)
+        if group < len(copies.campaigns):
+            letters.add(unit)
+    return sorted(behind), behind, letters
 
 
 def _projection(vectors: NDArray[Any], seed: int) -> NDArray[np.float64]:
@@ -344,7 +352,7 @@ def _form_groups(
     threads: dict[int, list[int]],
     items: Sequence[Item],
     vectors: NDArray[Any],
-    campaigns: Sequence[Campaign],
+    copies: Copies,
     params: SynthesisParams,
     stages: Stages,
 ) -> tuple[list[_Group], list[int], int]:
@@ -355,9 +363,10 @@ def _form_groups(
     for root in discussed:
         groups.append(_Group([root], _centroid(vectors, threads[root]), discussion=root, units=1))
     rest = [root for root in threads if root not in set(discussed)]
-    units, behind = _collapse(rest, items, campaigns)
-    # A letter posted by many is, like a discussion, a group of its own: one text, answered once.
-    for unit in [u for u in units if len(behind[u]) >= params.discussion_size]:
+    units, behind, letters = _collapse(rest, items, copies)
+    # A letter posted by many is, like a discussion, a group of its own: one text, answered
+    # once. One author posting a text again and again is still one voice: clustered as one text.
+    for unit in [u for u in units if u in letters and len(behind[u]) >= params.discussion_size]:
         groups.append(_Group(list(behind[unit]), _unit(vectors[unit]), units=1))
         units.remove(unit)
     if not units:
@@ -431,7 +440,7 @@ def synthesise_article(
     members: Sequence[int],
     items: Sequence[Item],
     vectors: NDArray[np.float32],
-    campaigns: Sequence[Campaign],
+    copies: Copies,
     params: SynthesisParams,
     stages: Stages,
 ) -> ScopeResult:
@@ -439,10 +448,11 @@ def synthesise_article(
 
     ``members`` are indexes into ``items`` and ``vectors`` (row ``i`` is item ``i``'s vector, a
     zero row for a text empty once prepared). Every member ends in exactly one group or in
-    "other"; a thread is never split; the copies of a campaign end where their unit does.
+    "other"; a thread is never split; the copies of a campaign or a repost group end where
+    their unit does.
     """
     threads = _threads(members, items)
-    formed, left, left_units = _form_groups(threads, items, vectors, campaigns, params, stages)
+    formed, left, left_units = _form_groups(threads, items, vectors, copies, params, stages)
 
     def members_of(roots: Sequence[int]) -> list[int]:
         return sorted(index for root in roots for index in threads[root])
@@ -583,6 +593,14 @@ def gather_themes(
             )
         )
     _name(results, items, stages.labeller)
+    # A theme that gathers one group is that group: it keeps the group's name, which was chosen
+    # among the texts of its own article (the keywords that set one group apart from the whole
+    # consultation are often its oddest words: « Drôle » for a group named « Documents PDF »).
+    named = {(a.scope, g.position): g for a, g in groups}
+    for result in results:
+        if len(result.articles) == 1:
+            only = named[result.articles[0]]
+            result.title, result.keywords, result.generic = only.title, only.keywords, only.generic
     return ScopeResult(
         CONSULTATION_SCOPE, results, coordinates, too_small=not groups and bool(everyone)
     )

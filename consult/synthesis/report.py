@@ -28,6 +28,7 @@ from consult.revisions.services import changes_by_contribution
 from consult.synthesis.edits import history
 from consult.synthesis.models import (
     ClusterEdit,
+    CopyKind,
     SynthesisCampaign,
     SynthesisCampaignMember,
     SynthesisCluster,
@@ -39,7 +40,7 @@ from consult.synthesis.pipeline import CONSULTATION_SCOPE
 SCHEMA_VERSION = 2
 # Points drawn on a map: enough to see the shape, few enough for a light SVG.
 MAP_POINTS = 1500
-# Campaigns listed in full on a report (the count covers them all).
+# Campaigns listed in full on a report, and repost groups likewise (the counts cover them all).
 LISTED_CAMPAIGNS = 20
 # Contributions of an article's "other" group listed on its report (every one is on the article).
 LISTED_OTHER = 200
@@ -149,9 +150,15 @@ class GroupView:
 
 @dataclass(frozen=True)
 class CampaignView:
-    """A copy-paste campaign as a report shows it."""
+    """A group of copies as a report shows it: a copy-paste campaign (many authors, one text)
+    or a repost group (one author posting a text again), by ``kind``."""
 
+    id: int
     position: int
+    """The group's place among the run's groups of copies (campaigns first)."""
+    number: int
+    """Its number among the groups of its kind in the scope, from 1."""
+    kind: CopyKind
     representative: Quote
     copies: int
     copies_in_scope: int
@@ -195,6 +202,9 @@ class ScopeReport:
     campaigns: list[CampaignView]
     campaign_count: int
     points: list[MapPoint]
+    reposts: list[CampaignView] = field(default_factory=list)
+    """Texts posted again by their author, listed apart from the campaigns."""
+    repost_count: int = 0
     articles: list[ArticleSummary] = field(default_factory=list)
     edits: list[ClusterEdit] = field(default_factory=list)
     """The ministry's hand edits of the scope's groups, oldest first."""
@@ -310,8 +320,11 @@ async def load_report(
         for row in rows
         for i in (*row.quotes, *row.amendments, *([row.discussion_id] if row.discussion_id else []))
     ]
-    campaign_rows, in_scope = await _campaigns(db, run, scope)
-    quote_ids += [row.representative_id for row in campaign_rows[:LISTED_CAMPAIGNS]]
+    copy_rows, in_scope = await _campaigns(db, run, scope)
+    by_kind = {
+        kind: [row for row in copy_rows if row.kind is kind][:LISTED_CAMPAIGNS] for kind in CopyKind
+    }
+    quote_ids += [row.representative_id for rows_ in by_kind.values() for row in rows_]
     quotes = await _quotes(db, [*quote_ids, *target_ids])
     fates = await _fates(db, [i for row in rows for i in row.amendments])
     answers = await _group_answers(db, [row.id for row in rows]) if scope else {}
@@ -319,29 +332,37 @@ async def load_report(
     views = [_group_view(row, total, quotes, fates, gathered, answers) for row in rows]
     clusters = sorted((v for v in views if not v.is_other), key=lambda v: v.position)
     other = next((v for v in views if v.is_other), None)
-    campaigns = [
-        CampaignView(
-            position=row.position,
-            representative=quotes[row.representative_id],
-            copies=row.copies,
-            copies_in_scope=in_scope.get(row.id, row.copies),
-            exact_copies=row.exact_copies,
-            distinct_authors=row.distinct_authors,
-            first_at=row.first_at,
-            last_at=row.last_at,
-            article_keys=list(row.article_keys),
-        )
-        for row in campaign_rows[:LISTED_CAMPAIGNS]
-        if row.representative_id in quotes
-    ]
+    listed = {
+        kind: [
+            CampaignView(
+                id=row.id,
+                position=row.position,
+                number=number,
+                kind=kind,
+                representative=quotes[row.representative_id],
+                copies=row.copies,
+                copies_in_scope=in_scope.get(row.id, row.copies),
+                exact_copies=row.exact_copies,
+                distinct_authors=row.distinct_authors,
+                first_at=row.first_at,
+                last_at=row.last_at,
+                article_keys=list(row.article_keys),
+            )
+            for number, row in enumerate(rows_, start=1)
+            if row.representative_id in quotes
+        ]
+        for kind, rows_ in by_kind.items()
+    }
     report = ScopeReport(
         run=run,
         scope=scope,
         total=total,
         clusters=clusters,
         other=other,
-        campaigns=campaigns,
-        campaign_count=len(campaign_rows),
+        campaigns=listed[CopyKind.CAMPAIGN],
+        campaign_count=sum(1 for row in copy_rows if row.kind is CopyKind.CAMPAIGN),
+        reposts=listed[CopyKind.REPOST],
+        repost_count=sum(1 for row in copy_rows if row.kind is CopyKind.REPOST),
         points=await _points(db, run, scope, total, {row.id: row.position for row in rows}),
         edits=await history(db, run.id, scope),
     )
@@ -430,7 +451,8 @@ def _group_view(
 async def _campaigns(
     db: AsyncSession, run: SynthesisRun, scope: str
 ) -> tuple[list[SynthesisCampaign], dict[int, int]]:
-    """The run's campaigns that have copies in the scope, and how many copies each has there."""
+    """The run's groups of copies (campaigns, then repost groups) that have copies in the
+    scope, and how many copies each has there."""
     campaigns = list(
         (
             await db.scalars(
@@ -562,6 +584,22 @@ def _group_json(view: GroupView) -> dict[str, Any]:
     }
 
 
+def _copies_json(view: CampaignView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "position": view.position,
+        "number": view.number,
+        "copies": view.copies,
+        "copies_in_scope": view.copies_in_scope,
+        "exact_copies": view.exact_copies,
+        "distinct_authors": view.distinct_authors,
+        "first_at": view.first_at.isoformat(),
+        "last_at": view.last_at.isoformat(),
+        "articles": view.article_keys,
+        "representative": _quote_json(view.representative),
+    }
+
+
 def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
     """The report as a JSON document (see docs/synthesis.md for the schema)."""
     run = report.run
@@ -591,20 +629,11 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
         "amendments": {"listed": report.amendments, "accepted": report.accepted},
         "campaigns": {
             "count": report.campaign_count,
-            "listed": [
-                {
-                    "position": c.position,
-                    "copies": c.copies,
-                    "copies_in_scope": c.copies_in_scope,
-                    "exact_copies": c.exact_copies,
-                    "distinct_authors": c.distinct_authors,
-                    "first_at": c.first_at.isoformat(),
-                    "last_at": c.last_at.isoformat(),
-                    "articles": c.article_keys,
-                    "representative": _quote_json(c.representative),
-                }
-                for c in report.campaigns
-            ],
+            "listed": [_copies_json(c) for c in report.campaigns],
+        },
+        "reposts": {
+            "count": report.repost_count,
+            "listed": [_copies_json(c) for c in report.reposts],
         },
         "edits": [
             {

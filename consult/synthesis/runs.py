@@ -23,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
+from consult.nlp.campaigns import Campaign, Copies
 from consult.synthesis.embeddings import embed_texts, text_of, vectors_of_texts
 from consult.synthesis.models import (
     ACTIVE_STATUSES,
+    CopyKind,
     RunStage,
     RunStatus,
     SynthesisCampaign,
@@ -388,7 +390,7 @@ async def _execute(
         vectors = await vectors_of_texts(db, embedder.model_id, [item.text for item in items])
 
         await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
-        campaigns = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
+        copies = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
 
         scopes = article_scopes(items)
         # One step per article, then one for the themes that gather them.
@@ -399,7 +401,7 @@ async def _execute(
             await progress(RunStage.CLUSTERING, finished, steps, force=True)
 
         articles = await synthesise_articles(
-            scopes, items, vectors, campaigns, params, stages, pool, scope_done
+            scopes, items, vectors, copies, params, stages, pool, scope_done
         )
         themes = await anyio.to_thread.run_sync(
             gather_themes, articles, items, vectors, params, stages
@@ -407,7 +409,7 @@ async def _execute(
         await progress(RunStage.CLUSTERING, steps, steps, force=True)
 
         await progress(RunStage.SAVING, 0, len(items), force=True)
-        await _save(db, run_id, items, campaigns, themes, articles)
+        await _save(db, run_id, items, copies, themes, articles)
         described = stages.describe()
         await db.execute(
             update(SynthesisRun)
@@ -437,7 +439,7 @@ async def _save(
     db: AsyncSession,
     run_id: int,
     items: Sequence[Item],
-    campaigns: Sequence[Any],
+    copies: Copies,
     themes: ScopeResult,
     articles: Sequence[ScopeResult],
 ) -> None:
@@ -451,10 +453,17 @@ async def _save(
     await db.execute(delete(SynthesisCampaign).where(SynthesisCampaign.run_id == run_id))
 
     index_of = {item.id: index for index, item in enumerate(items)}
+    # Campaigns first, then repost groups, numbered on from the campaigns (one numbering per
+    # run keeps the (run, position) key); the report numbers each kind from 1.
+    groups: list[tuple[CopyKind, Campaign]] = [
+        *((CopyKind.CAMPAIGN, group) for group in copies.campaigns),
+        *((CopyKind.REPOST, group) for group in copies.reposts),
+    ]
     campaign_rows = [
         SynthesisCampaign(
             run_id=run_id,
             position=position,
+            kind=kind,
             representative_id=campaign.representative,
             copies=campaign.copies,
             exact_copies=campaign.exact_copies,
@@ -463,7 +472,7 @@ async def _save(
             last_at=campaign.last_at,
             article_keys=sorted({items[index_of[m]].article_key for m in campaign.members}),
         )
-        for position, campaign in enumerate(campaigns)
+        for position, (kind, campaign) in enumerate(groups)
     ]
     db.add_all(campaign_rows)
     await db.flush()
@@ -472,7 +481,7 @@ async def _save(
         SynthesisCampaignMember,
         [
             {"campaign_id": row.id, "contribution_id": member}
-            for row, campaign in zip(campaign_rows, campaigns, strict=True)
+            for row, (_kind, campaign) in zip(campaign_rows, groups, strict=True)
             for member in campaign.members
         ],
     )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.i18n import gettext as _
 from consult.i18n import ngettext
-from consult.synthesis.models import SynthesisCampaign, SynthesisCluster
+from consult.synthesis.models import CopyKind, SynthesisCampaign, SynthesisCluster
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class RunFigures:
     other: int
     themes: int
     campaigns: int
+    reposts: int = 0
+    """Groups of one text posted again by its author."""
 
     def lines(self) -> list[str]:
         """The figures as sentences, in the active language."""
@@ -41,6 +43,12 @@ class RunFigures:
             ngettext("%(num)s theme", "%(num)s themes", self.themes) % {"num": self.themes},
             ngettext("%(num)s copy-paste campaign", "%(num)s copy-paste campaigns", self.campaigns)
             % {"num": self.campaigns},
+            ngettext(
+                "%(num)s text posted again by its author",
+                "%(num)s texts posted again by their author",
+                self.reposts,
+            )
+            % {"num": self.reposts},
         ]
 
 
@@ -58,10 +66,14 @@ async def summarise_figures(db: AsyncSession, run_id: int) -> RunFigures:
     ).all()
     articles = [row for row in rows if row.scope]
     grouped = [row for row in articles if row.position >= 0]
-    campaigns = await db.scalar(
-        select(func.count())
-        .select_from(SynthesisCampaign)
-        .where(SynthesisCampaign.run_id == run_id)
+    kinds = dict(
+        (
+            await db.execute(
+                select(SynthesisCampaign.kind, func.count())
+                .where(SynthesisCampaign.run_id == run_id)
+                .group_by(SynthesisCampaign.kind)
+            )
+        ).all()
     )
     return RunFigures(
         contributions=sum(row.contributions for row in articles),
@@ -70,5 +82,6 @@ async def summarise_figures(db: AsyncSession, run_id: int) -> RunFigures:
         discussions=sum(1 for row in grouped if row.discussion_id is not None),
         other=sum(row.contributions for row in articles if row.position < 0),
         themes=sum(1 for row in rows if not row.scope and row.position >= 0),
-        campaigns=int(campaigns or 0),
+        campaigns=int(kinds.get(CopyKind.CAMPAIGN, 0)),
+        reposts=int(kinds.get(CopyKind.REPOST, 0)),
     )

@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 import re
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -746,3 +747,33 @@ def test_real_contributions_are_reposts_not_campaigns() -> None:
     assert len(found.reposts) >= 40
     assert all(group.distinct_authors == 1 for group in found.reposts)
     assert detect_copies(list(reversed(items))) == found
+
+
+# --- the recall target ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [1, 7])
+def test_copies_with_a_sentence_added_or_removed_join_their_letter_in_a_corpus(seed: int) -> None:
+    # The target of bench.campaigns (which prints it at 10,000 and 100,000 contributions), on
+    # its corpus at a size a test affords.
+    from bench.campaigns import (
+        TARGET_PRECISION,
+        TARGET_RECALL,
+        joined_by_kind,
+        make_corpus,
+        score,
+    )
+
+    corpus = make_corpus(3_000, seed)
+    found = detect_copies(corpus.items)
+    shares = joined_by_kind(found.campaigns, corpus.truth, corpus.kinds)
+    edited = Counter(corpus.kinds[i] for i, letter in corpus.truth.items() if letter is not None)
+    assert edited["sentence added"] >= 20 and edited["sentence removed"] >= 20
+    assert shares["sentence added"] >= TARGET_RECALL
+    assert shares["sentence removed"] >= TARGET_RECALL
+    figures = score(found.campaigns, corpus.truth)
+    assert figures["item_precision"] >= TARGET_PRECISION
+    assert figures["pair_precision"] >= TARGET_PRECISION
+    # The injected reposts are reposts, not campaigns.
+    reposts = score(found.reposts, corpus.reposts)
+    assert reposts["item_precision"] >= TARGET_PRECISION and reposts["item_recall"] >= 0.95

@@ -7,9 +7,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from consult.synthesis.parallel import ScopePool, scope_input, synthesise_articles
@@ -28,14 +29,14 @@ ROOT = Path(__file__).resolve().parents[2]
 async def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
     items, vectors = corpus(per_topic=60, letters=12)
     params, stages = SynthesisParams(), default_stages()
-    campaigns = find_copies(items, stages.copies, params.seed)
+    copies = find_copies(items, stages.copies, params.seed)
     finished: list[int] = []
 
     async def scope_done(count: int) -> None:
         finished.append(count)
 
     results = await synthesise_articles(
-        article_scopes(items), items, vectors, campaigns, params, stages, pool, scope_done
+        article_scopes(items), items, vectors, copies, params, stages, pool, scope_done
     )
     return results, finished
 
@@ -60,16 +61,30 @@ async def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(
     assert any(len(result.clusters) > 1 for result in pooled)
 
 
-def test_a_scope_travels_with_only_its_own_items_and_campaigns() -> None:
+def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:
     items, vectors = corpus(per_topic=30, letters=12)
-    campaigns = find_copies(items, default_stages().copies, 0)
-    members = article_scopes(items)["art-1"]
-    data = scope_input("art-1", members, items, vectors, campaigns)
-    assert [item.id for item in data.items] == [items[index].id for index in members]
-    assert (data.vectors == vectors[members]).all()
-    ids = {item.id for item in data.items}
-    assert all(not ids.isdisjoint(campaign.members) for campaign in data.campaigns)
-    assert len(data.campaigns) <= len(campaigns)
+    # one author posting a text twice on art-1 and once on art-2: a repost group on both
+    reposted = "Une piste cyclable protégée entre chaque école et la mairie, partout en France."
+    for key in ["art-1", "art-1", "art-2"]:
+        items.append(replace(items[0], id=len(items) + 1, article_key=key, text=reposted))
+        vectors = np.vstack([vectors, vectors[:1]])
+    copies = find_copies(items, default_stages().copies, 0)
+    assert copies.campaigns and copies.reposts
+    for scope, members in article_scopes(items).items():
+        data = scope_input(scope, members, items, vectors, copies)
+        assert [item.id for item in data.items] == [items[index].id for index in members]
+        assert (data.vectors == vectors[members]).all()
+        ids = {item.id for item in data.items}
+        for kept, every in [
+            (data.copies.campaigns, copies.campaigns),
+            (data.copies.reposts, copies.reposts),
+        ]:
+            assert kept == [group for group in every if not ids.isdisjoint(group.members)]
+    # the repost group goes with both of its articles, as a repost group
+    assert all(
+        scope_input(scope, members, items, vectors, copies).copies.reposts == copies.reposts
+        for scope, members in article_scopes(items).items()
+    )
 
 
 _ORPHAN_SCRIPT = """

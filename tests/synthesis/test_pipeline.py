@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import numpy as np
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consult.nlp.campaigns import Campaign
+from consult.nlp.campaigns import Copies
 from consult.nlp.cluster import PCAReducer
+from consult.nlp.label import ClusterLabel
 from consult.synthesis.pipeline import (
     OTHER,
     Item,
@@ -27,6 +29,7 @@ from consult.synthesis.pipeline import (
 )
 from tests.support.corpus import START, TOPICS, corpus
 
+NONE = Copies(campaigns=[], reposts=[])
 # The instant reducer: what is tested here is the pipeline's bookkeeping, not UMAP.
 STAGES = replace(
     default_stages(), clusterer=replace(default_stages().clusterer, reducer=PCAReducer())
@@ -35,14 +38,14 @@ STAGES = replace(
 
 def run_all(
     items: list[Item], vectors: np.ndarray, params: SynthesisParams, stages: Stages = STAGES
-) -> tuple[list[Campaign], dict[str, ScopeResult], ScopeResult]:
-    campaigns = find_copies(items, stages.copies, params.seed)
+) -> tuple[Copies, dict[str, ScopeResult], ScopeResult]:
+    copies = find_copies(items, stages.copies, params.seed)
     articles = {
-        scope: synthesise_article(scope, members, items, vectors, campaigns, params, stages)
+        scope: synthesise_article(scope, members, items, vectors, copies, params, stages)
         for scope, members in article_scopes(items).items()
     }
     themes = gather_themes(list(articles.values()), items, vectors, params, stages)
-    return campaigns, articles, themes
+    return copies, articles, themes
 
 
 def with_discussion(
@@ -108,6 +111,50 @@ def test_every_contribution_is_in_exactly_one_group_per_level() -> None:
         assert all(g.theme == theme.position for g in gathered)
 
 
+@dataclass
+class CallingLabeller:
+    """Names every group after the call that labels it (each scope is one call)."""
+
+    calls: int = 0
+
+    def label(
+        self,
+        texts: Sequence[str],
+        labels: np.ndarray,
+        central: Mapping[int, int],
+        weights: Sequence[float],
+        headlines: Sequence[str],
+    ) -> dict[int, ClusterLabel]:
+        self.calls += 1
+        return {
+            int(c): ClusterLabel((f"mot{self.calls}",), f"appel {self.calls}")
+            for c in sorted(set(labels.tolist()))
+            if c >= 0
+        }
+
+    def describe(self) -> dict[str, object]:
+        return {"name": "calls"}
+
+
+def test_a_theme_of_one_group_has_that_group_s_name() -> None:
+    items, vectors = corpus()
+    stages = replace(STAGES, labeller=CallingLabeller())
+    _, articles, themes = run_all(items, vectors, SynthesisParams(), stages)
+    alone = [t for t in themes.clusters if len(t.articles) == 1]
+    assert alone, "the letter of art-2 has no twin on art-1"
+    for theme in alone:
+        ((scope, position),) = theme.articles
+        (group,) = [g for g in articles[scope].clusters if g.position == position]
+        assert (theme.title, theme.keywords, theme.generic) == (
+            group.title,
+            group.keywords,
+            group.generic,
+        )
+        assert theme.title.startswith("appel")
+    # themes of several groups are named from all their texts, in the themes' own call
+    assert {t.title for t in themes.clusters if len(t.articles) > 1} == {"appel 3"}
+
+
 def test_stances_are_counted_per_target_and_never_added_across_targets() -> None:
     items, vectors = corpus(per_topic=12, letters=0)
     items, vectors = with_discussion(items, vectors, replies=6)
@@ -146,8 +193,9 @@ def test_a_discussed_contribution_is_a_group_with_its_whole_discussion() -> None
 
 def test_topics_become_groups_and_a_signed_letter_is_a_group_of_its_own() -> None:
     items, vectors = corpus()
-    campaigns, articles, _themes = run_all(items, vectors, SynthesisParams())
-    assert len(campaigns) == 1 and campaigns[0].copies == 12
+    copies, articles, _themes = run_all(items, vectors, SynthesisParams())
+    campaigns = copies.campaigns
+    assert len(campaigns) == 1 and campaigns[0].copies == 12 and copies.reposts == []
     topics_found = {
         frozenset(items[i].text.rsplit(" ", 1)[-1] for i in c.members if items[i].id <= 90)
         for result in articles.values()
@@ -162,6 +210,61 @@ def test_topics_become_groups_and_a_signed_letter_is_a_group_of_its_own() -> Non
     ]
     assert len(holding) == 1 and holding[0].position != OTHER
     assert {items[i].id for i in holding[0].members} == letter_ids and holding[0].units == 1
+
+
+REPOSTED = (
+    "Je demande que les pistes cyclables protégées relient chaque commune voisine, avec un "
+    "financement de l'État pour les petites communes rurales qui n'en ont pas les moyens."
+)
+
+
+def with_reposts(
+    items: list[Item], vectors: np.ndarray, copies: int
+) -> tuple[list[Item], np.ndarray]:
+    """One author posting the same text ``copies`` times on art-1 (one vector for one text,
+    near the cycling topic's)."""
+    velo = next(i for i, item in enumerate(items) if item.text.endswith("velo."))
+    added = [
+        Item(
+            len(items) + 1 + n,
+            "art-1",
+            "annotation",
+            None,
+            REPOSTED,
+            "account:reposter",
+            START + timedelta(hours=9, minutes=n),
+        )
+        for n in range(copies)
+    ]
+    extra = np.repeat(vectors[velo : velo + 1], copies, axis=0)
+    return [*items, *added], np.vstack([vectors, extra])
+
+
+def test_a_text_reposted_by_its_author_counts_once_and_is_no_group_of_its_own() -> None:
+    items, vectors = corpus()
+    once, once_vectors = with_reposts(items, vectors, 1)
+    many, many_vectors = with_reposts(items, vectors, 7)  # more than a discussion's size
+    copies, articles, themes = run_all(many, many_vectors, SynthesisParams())
+    assert copies.campaigns[0].copies == 12
+    (repost,) = copies.reposts
+    assert repost.copies == 7 and repost.distinct_authors == 1
+    ids = set(repost.members)
+    (holder,) = [c for c in articles["art-1"].clusters if ids & {many[i].id for i in c.members}]
+    assert ids <= {many[i].id for i in holder.members}
+    # not a group of its own: it is one voice, clustered as one text with the others
+    assert {many[i].id for i in holder.members} != ids
+    _, alone, _ = run_all(once, once_vectors, SynthesisParams())
+    (same,) = [c for c in alone["art-1"].clusters if once[-1].id in {once[i].id for i in c.members}]
+    # the seven copies are one unit, as the single copy was
+    assert holder.position == same.position and holder.units == same.units
+    assert len(holder.members) == len(same.members) + 6
+    themed = [t for t in themes.clusters if ids & {many[i].id for i in t.members}]
+    assert len(themed) == 1 and themed[0].units == sum(
+        g.units
+        for result in articles.values()
+        for g in result.clusters
+        if g.theme == themed[0].position and g.position != OTHER
+    )
 
 
 def test_same_input_and_seed_give_the_same_result() -> None:
@@ -219,7 +322,7 @@ def test_params_survive_their_json_form() -> None:
 def test_a_tiny_article_lists_its_contributions_as_they_are() -> None:
     items, vectors = corpus(per_topic=1, letters=0)
     result = synthesise_article(
-        "art-2", article_scopes(items)["art-2"], items, vectors, [], SynthesisParams(), STAGES
+        "art-2", article_scopes(items)["art-2"], items, vectors, NONE, SynthesisParams(), STAGES
     )
     assert result.too_small
     assert [c.position for c in result.clusters] == [OTHER]
@@ -228,7 +331,7 @@ def test_a_tiny_article_lists_its_contributions_as_they_are() -> None:
 def test_a_few_texts_saying_the_same_thing_form_a_group() -> None:
     items, vectors = corpus(per_topic=6, letters=0)
     result = synthesise_article(
-        "art-1", article_scopes(items)["art-1"], items, vectors, [], SynthesisParams(), STAGES
+        "art-1", article_scopes(items)["art-1"], items, vectors, NONE, SynthesisParams(), STAGES
     )
     groups = [c for c in result.clusters if c.position != OTHER]
     assert len(groups) == len(TOPICS) and not result.too_small
@@ -238,7 +341,7 @@ def test_a_few_texts_saying_the_same_thing_form_a_group() -> None:
 
 def test_an_empty_article_gives_no_groups() -> None:
     result = synthesise_article(
-        "art-1", [], [], np.zeros((0, 8), np.float32), [], SynthesisParams(), STAGES
+        "art-1", [], [], np.zeros((0, 8), np.float32), NONE, SynthesisParams(), STAGES
     )
     assert result.clusters == [] and result.size == 0
 
@@ -263,12 +366,12 @@ def test_invariants_hold_for_any_corpus(per_topic: int, letters: int, seed: int)
     items, vectors = corpus(per_topic, letters, seed)
     if not items:
         return
-    campaigns, articles, themes = run_all(items, vectors, SynthesisParams(seed=seed))
+    copies, articles, themes = run_all(items, vectors, SynthesisParams(seed=seed))
     for scope, members in article_scopes(items).items():
         placed = sorted(m for c in articles[scope].clusters for m in c.members)
         assert placed == sorted(members)
     assert sorted(m for c in themes.clusters for m in c.members) == list(range(len(items)))
-    for campaign in campaigns:
+    for campaign in [*copies.campaigns, *copies.reposts]:
         ids = set(campaign.members)
         for result in [*articles.values(), themes]:
             holders = [c for c in result.clusters if ids & {items[i].id for i in c.members}]

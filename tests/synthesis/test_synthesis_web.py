@@ -14,9 +14,11 @@ from consult.contributions.models import Contribution, ContributionKind, Visibil
 from consult.demo.seed import DEMO_SLUG
 from consult.jobs import synthesize
 from consult.synthesis.models import (
+    CopyKind,
     RunStage,
     RunStatus,
     SynthesisCampaign,
+    SynthesisCampaignMember,
     SynthesisCluster,
     SynthesisMembership,
     SynthesisRun,
@@ -393,3 +395,78 @@ def test_a_letter_posted_many_times_shows_once_in_the_discussion(site: Site) -> 
     assert "copies of one letter" in every and "Back to the discussion" in every
     shown = every.count('class="contribution kind-')
     assert shown == min(campaign.copies, 20)  # a page of them
+
+
+REPOSTED = (
+    "Les horaires des bibliothèques municipales doivent s’étendre au dimanche et aux soirées, "
+    "avec du personnel en plus, pour que les gens qui travaillent puissent y aller aussi."
+)
+
+
+def test_a_text_its_author_posted_again_is_shown_apart_from_campaigns(site: Site) -> None:
+    citizen = site.user(Role.CITIZEN)
+    site.login(citizen)
+    article = f"/consultations/{DEMO_SLUG}/articles/art-2"
+    for _ in range(3):
+        posted = site.client.post(f"{article}/arguments", data={"stance": "pour", "body": REPOSTED})
+        assert posted.status_code in (200, 303)
+        site.clock.advance(hours=1)  # posted again later, not a double click
+    mine = [c for c in visible_synthesised(site) if c.body == REPOSTED]
+    assert len(mine) == 3 and {c.author_id for c in mine} == {citizen.id}
+
+    site.login(site.user(Role.OFFICIAL))
+    run_id = start_and_finish(site)
+    stored = rows(site, SynthesisCampaign, run_id)
+    (repost,) = [c for c in stored if c.kind is CopyKind.REPOST]
+    assert repost.copies == 3 and repost.distinct_authors == 1
+    assert repost.representative_id in {c.id for c in mine}
+    # the demo's letter is still a campaign, and the campaigns are numbered first
+    campaigns = [c for c in stored if c.kind is CopyKind.CAMPAIGN]
+    assert campaigns and max(c.position for c in campaigns) < repost.position
+
+    # The reports list it apart, with its count; its copies count once in their group.
+    whole = site.client.get(BASE).text
+    assert "1 text posted again by its author" in whole
+    report = site.client.get(f"{BASE}/articles/art-2").text
+    assert 'id="reposts-heading"' in report and "Repost 1" in report
+    assert "Posted 3 times by its author" in report
+    reposts_section = report[report.index('id="reposts-heading"') :]
+    assert "Campaign 1" not in reposts_section
+    document = site.client.get(f"{BASE}/articles/art-2/report.json").json()
+    assert document["reposts"]["count"] == 1
+    (listed,) = document["reposts"]["listed"]
+    assert listed["copies"] == 3 and listed["distinct_authors"] == 1
+    assert listed["representative"]["text"] == REPOSTED
+    assert all(c["distinct_authors"] >= 3 for c in document["campaigns"]["listed"])
+    memberships = [m for m in rows(site, SynthesisMembership, run_id) if m.scope == "art-2"]
+    (holder_id,) = {m.cluster_id for m in memberships if m.contribution_id in {c.id for c in mine}}
+    holder = next(c for c in rows(site, SynthesisCluster, run_id) if c.id == holder_id)
+    members = [m.contribution_id for m in memberships if m.cluster_id == holder_id]
+    assert holder.contributions == len(members)
+    # Texts grouped: the threads' first contributions, the copies of one text counting once.
+    parents = {c.id: c.parent_id for c in visible_synthesised(site)}
+    roots = [m for m in members if parents[m] not in members]
+    group_of = dict(
+        site.rows(
+            select(SynthesisCampaignMember.contribution_id, SynthesisCampaignMember.campaign_id)
+            .join(SynthesisCampaign)
+            .where(SynthesisCampaign.run_id == run_id)
+        )
+    )
+    assert holder.items == len({group_of.get(r, -r) for r in roots}) < len(roots)
+
+    # The article's discussion shows it once, with every copy a link away.
+    page = site.client.get(f"{article}?sort=newest").text
+    assert page.count("Les horaires des bibliothèques municipales") == 1
+    assert "Posted 3 times by its author on this article" in page
+    assert f"?campaign={repost.id}#contributions" in page
+    every = site.client.get(f"{article}?campaign={repost.id}").text
+    assert "The 3 copies of one text, posted again by its author." in every
+    assert every.count("Les horaires des bibliothèques municipales") == 3
+    # The officials' inbox lists campaigns only; a repost is answered copy by copy.
+    inbox = site.client.get(f"/consultations/{DEMO_SLUG}/answers").text
+    assert f"target_id={repost.id}" not in inbox
+    refused = site.client.get(
+        f"/consultations/{DEMO_SLUG}/answers/campaign/{repost.id}", follow_redirects=False
+    )
+    assert refused.status_code == 404

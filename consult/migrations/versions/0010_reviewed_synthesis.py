@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import consult.db
+from consult.migrate import require_foreign_keys_off
 
 
 revision: str = '0010'
@@ -20,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Copies tables on SQLite: never with foreign keys enforced (consult.migrate).
+    require_foreign_keys_off(op.get_bind())
     with op.batch_alter_table('synthesis_runs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stages', sa.JSON(), server_default='{}', nullable=False))
         batch_op.add_column(sa.Column('summary', sa.Text(), server_default='', nullable=False))
@@ -48,6 +51,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Copies tables on SQLite: never with foreign keys enforced (consult.migrate).
+    require_foreign_keys_off(op.get_bind())
     with op.batch_alter_table('synthesis_clusters', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stances', sa.JSON(), server_default='{}', nullable=False))
         batch_op.add_column(sa.Column('votes_against', sa.Integer(), server_default='0', nullable=False))

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import consult.db
+from consult.migrate import require_foreign_keys_off
 
 
 revision: str = '0011'
@@ -59,6 +60,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Copies tables on SQLite: never with foreign keys enforced (consult.migrate).
+    require_foreign_keys_off(op.get_bind())
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_column('claimed_at')
 

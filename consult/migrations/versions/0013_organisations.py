@@ -1,7 +1,7 @@
 """organisations: consultations belong to an organisation, officials are its members
 
 Revision ID: 0013_organisations
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-05 21:00:00
 
 Existing consultations are given one organisation per ministry they name (one called
