@@ -364,7 +364,7 @@ def test_downgrading_the_copy_kinds_removes_repost_groups_and_their_copies(
         asyncio.run(run())
 
     execute("UPDATE synthesis_campaigns SET kind = 'repost'")
-    downgrade(url, "0011")
+    downgrade(url, "0013_organisations")  # the revision before the copy kinds
     kept = stored_rows(url, seeded)
     assert kept["synthesis_campaigns"] == [] and kept["synthesis_campaign_members"] == []
     assert kept["synthesis_runs"] and kept["contributions"]

@@ -11,8 +11,8 @@ members out.
 
 On SQLite, making the new column NOT NULL rebuilds the consultations table. Dropping the old
 table would delete, through ON DELETE CASCADE, every row that refers to it (phases, versions,
-contributions...), so foreign keys are switched off around the rebuild. SQLite ignores that
-switch inside a transaction: the work done so far is committed first.
+contributions...): the migration refuses to run unless foreign keys are off, as the migration
+environment sets them (`consult.migrate.sqlite_foreign_keys_off`).
 """
 
 import re
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import consult.db
+from consult.migrate import require_foreign_keys_off
 
 
 revision: str = "0013_organisations"
@@ -46,23 +47,10 @@ def _slug(name: str, taken: set[str]) -> str:
 
 
 def _rebuild_on_sqlite(table: str, change: object) -> None:
-    """Run a batch change that rebuilds `table` on SQLite with foreign keys off."""
-    bind = op.get_bind()
-    if bind.dialect.name != "sqlite":
-        change()  # type: ignore[operator]
-        return
-    raw = bind.connection.dbapi_connection
-    assert raw is not None
-    raw.commit()
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    try:
-        change()  # type: ignore[operator]
-        broken = bind.exec_driver_sql(f"PRAGMA foreign_key_check({table})").fetchall()
-        if broken:
-            raise RuntimeError(f"rows of {table} refer to missing rows: {broken[:5]}")
-        raw.commit()
-    finally:
-        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
+    """Run a batch change that rebuilds `table` (on SQLite, only with foreign keys off: the
+    migration environment switches them off and checks them all at the end)."""
+    require_foreign_keys_off(op.get_bind())
+    change()  # type: ignore[operator]
 
 
 def upgrade() -> None:
