@@ -47,7 +47,8 @@ def create_app(
             # arq workers hold their own embedder; the web process loads one for searches.
             shared: JobContext = {"settings": settings}
         else:
-            in_process = InProcessQueue(job_context(settings, session_factory))
+            # In-process jobs read the application's clock, as its requests do.
+            in_process = InProcessQueue(job_context(settings, session_factory) | {"clock": clock})
             in_process.start_periodic()
             queue = in_process
             # In-process jobs already hold the configured embedder: share its model rather
