@@ -56,6 +56,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+CONNECT_TIMEOUT_SECONDS = 10
+
+
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; SQLite gets foreign keys and a busy timeout."""
     if database_url.startswith("sqlite"):
@@ -70,7 +73,12 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(database_url, pool_pre_ping=True, **kwargs)
+    # A server out of reach fails a connection within seconds (asyncpg waits a minute by
+    # default), so a request meets an outage as a prompt 503 rather than a hang.
+    connect_args = {"timeout": CONNECT_TIMEOUT_SECONDS} if "+asyncpg" in database_url else {}
+    return create_async_engine(
+        database_url, pool_pre_ping=True, connect_args=connect_args, **kwargs
+    )
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

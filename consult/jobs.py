@@ -18,6 +18,7 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.services import SessionPolicy, purge_expired_sessions
+from consult.outages import unreachable_service
 from consult.settings import Settings
 
 if TYPE_CHECKING:
@@ -145,10 +146,15 @@ async def embed_missing(ctx: JobContext) -> int:
 
 async def synthesize(ctx: JobContext, run_id: int) -> str:
     """Execute a synthesis run (idempotent: a run already done is left as it is)."""
+    from consult.db import utcnow
     from consult.synthesis.runs import execute_run
 
     status = await execute_run(
-        ctx["session_factory"], pipeline_for(ctx), run_id, pool=scope_pool_for(ctx)
+        ctx["session_factory"],
+        pipeline_for(ctx),
+        run_id,
+        clock=ctx.get("clock", utcnow),
+        pool=scope_pool_for(ctx),
     )
     return status.value
 
@@ -174,14 +180,22 @@ async def send_notifications(ctx: JobContext) -> int:
     return sent
 
 
+def stalled_after(ctx: JobContext) -> timedelta:
+    """How long a run under way may give no sign of life before it is resumed elsewhere."""
+    settings: Settings | None = ctx.get("settings")
+    seconds = settings.synthesis_stalled_seconds if settings is not None else 90
+    return timedelta(seconds=seconds)
+
+
 async def resume_synthesis_runs(ctx: JobContext) -> int:
-    """Sweep: queue again the runs whose job was lost (Redis flushed, worker killed)."""
+    """Sweep: queue again the stalled runs (worker killed, job lost with Redis), for any
+    worker to resume."""
     from consult.db import utcnow
     from consult.synthesis.runs import runs_to_resume
 
     now = ctx.get("clock", utcnow)()
     async with ctx["session_factory"]() as db:
-        lost = await runs_to_resume(db, now)
+        lost = await runs_to_resume(db, now, stalled_after(ctx))
         await db.commit()
     queue: JobQueue = ctx["queue"]
     for run_id, job_id in lost:
@@ -196,10 +210,12 @@ class Schedule:
     """When a periodic job runs: arq cron minutes on a worker, a timer in-process."""
 
     every: timedelta
-    # arq cron minutes, spread away from the top of the hour
-    minutes: frozenset[int] = frozenset({17})
+    # arq cron minutes, spread away from the top of the hour (None: every minute)
+    minutes: frozenset[int] | None = frozenset({17})
     # Also run when a worker (or the web process, in-process) starts.
     at_startup: bool = False
+    # arq cron seconds within those minutes
+    seconds: frozenset[int] = frozenset({0})
 
 
 @dataclass(frozen=True)
@@ -226,10 +242,12 @@ JOBS: tuple[Job, ...] = (
     # and runs left unfinished by a stopped process resume as soon as one starts again.
     Job(embed_missing, 3600, Schedule(timedelta(minutes=10), frozenset(range(7, 60, 10)), True)),
     Job(synthesize, 3600),
+    # Every 30 seconds, so that a run stalled for `synthesis_stalled_seconds` (90 by default)
+    # is resumed within two minutes of its worker's death.
     Job(
         resume_synthesis_runs,
         60,
-        Schedule(timedelta(minutes=5), frozenset(range(3, 60, 5)), True),
+        Schedule(timedelta(seconds=30), None, at_startup=True, seconds=frozenset({5, 35})),
     ),
     # Emails left pending by a lost job or a mail server that was down are tried again.
     Job(send_notifications, 600, Schedule(timedelta(minutes=5), frozenset(range(1, 60, 5)), True)),
@@ -299,8 +317,12 @@ class InProcessQueue:
     async def _run(self, job: Job, args: tuple[Any, ...]) -> Any:
         try:
             return await asyncio.wait_for(job.function(self.context, *args), job.timeout)
-        except Exception:
-            logger.exception("job %s failed", job.name)
+        except Exception as error:
+            service = unreachable_service(error)
+            if service is None:
+                logger.exception("job %s failed", job.name)
+            else:  # an outage, not a bug: the periodic sweeps do the work once it is over
+                logger.warning("job %s could not reach the %s: %s", job.name, service, error)
             return None
 
     async def drain(self) -> None:

@@ -162,6 +162,7 @@ TEXT = Parser("text", _text)
 BOOLEAN = Parser("`true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`)", _boolean)
 COUNT = _integer(0)
 PORT = _integer(1, 65535)
+SECONDS_FROM_30 = _integer(30)
 SECRET_KEY = Parser("at least 32 characters", _secret_key)
 HTTP_URL = Parser("an absolute `http://` or `https://` address", _http_url)
 DATABASE_URL = Parser(
@@ -345,6 +346,18 @@ class Settings:
             "whatever the number.",
             COUNT,
             shown_default="one per core, at most 4 (`0` on a single core)",
+        ),
+    )
+    synthesis_stalled_seconds: int = field(
+        default=90,
+        metadata=declare(
+            "A synthesis run that has written no heartbeat for this long (a running run writes "
+            "one every 10 seconds, whatever it is doing) is taken as stalled, its worker killed: "
+            "the sweep, every 30 seconds, queues it again for any worker, which resumes it on "
+            "the input it started with; officials may also resume it from its page. A queued "
+            "run not picked up for as long (its job lost with Redis) is queued again. Keep it "
+            "well above 10.",
+            SECONDS_FROM_30,
         ),
     )
     smtp_host: str = field(

@@ -33,6 +33,7 @@ SAMPLES: dict[settings_module.Parser, tuple[str, object]] = {
     settings_module.BOOLEAN: ("Yes", True),
     settings_module.COUNT: (" 7 ", 7),
     settings_module.PORT: ("587", 587),
+    settings_module.SECONDS_FROM_30: (" 45 ", 45),
     settings_module.SECRET_KEY: ("s" * 32, "s" * 32),
     settings_module.HTTP_URL: ("https://consult.example.org/", "https://consult.example.org"),
     settings_module.DATABASE_URL: ("postgres://u@db/c", "postgresql+asyncpg://u@db/c"),

@@ -58,7 +58,8 @@ class WorkerSettings:
     cron_jobs: ClassVar[list[Any]] = [
         cron(
             cast(Any, job.function),
-            minute=set(job.schedule.minutes),
+            minute=None if job.schedule.minutes is None else set(job.schedule.minutes),
+            second=set(job.schedule.seconds),
             run_at_startup=job.schedule.at_startup,
             timeout=job.timeout,
             unique=True,

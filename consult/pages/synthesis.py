@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +23,10 @@ from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
 from consult.synthesis.report import ArticleSummary, ScopeReport, load_report
 from consult.synthesis.runs import (
+    STALLED_AFTER,
     active_run,
     get_run,
+    is_stalled,
     latest_draft_run,
     latest_report_run,
     recent_runs,
@@ -65,6 +68,8 @@ class RunPage:
 
     consultation: Consultation
     run: SynthesisRun
+    stalled: bool = False
+    """No sign of life from its worker for too long: officials may resume it now."""
 
 
 @dataclass(frozen=True)
@@ -175,12 +180,18 @@ async def report_page(
     )
 
 
-async def run_page(db: AsyncSession, consultation: Consultation, run_id: int) -> RunPage:
-    """A run of this consultation (NotFound otherwise)."""
+async def run_page(
+    db: AsyncSession,
+    consultation: Consultation,
+    run_id: int,
+    now: datetime,
+    stalled_after: timedelta = STALLED_AFTER,
+) -> RunPage:
+    """A run of this consultation (NotFound otherwise), and whether it is stalled."""
     run = await get_run(db, consultation.id, run_id)
     if run is None:
         raise NotFound(str(run_id))
-    return RunPage(consultation, run)
+    return RunPage(consultation, run, is_stalled(run, now, stalled_after))
 
 
 async def split_page(

@@ -124,6 +124,12 @@ class SynthesisRun(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """When officials published the reviewed synthesis; until then only they see it."""
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    input_ids: Mapped[list[list[int]] | None] = mapped_column(JSON)
+    """The contributions the run synthesises, fixed when it first starts, as ``[first, last]``
+    ranges of ids: a resumed run reads exactly these, and later contributions wait for the next
+    run. None until the run has started."""
+    input_fixed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """When the input was fixed: contributions posted since are not in this run."""
 
     @property
     def active(self) -> bool:

@@ -57,10 +57,12 @@ SYNTHESISED_KINDS = (
     ContributionKind.AMENDMENT,
     ContributionKind.ARGUMENT,
 )
-# A run whose worker has given no sign of life for this long is considered lost and resumed.
-STALE_AFTER = timedelta(minutes=10)
-# A queued run not picked up after this long is queued again (its job was lost with Redis).
-UNCLAIMED_AFTER = timedelta(minutes=2)
+# A run whose heartbeat is older than this is stalled: its worker was killed (or its job lost
+# with Redis, for a queued run) and the sweep queues it again. The setting
+# `synthesis_stalled_seconds` overrides it; the heartbeat beats several times within it.
+STALLED_AFTER = timedelta(seconds=90)
+# A running run writes its heartbeat this often, whatever stage it is in.
+HEARTBEAT_SECONDS = 10.0
 # Interrupted runs are resumed until they have started this many times, then marked failed.
 MAX_ATTEMPTS = 3
 # Texts embedded between two commits, so an interrupted run keeps what it has embedded.
@@ -171,54 +173,88 @@ async def recent_runs(
     return result.all()
 
 
-def _stale(now: datetime) -> Any:
+def _last_sign_of_life() -> Any:
+    return func.coalesce(SynthesisRun.heartbeat_at, SynthesisRun.created_at)
+
+
+def _stale(now: datetime, stalled_after: timedelta) -> Any:
     return (SynthesisRun.status == RunStatus.RUNNING) & (
-        SynthesisRun.heartbeat_at <= now - STALE_AFTER
+        SynthesisRun.heartbeat_at <= now - stalled_after
     )
 
 
-async def runs_to_resume(db: AsyncSession, now: datetime) -> list[tuple[int, str]]:
-    """Runs whose job was lost, with the job id to queue them under.
+def is_stalled(run: SynthesisRun, now: datetime, stalled_after: timedelta = STALLED_AFTER) -> bool:
+    """Whether a run under way has given no sign of life for `stalled_after`: running without
+    a heartbeat (its worker killed), or queued and never picked up (its job lost)."""
+    last = run.heartbeat_at or run.created_at
+    return run.active and last <= now - stalled_after
 
-    Queued runs not started for a while (their job may have been lost with Redis) are queued
-    again under the same id, which the queue ignores if the job is in fact still waiting.
-    Running runs without a heartbeat (their worker was killed) are put back to queued first.
+
+async def runs_to_resume(
+    db: AsyncSession,
+    now: datetime,
+    stalled_after: timedelta = STALLED_AFTER,
+    run_id: int | None = None,
+) -> list[tuple[int, str]]:
+    """Stalled runs (all, or only `run_id`), with the job id to queue each under.
+
+    Running runs without a heartbeat (their worker was killed) are put back to queued first,
+    under a new job id (their attempt count grows when a worker claims them). Queued runs not
+    started for as long (their job may have been lost with Redis) are queued again under the
+    same id, which the queue ignores if the job is in fact still waiting.
     """
-    # A run that kills its worker every time (out of memory, say) must not loop forever.
-    await db.execute(
-        update(SynthesisRun)
-        .where(_stale(now), SynthesisRun.attempts >= MAX_ATTEMPTS)
-        .values(
-            status=RunStatus.FAILED,
-            error=f"the worker running it stopped responding, {MAX_ATTEMPTS} times",
-            finished_at=now,
+    chosen = SynthesisRun.id == run_id if run_id is not None else SynthesisRun.id.is_not(None)
+    # Read first: the sweep runs every 30 seconds on every worker and almost always finds
+    # nothing, which then costs one indexed read and no write.
+    stalled = list(
+        await db.scalars(select(SynthesisRun.id).where(chosen, _stale(now, stalled_after)))
+    )
+    if stalled:
+        # Conditions repeated: a run that beat again since the read is left alone.
+        still = (SynthesisRun.id.in_(stalled), _stale(now, stalled_after))
+        # A run that kills its worker every time (out of memory, say) must not loop forever.
+        await db.execute(
+            update(SynthesisRun)
+            .where(*still, SynthesisRun.attempts >= MAX_ATTEMPTS)
+            .values(
+                status=RunStatus.FAILED,
+                error=f"the worker running it stopped responding, {MAX_ATTEMPTS} times",
+                finished_at=now,
+            )
         )
-    )
-    await db.execute(
-        update(SynthesisRun)
-        .where(_stale(now))
-        .values(status=RunStatus.QUEUED, error="the worker running it stopped responding")
-    )
+        await db.execute(
+            update(SynthesisRun)
+            .where(*still)
+            .values(status=RunStatus.QUEUED, error="the worker running it stopped responding")
+        )
     result = await db.execute(
         select(SynthesisRun.id, SynthesisRun.attempts)
         .where(
-            (SynthesisRun.status == RunStatus.QUEUED)
-            & (
-                func.coalesce(SynthesisRun.heartbeat_at, SynthesisRun.created_at)
-                <= now - UNCLAIMED_AFTER
-            )
+            chosen,
+            SynthesisRun.status == RunStatus.QUEUED,
+            _last_sign_of_life() <= now - stalled_after,
         )
         .order_by(SynthesisRun.id)
     )
-    return [(run_id, run_job_id(run_id, attempts)) for run_id, attempts in result.all()]
+    return [(found, run_job_id(found, attempts)) for found, attempts in result.all()]
 
 
 # --------------------------------------------------------------------------- execution
 
 
+class RunSuperseded(Exception):
+    """This execution no longer holds its run: the sweep or an official gave it to another
+    attempt (this worker was taken for dead), or it ended. It stops without writing."""
+
+
 @dataclass
 class _Tracker:
-    """Writes a run's stage and counts, committed in their own short transactions."""
+    """Writes a run's stage, counts and heartbeat, committed in their own short transactions.
+
+    Every write is fenced by the attempt: it changes the run only while the run is running
+    under this execution's attempt, so an execution taken for dead and replaced cannot write
+    over its successor.
+    """
 
     session_factory: async_sessionmaker[AsyncSession]
     run_id: int
@@ -226,10 +262,22 @@ class _Tracker:
     listener: ProgressCallback | None = None
     stage: RunStage = RunStage.QUEUED
     last_write: float = 0.0
+    attempt: int = 0
+    lost: bool = False
+
+    def held(self) -> Any:
+        """The condition of every write: the run is still this execution's."""
+        return (
+            (SynthesisRun.id == self.run_id)
+            & (SynthesisRun.status == RunStatus.RUNNING)
+            & (SynthesisRun.attempts == self.attempt)
+        )
 
     async def __call__(
         self, stage: RunStage, done: int, total: int, *, force: bool = False
     ) -> None:
+        if self.lost:
+            raise RunSuperseded(self.run_id)
         if self.listener is not None:
             self.listener(stage, done, total)
         moment = asyncio.get_running_loop().time()
@@ -238,12 +286,25 @@ class _Tracker:
         self.stage, self.last_write = stage, moment
         await self.write(stage=stage, done=done, total=total, heartbeat_at=self.clock())
 
-    async def write(self, **values: Any) -> None:
+    async def write(self, **values: Any) -> bool:
+        """Change the run if it is still this execution's; whether it was."""
         async with self.session_factory() as db:
-            await db.execute(
-                update(SynthesisRun).where(SynthesisRun.id == self.run_id).values(**values)
-            )
+            result = await db.execute(update(SynthesisRun).where(self.held()).values(**values))
             await db.commit()
+        held = bool(result.rowcount)  # type: ignore[attr-defined]
+        self.lost = self.lost or not held
+        return held
+
+    async def beat_forever(self) -> None:
+        """Write the heartbeat every few seconds until cancelled, whatever the stage: the long
+        steps run in threads and processes, so the event loop is free to beat meanwhile. A beat
+        that cannot reach the database is skipped (the next one tries again)."""
+        while not self.lost:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            try:
+                await self.write(heartbeat_at=self.clock())
+            except Exception as error:
+                logger.warning("synthesis run %d: heartbeat not written: %s", self.run_id, error)
 
 
 def _author_key(contribution: Contribution) -> str:
@@ -252,18 +313,42 @@ def _author_key(contribution: Contribution) -> str:
     return f"name:{contribution.author_pseudonym}"
 
 
-async def _load_items(db: AsyncSession, consultation_id: int) -> list[Item]:
-    contributions = (
-        await db.scalars(
-            select(Contribution)
-            .where(
-                Contribution.consultation_id == consultation_id,
-                Contribution.visibility == Visibility.VISIBLE,
-                Contribution.kind.in_(SYNTHESISED_KINDS),
-            )
-            .order_by(Contribution.id)
-        )
-    ).all()
+def id_ranges(ids: Sequence[int]) -> list[list[int]]:
+    """Sorted ids as ``[first, last]`` ranges of consecutive ids (compact for imports and
+    consultations that receive contributions in bursts)."""
+    ranges: list[list[int]] = []
+    for found in sorted(ids):
+        if ranges and found == ranges[-1][1] + 1:
+            ranges[-1][1] = found
+        else:
+            ranges.append([found, found])
+    return ranges
+
+
+def ids_of_ranges(ranges: Sequence[Sequence[int]]) -> set[int]:
+    """The ids that :func:`id_ranges` compacted."""
+    return {found for first, last in ranges for found in range(first, last + 1)}
+
+
+async def _load_items(
+    db: AsyncSession, consultation_id: int, fixed: Sequence[Sequence[int]] | None
+) -> list[Item]:
+    """The run's input: the visible contributions of the synthesised kinds, or, once the run
+    has fixed its input, exactly those (still stored) whose ids it recorded."""
+    query = select(Contribution).where(
+        Contribution.consultation_id == consultation_id,
+        Contribution.kind.in_(SYNTHESISED_KINDS),
+    )
+    if fixed is None:
+        query = query.where(Contribution.visibility == Visibility.VISIBLE)
+    elif not fixed:
+        return []
+    else:
+        query = query.where(Contribution.id.between(fixed[0][0], fixed[-1][1]))
+    contributions = (await db.scalars(query.order_by(Contribution.id))).all()
+    if fixed is not None:
+        wanted = ids_of_ranges(fixed)
+        contributions = [c for c in contributions if c.id in wanted]
     return [
         Item(
             id=c.id,
@@ -311,7 +396,9 @@ async def execute_run(
 
     A run that already succeeded is left as it is. A failure is recorded on the run (stage
     and error) and returned as FAILED; a cancellation (timeout, worker stopping) is recorded
-    too and then propagated, so the job system sees it.
+    too and then propagated, so the job system sees it. While it works, the run's heartbeat
+    is written every few seconds; an execution whose run was given to another attempt (it was
+    taken for dead) stops without writing anything.
     """
     tracker = _Tracker(session_factory, run_id, clock, listener)
     async with session_factory() as db:
@@ -338,25 +425,30 @@ async def execute_run(
             return run.status if run is not None else RunStatus.FAILED
         run = await db.get(SynthesisRun, run_id)
         assert run is not None
+        tracker.attempt = run.attempts
         consultation_id, params = run.consultation_id, SynthesisParams.from_json(run.params)
+    beating = asyncio.create_task(tracker.beat_forever())
     try:
         await _execute(
             session_factory, pipeline, run_id, consultation_id, params, tracker, clock, pool
         )
+    except RunSuperseded:
+        logger.warning("synthesis run %d was resumed elsewhere: this attempt stops", run_id)
+        return await _status_of(session_factory, run_id)
     except asyncio.CancelledError:
         # Interrupted (time limit, worker or web process stopping): say so on the run, and
         # leave it queued so the sweep resumes it, unless it has been interrupted too often.
-        async with session_factory() as db:
-            run = await db.get(SynthesisRun, run_id)
-            attempts = run.attempts if run is not None else MAX_ATTEMPTS
-        resumable = attempts < MAX_ATTEMPTS
+        resumable = tracker.attempt < MAX_ATTEMPTS
         await tracker.write(
             status=RunStatus.QUEUED if resumable else RunStatus.FAILED,
-            error=f"interrupted during the {tracker.stage.value} stage (attempt {attempts})",
+            error=f"interrupted during the {tracker.stage.value} stage (attempt {tracker.attempt})",
             finished_at=None if resumable else clock(),
         )
         raise
     except Exception as error:
+        if tracker.lost:  # raised through a task group: the same as RunSuperseded above
+            logger.warning("synthesis run %d was resumed elsewhere: this attempt stops", run_id)
+            return await _status_of(session_factory, run_id)
         logger.exception("synthesis run %d failed", run_id)
         await tracker.write(
             status=RunStatus.FAILED,
@@ -364,7 +456,16 @@ async def execute_run(
             finished_at=clock(),
         )
         return RunStatus.FAILED
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
     return RunStatus.SUCCEEDED
+
+
+async def _status_of(session_factory: async_sessionmaker[AsyncSession], run_id: int) -> RunStatus:
+    async with session_factory() as db:
+        run = await db.get(SynthesisRun, run_id)
+        return run.status if run is not None else RunStatus.FAILED
 
 
 async def _execute(
@@ -379,7 +480,15 @@ async def _execute(
 ) -> None:
     embedder, stages = pipeline.embedder, pipeline.stages
     async with session_factory() as db:
-        items = await _load_items(db, consultation_id)
+        fixed = await db.scalar(select(SynthesisRun.input_ids).where(SynthesisRun.id == run_id))
+        items = await _load_items(db, consultation_id, fixed)
+        await db.rollback()
+        if fixed is None:
+            # The first start fixes the input: a resumed run reads these very contributions,
+            # and those posted from now on wait for the next run.
+            ranges = id_ranges([item.id for item in items])
+            if not await progress.write(input_ids=ranges, input_fixed_at=clock()):
+                raise RunSuperseded(run_id)
 
         texts = sorted({item.text for item in items if item.text})
         await progress(RunStage.EMBEDDING, 0, len(texts), force=True)
@@ -409,6 +518,15 @@ async def _execute(
         await progress(RunStage.CLUSTERING, steps, steps, force=True)
 
         await progress(RunStage.SAVING, 0, len(items), force=True)
+        await db.commit()  # end the reads: the saving transaction starts below
+        # The run's row first: PostgreSQL locks it and SQLite takes its write lock, so a sweep
+        # that would take the run for dead waits for this transaction, then finds it done.
+        held = await db.execute(
+            update(SynthesisRun).where(progress.held()).values(heartbeat_at=clock())
+        )
+        if not held.rowcount:  # type: ignore[attr-defined]
+            await db.rollback()
+            raise RunSuperseded(run_id)
         await _save(db, run_id, items, copies, themes, articles)
         described = stages.describe()
         await db.execute(

@@ -47,8 +47,8 @@ def create_app(
             # arq workers hold their own embedder; the web process loads one for searches.
             shared: JobContext = {"settings": settings}
         else:
-            # Jobs run in this process keep the site's time (a test's clock, say).
-            in_process = InProcessQueue({**job_context(settings, session_factory), "clock": clock})
+            # In-process jobs read the application's clock, as its requests do.
+            in_process = InProcessQueue(job_context(settings, session_factory) | {"clock": clock})
             in_process.start_periodic()
             queue = in_process
             # In-process jobs already hold the configured embedder: share its model rather

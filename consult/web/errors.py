@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from consult.errors import Forbidden, NotFound
 from consult.i18n import gettext as _
@@ -25,6 +25,14 @@ def _messages() -> dict[int, tuple[str, str]]:
         429: (
             _("Too many requests"),
             _("You have sent too many requests in a short time. Please wait a minute and retry."),
+        ),
+        503: (
+            _("Temporarily unavailable"),
+            _(
+                "The site cannot reach its data for a moment. Please try again in a few "
+                "seconds. If you had sent a form, check whether it was saved before sending it "
+                "again."
+            ),
         ),
         500: (
             _("Something went wrong"),
@@ -55,6 +63,23 @@ def error_response(
     except Exception:  # the error page itself must never fail
         logger.exception("error page failed to render")
         return HTMLResponse(f"<h1>{status_code}</h1>", status_code=status_code)
+
+
+# Seconds a client is asked to wait before trying again while the database or Redis is out of
+# reach: long enough not to hammer a restarting server, short enough for a reader to retry.
+RETRY_AFTER_SECONDS = 5
+API_PREFIX = "/api/"
+
+
+def unavailable_response(request: Request) -> Response:
+    """503 with `Retry-After`: a page in the reader's language, JSON on the API. The page says
+    nothing of what failed (`/readyz` tells operators)."""
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse(
+            {"error": "temporarily unavailable, try again later"}, status_code=503, headers=headers
+        )
+    return error_response(request, 503, headers=headers)
 
 
 async def http_exception_handler(request: Request, exc: Exception) -> Response:

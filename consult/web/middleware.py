@@ -11,14 +11,18 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from consult import i18n
+from consult.outages import unreachable_service
 from consult.settings import Settings
-from consult.web.errors import error_response
+from consult.web.errors import error_response, unavailable_response
 from consult.web.services import services_of
 
 logger = logging.getLogger("consult.web")
 
 LANGUAGE_COOKIE = "consult_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Static files, and the health probes a load balancer sends every few seconds (which must
+# answer even when Redis, holding the counters, does not).
+UNLIMITED = ("/static/", "/healthz", "/readyz")
 
 
 def content_security_policy(nonce: str) -> str:
@@ -40,10 +44,13 @@ def content_security_policy(nonce: str) -> str:
 
 
 class SecurityHeadersMiddleware:
-    """Adds security headers to every response and turns crashes into a calm 500 page.
+    """Adds security headers to every response and turns crashes into a calm page: 503 with
+    `Retry-After` when the database or Redis cannot be reached (`consult.outages` tells), 500
+    for anything else.
 
-    Handling the crash here, inside the header middleware, means even the
-    500 page carries the CSP and the other headers.
+    Handling the crash here, inside the header middleware, means even these pages carry the
+    CSP and the other headers, whichever part of the request met the outage (the unit of work,
+    its commit, the rate limiter).
     """
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
@@ -75,11 +82,26 @@ class SecurityHeadersMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+        except Exception as error:
+            service = unreachable_service(error)
+            if service is None:
+                logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            else:
+                logger.warning(
+                    "%s unreachable on %s %s: %s",
+                    service,
+                    scope.get("method"),
+                    scope.get("path"),
+                    error,
+                )
             if started:
                 raise
-            response = error_response(Request(scope), 500)
+            # The person logged in was read in a unit of work that failed: show no account.
+            scope["state"]["user"] = None
+            request = Request(scope)
+            response = (
+                error_response(request, 500) if service is None else unavailable_response(request)
+            )
             await response(scope, receive, send_with_headers)
 
 
@@ -160,7 +182,7 @@ class RateLimitMiddleware:
         self.post_limit = settings.rate_limit_post
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not scope["path"].startswith("/static/"):
+        if scope["type"] == "http" and not scope["path"].startswith(UNLIMITED):
             request = Request(scope)
             limiter = services_of(request).rate_limiter
             limited = await limiter.check(request, self.any_limit, scope_name="any")

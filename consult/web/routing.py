@@ -26,7 +26,7 @@ from consult.organisations.services import acts_for
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
 from consult.web.convertors import register_convertors
-from consult.web.errors import error_response
+from consult.web.errors import API_PREFIX, error_response
 from consult.web.pagecache import NONCE_PLACEHOLDER
 from consult.web.permissions import Permission
 from consult.web.services import services_of
@@ -35,7 +35,6 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 # Route paths use `:id` for identifiers; it must be known before any route is declared.
 register_convertors()
 logger = logging.getLogger("consult.web")
-API_PREFIX = "/api/"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 READ_ONLY = "consult_read_only"
 
@@ -53,16 +52,18 @@ class GuardedRoute(Route):
         name: str | None = None,
         rate_limit: str | None = None,
         cache: bool = False,
+        probe: bool = False,
     ) -> None:
         # rate_limit names a budget in the settings (e.g. "login" → rate_limit_login);
-        # cache serves anonymous readers from the short-lived page cache.
+        # cache serves anonymous readers from the short-lived page cache; a probe (health
+        # checks) runs without a unit of work, so it answers whatever the database's state.
         _check_declaration(path, permission)
         self.permission = permission
         self.rate_limit = rate_limit
         self.handler = endpoint
         super().__init__(
             path,
-            _guard(endpoint, permission, rate_limit, cache),
+            _probe(endpoint) if probe else _guard(endpoint, permission, rate_limit, cache),
             methods=list(methods),
             name=name or endpoint.__name__,
         )
@@ -112,6 +113,20 @@ def _guard(
     guarded.__name__ = endpoint.__name__
     guarded.__doc__ = endpoint.__doc__
     return guarded
+
+
+def _probe(endpoint: Handler) -> Endpoint:
+    """A public route that answers without reading anything: its context's session is never
+    used unless the handler itself asks the database (and nobody is logged in)."""
+
+    async def probe(request: Request) -> Response:
+        services = services_of(request)
+        async with services.session_factory() as db:
+            return await endpoint(RequestContext(request, services, db, None, services.clock()))
+
+    probe.__name__ = endpoint.__name__
+    probe.__doc__ = endpoint.__doc__
+    return probe
 
 
 async def _unit_of_work(
@@ -261,6 +276,7 @@ def route(
     name: str | None = None,
     rate_limit: str | None = None,
     cache: bool = False,
+    probe: bool = False,
 ) -> GuardedRoute:
     """Declare a route with its permission (short form used by route modules)."""
     return GuardedRoute(
@@ -271,4 +287,5 @@ def route(
         name=name,
         rate_limit=rate_limit,
         cache=cache,
+        probe=probe,
     )

@@ -392,3 +392,58 @@ def test_sqlite_refuses_to_copy_a_table_with_foreign_keys_enforced(tmp_path: Pat
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_url: str) -> None:
+    """The columns a run's input is fixed in are added and dropped in place: stored runs, and
+    the groups pointing at them with ON DELETE CASCADE, stay, down to the copy kinds and up."""
+    from sqlalchemy import func, select
+
+    from consult.accounts.models import Role
+    from consult.accounts.services import create_user
+    from consult.consultations.models import Phase
+    from consult.consultations.services import create_consultation
+    from consult.db import create_session_factory, utcnow
+    from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
+
+    url = blank_database_url
+    upgrade(url)
+
+    async def seed() -> None:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine)() as session:
+                owner = await create_user(session, "o@example.org", "O", "x" * 12, Role.OFFICIAL)
+                consultation = await create_consultation(
+                    session,
+                    slug="c",
+                    title="C",
+                    summary="",
+                    ministry="",
+                    owner=owner,
+                    phase_starts={Phase.OPEN: utcnow()},
+                )
+                run = SynthesisRun(consultation_id=consultation.id, status=RunStatus.SUCCEEDED)
+                session.add(run)
+                await session.flush()
+                session.add(SynthesisCluster(run_id=run.id, scope="", position=0, title="T"))
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    async def counts() -> tuple[int, int]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                runs = await connection.scalar(select(func.count()).select_from(SynthesisRun))
+                groups = await connection.scalar(select(func.count()).select_from(SynthesisCluster))
+                return int(runs or 0), int(groups or 0)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+    downgrade(url, "0014_copy_kinds")
+    assert asyncio.run(counts()) == (1, 1)
+    upgrade(url)
+    assert asyncio.run(counts()) == (1, 1)
+    assert schema_differences(url) == []

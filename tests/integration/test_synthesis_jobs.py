@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.db import create_engine, create_session_factory, utcnow
 from consult.jobs import ArqQueue, InProcessQueue, job_context, resume_synthesis_runs, synthesize
 from consult.synthesis.models import RunStage, RunStatus, SynthesisMembership, SynthesisRun
-from consult.synthesis.runs import run_job_id
+from consult.synthesis.runs import ids_of_ranges, run_job_id
 from tests.support.seeding import queue_demo_run
 from tests.support.services import redis_url
 from tests.support.site import make_settings
+from tests.support.synthesis import add_contributions, synthesised
 from tests.support.worker import (
     eventually,
     forget_arq_jobs,
@@ -191,6 +192,8 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(
                 return False
 
             await eventually(clustering, every=0.02)
+            # Citizens keep writing while the run works: these wait for the next run.
+            late = await add_contributions(factory, 4)
             process.send_signal(signal.SIGKILL)  # no clean-up, no cancellation: a crash
             process.wait(timeout=30)
         finally:
@@ -198,16 +201,22 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(
                 process.kill()
         killed = await read_run(factory, run_id)
         assert killed.status is RunStatus.RUNNING, "the run finished before the worker was killed"
+        assert killed.input_ids is not None
+        fixed = ids_of_ranges(killed.input_ids)
 
         # Too early: the run may only be slow, so the sweep leaves it alone.
         assert await _sweep(factory, queue_name, redis, minutes=1) == 0
-        # Without a heartbeat for longer than the bound, it is queued again under a new id.
-        assert await _sweep(factory, queue_name, redis, minutes=11) == 1
+        # Without a heartbeat for longer than the bound (90 s), it is queued again under a new
+        # id by the next sweep (every 30 s): within two minutes.
+        assert await _sweep(factory, queue_name, redis, minutes=2) == 1
         # The dead worker's job stays locked in Redis until its time limit, so a worker in
         # burst mode would wait for it: run a regular worker until the run completes.
         await work_until(make_worker(queue_name, redis), run_finished(factory, run_id))
         await assert_complete_once(factory, run_id)
         assert (await read_run(factory, run_id)).attempts == 2
+        # The resumed run synthesised exactly the input the first attempt fixed.
+        assert await synthesised(factory, run_id) == fixed
+        assert not late & fixed
     finally:
         await queue.pool.delete(queue_name)
         await queue.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -304,6 +305,39 @@ def test_a_failed_run_shows_its_stage_and_error_and_can_be_retried(site: Site) -
     assert new_id != run_id
     site.drain_jobs()
     assert "Complete" in site.client.get(f"{BASE}/runs/{new_id}").text
+
+
+def test_a_stalled_run_can_be_resumed_by_an_official_from_its_page(site: Site) -> None:
+    """A run whose worker died (running, heartbeat old) shows a button that resumes it now,
+    on any worker; a run that beats shows none, and resuming it changes nothing."""
+    site.login(site.user(Role.OFFICIAL))
+    run_id = start_and_finish(site, publish=False)
+    beaten = site.clock() - timedelta(seconds=30)
+
+    async def running_since(session: AsyncSession, moment: datetime = beaten) -> None:
+        run = await session.get(SynthesisRun, run_id)
+        assert run is not None
+        run.status, run.stage, run.heartbeat_at = RunStatus.RUNNING, RunStage.CLUSTERING, moment
+
+    site.db(running_since)
+    url = f"{BASE}/runs/{run_id}"
+    assert "Resume now" not in site.client.get(url).text
+    assert site.client.post(f"{url}/resume").status_code == 303
+    site.drain_jobs()
+    assert site.scalar(select(SynthesisRun.status).where(SynthesisRun.id == run_id)) == "running"
+
+    site.clock.advance(seconds=80)  # 110 s without a heartbeat: stalled
+    page = site.client.get(url)
+    assert "Resume now" in page.text and f'action="{url}/resume"' in page.text
+    with site.anonymously():
+        citizen = site.user(Role.CITIZEN)
+        site.login(citizen)
+        assert site.client.post(f"{url}/resume").status_code == 403
+    assert site.client.post(f"{url}/resume").status_code == 303
+    site.drain_jobs()
+    done = site.scalar(select(SynthesisRun).where(SynthesisRun.id == run_id))
+    assert (done.status, done.attempts) == (RunStatus.SUCCEEDED, 2)
+    assert "Resume now" not in site.client.get(url).text
 
 
 def test_citizens_read_reports_but_cannot_start_or_watch_runs(site: Site) -> None:

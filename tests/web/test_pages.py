@@ -85,6 +85,7 @@ ABSENT = "absent"  # a feature this site does not offer (no identity provider co
 GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
     "health": (PAGE, PAGE),
+    "ready": (PAGE, PAGE),
     "register_form": (PAGE, HOME),
     "login_form": (PAGE, HOME),
     "profile": (LOGIN, PAGE),
@@ -218,9 +219,16 @@ def test_pages_are_in_french_by_default_and_in_english_on_request(demo: Site) ->
     assert '<html lang="fr">' in demo.client.get("/").text
 
 
-def test_health_check(demo: Site) -> None:
+def test_health_probes(demo: Site) -> None:
     response = demo.client.get("/healthz")
     assert response.json() == {"status": "ok"}
+    ready = demo.client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+def test_liveness_asks_nothing_of_the_database_even_for_a_logged_in_reader(demo: Site) -> None:
+    demo.login(demo.user(Role.CITIZEN))
+    assert demo.statements_during(lambda: demo.client.get("/healthz")) == []
 
 
 def test_unknown_language_is_ignored(demo: Site) -> None:

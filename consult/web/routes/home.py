@@ -1,8 +1,7 @@
-"""Home page, language switch, health check."""
+"""Home page, language switch, health probes."""
 
 from __future__ import annotations
 
-from sqlalchemy import text
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from consult.pages.consultations import home_page
@@ -10,6 +9,7 @@ from consult.web.context import RequestContext
 from consult.web.forms import read_form, safe_next
 from consult.web.middleware import LANGUAGE_COOKIE
 from consult.web.permissions import PUBLIC
+from consult.web.readiness import OK, readiness
 from consult.web.routing import route
 
 
@@ -38,13 +38,25 @@ async def change_language(ctx: RequestContext) -> Response:
 
 
 async def health(ctx: RequestContext) -> Response:
-    """For load balancers: the process answers and the database is reachable."""
-    await ctx.db.execute(text("SELECT 1"))
-    return JSONResponse({"status": "ok"})
+    """Liveness: the process answers (nothing else is asked, the database least of all)."""
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+async def ready(ctx: RequestContext) -> Response:
+    """Readiness: the database and Redis (when configured) answer; 503 naming those that
+    do not."""
+    services = await readiness(ctx.services)
+    answering = all(state == OK for state in services.values())
+    return JSONResponse(
+        {"status": "ok" if answering else "unavailable", **services},
+        status_code=200 if answering else 503,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 routes = [
     route("/", home, PUBLIC, cache=True),
     route("/language", change_language, PUBLIC, methods=["POST"]),
-    route("/healthz", health, PUBLIC),
+    route("/healthz", health, PUBLIC, probe=True),
+    route("/readyz", ready, PUBLIC, probe=True),
 ]

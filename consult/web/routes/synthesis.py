@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from starlette.responses import JSONResponse, Response
 
 from consult.consultations.models import Consultation
@@ -15,7 +17,7 @@ from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE, SynthesisParams
 from consult.synthesis.report import report_json
 from consult.synthesis.review import publish_run, summarise_group, summarise_run
-from consult.synthesis.runs import get_run, run_job_id, start_run
+from consult.synthesis.runs import get_run, run_job_id, runs_to_resume, start_run
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
 from consult.web.pdf import render_pdf
@@ -110,10 +112,27 @@ async def start(ctx: RequestContext) -> Response:
     return await _queue_run(ctx, await ctx.consultation(), model_id, SynthesisParams())
 
 
+def _stalled_after(ctx: RequestContext) -> timedelta:
+    return timedelta(seconds=ctx.settings.synthesis_stalled_seconds)
+
+
 async def show_run(ctx: RequestContext) -> Response:
     """A run's progress (polled by htmx while it is under way) or its outcome."""
-    page = await run_page(ctx.db, await ctx.consultation(), ctx.path_id("run_id"))
+    consultation, run_id = await ctx.consultation(), ctx.path_id("run_id")
+    page = await run_page(ctx.db, consultation, run_id, ctx.now, _stalled_after(ctx))
     return ctx.render("synthesis/run.html", page, block="progress")
+
+
+async def resume(ctx: RequestContext) -> Response:
+    """Resume a stalled run now, on any worker, on the input it started with (a run that is
+    not stalled is left as it is)."""
+    consultation = await ctx.consultation()
+    run = await get_run(ctx.db, consultation.id, ctx.path_id("run_id"))
+    if run is None:
+        raise NotFound(ctx.path("run_id"))
+    for run_id, job_id in await runs_to_resume(ctx.db, ctx.now, _stalled_after(ctx), run.id):
+        ctx.enqueue(synthesize, run_id, job_id=job_id)
+    return _to_run_page(ctx, consultation, run)
 
 
 async def retry(ctx: RequestContext) -> Response:
@@ -279,6 +298,7 @@ routes = [
     route(f"{BASE}/runs", start, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_start"),
     route(RUN, show_run, CONSULTATION_OFFICIAL, name="synthesis_run"),
     route(f"{RUN}/retry", retry, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_retry"),
+    route(f"{RUN}/resume", resume, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_resume"),
     route(f"{RUN}/publish", publish, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_publish"),
     route(f"{RUN}/summary", summarise, CONSULTATION_OFFICIAL, ["POST"], name="synthesis_summary"),
     route(
