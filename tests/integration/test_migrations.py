@@ -404,6 +404,7 @@ def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_
     from consult.consultations.models import Phase
     from consult.consultations.services import create_consultation
     from consult.db import create_session_factory, utcnow
+    from consult.organisations.models import Organisation
     from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 
     url = blank_database_url
@@ -413,7 +414,10 @@ def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_
         engine = create_engine(url)
         try:
             async with create_session_factory(engine)() as session:
-                owner = await create_user(session, "o@example.org", "O", "x" * 12, Role.OFFICIAL)
+                owner = await create_user(session, "o@example.org", "O", "x" * 12, Role.ADMIN)
+                ministry = Organisation(name="Ministère", slug="ministere")
+                session.add(ministry)
+                await session.flush()
                 consultation = await create_consultation(
                     session,
                     slug="c",
@@ -422,6 +426,7 @@ def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_
                     ministry="",
                     owner=owner,
                     phase_starts={Phase.OPEN: utcnow()},
+                    organisation=ministry,
                 )
                 run = SynthesisRun(consultation_id=consultation.id, status=RunStatus.SUCCEEDED)
                 session.add(run)
