@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -40,6 +40,9 @@ class Consultation(Base):
     """The organisation (ministry) that holds it: only its officials act on it."""
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["fr"])
+    participation_requires: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """What an account must have shown to post or vote (a `VerificationLevel`: nothing, a
+    confirmed email address, an identity verified by the identity provider)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     phases: Mapped[list[ConsultationPhase]] = relationship(

@@ -47,6 +47,7 @@ async def create_consultation(
     phase_starts: dict[Phase, datetime],
     organisation: Organisation | None = None,
     languages: list[str] | None = None,
+    participation_requires: int = 0,
     input_errors: Mapping[str, str] | None = None,
 ) -> Consultation:
     """Create a consultation with its schedule, or raise FormError field by field
@@ -84,6 +85,8 @@ async def create_consultation(
                 if own
                 else _("Your account is not a member of any organisation yet."),
             )
+    if participation_requires not in (0, 1, 2):
+        errors["participation_requires"] = _("Choose who may take part.")
     chosen_languages = languages or ["fr"]
     if any(code not in SUPPORTED_LANGUAGES for code in chosen_languages):
         errors["languages"] = _("Choose among the supported languages.")
@@ -98,6 +101,7 @@ async def create_consultation(
         organisation_id=organisation.id,
         owner_id=owner.id,
         languages=chosen_languages,
+        participation_requires=participation_requires,
         phases=[
             ConsultationPhase(phase=phase, starts_at=starts_at)
             for phase, starts_at in sorted(

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.accounts.models import User, VerificationLevel
 from consult.bills.models import BillVersion, Provision, ProvisionKind
 from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions
@@ -57,6 +58,28 @@ async def load_article_context(
     return ArticleContext(consultation, version, article, list(alineas))
 
 
-def require_open(context_consultation: Consultation, now: datetime) -> None:
-    if not accepts_contributions(context_consultation, now):
+class NotVerifiedEnough(FormError):
+    """The consultation asks more of accounts than this one has shown (a confirmed address, a
+    verified identity) before they post or vote."""
+
+    def __init__(self, required: int) -> None:
+        if required == VerificationLevel.EMAIL:
+            message = _(
+                "This consultation asks participants to confirm their email address first:"
+                " you can do it from My account."
+            )
+        else:
+            message = _(
+                "This consultation asks participants to verify their identity first:"
+                " you can do it from My account."
+            )
+        super().__init__({"form": message})
+
+
+def require_open(consultation: Consultation, now: datetime, person: User) -> None:
+    """Refuse a contribution or a vote the consultation does not take now, or from this
+    account (FormError)."""
+    if not accepts_contributions(consultation, now):
         raise ClosedForContributions()
+    if person.verification_level < consultation.participation_requires:
+        raise NotVerifiedEnough(consultation.participation_requires)

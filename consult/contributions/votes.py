@@ -84,7 +84,7 @@ async def cast_vote(
     (the losing insert becomes an update of the winner's row), and changes to one
     contribution's votes take turns, so its counters always equal its rows.
     """
-    require_open(consultation, now)
+    require_open(consultation, now, voter)
     if value and value not in {v.value for v in VoteValue}:
         raise FormError({"value": _("Choose for, mixed or against.")})
     new = VoteValue(value) if value else None

@@ -136,7 +136,7 @@ async def create_annotation(
     start: int | None = None,
 ) -> Contribution:
     """Comment a passage; the quote must be words of the chosen alinéa."""
-    require_open(context.consultation, now)
+    require_open(context.consultation, now, author)
     errors: dict[str, str] = {}
     number = 0
     try:
@@ -184,7 +184,7 @@ async def create_amendment(
     now: datetime,
 ) -> Contribution:
     """Propose a typed change to the article, with its exposé."""
-    require_open(context.consultation, now)
+    require_open(context.consultation, now, author)
     check_amendment(operation, context)
     contribution = _new(context, author, ContributionKind.AMENDMENT, now)
     contribution.body = _clean_body(rationale)
@@ -271,7 +271,7 @@ async def create_argument(
     amendment_id: int | None = None,
 ) -> Contribution:
     """Argue for, against or neutrally, on the article or on one of its amendments."""
-    require_open(context.consultation, now)
+    require_open(context.consultation, now, author)
     errors: dict[str, str] = {}
     if stance not in {s.value for s in Stance}:
         errors["stance"] = _("Choose for, against or neutral.")
@@ -306,7 +306,7 @@ async def create_reply(
     now: datetime,
 ) -> Contribution:
     """Answer a contribution; threads stop at three levels of replies."""
-    require_open(context.consultation, now)
+    require_open(context.consultation, now, author)
     parent = await _parent(session, context, parent_id)
     if parent.depth >= MAX_THREAD_DEPTH:
         raise FormError({"body": _("This discussion is too deep: reply higher up the thread.")})
@@ -339,7 +339,7 @@ async def create_source(
     now: datetime,
 ) -> Contribution:
     """Add a link that informs the debate, with a note saying why it matters."""
-    require_open(context.consultation, now)
+    require_open(context.consultation, now, author)
     errors: dict[str, str] = {}
     checked = ""
     try:

@@ -74,6 +74,7 @@ async def create(ctx: RequestContext) -> Response:
             owner=ctx.member,
             phase_starts=phase_starts,
             organisation=organisation,
+            participation_requires=whole_number(form.text("participation_requires")) or 0,
             input_errors=input_errors,
         )
     except FormError as error:
