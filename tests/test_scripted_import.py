@@ -41,6 +41,17 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         input="a long enough password\n",
     )
     assert official.exit_code == 0, official.output
+    ministry = invoke("organisation", "create", "--name", "Secrétariat d’État au numérique")
+    assert ministry.exit_code == 0, ministry.output
+    member = invoke(
+        "organisation",
+        "add-member",
+        "--organisation",
+        "secretariat-d-etat-au-numerique",
+        "--email",
+        "agent@example.gouv.fr",
+    )
+    assert member.exit_code == 0, member.output
     return url.replace("sqlite://", "sqlite+aiosqlite://")
 
 

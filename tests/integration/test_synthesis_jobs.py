@@ -174,7 +174,11 @@ async def test_a_worker_killed_mid_run_is_replaced_and_the_run_completes(
             _queue_name=queue_name,
         )
         script = (
-            "import asyncio\n"
+            "import asyncio, time\n"
+            "import consult.synthesis.runs\n"
+            # This worker never gets past clustering, so it is killed mid-run however fast
+            # the machine is.
+            "consult.synthesis.runs.gather_themes = lambda *a, **k: time.sleep(3600)\n"
             "from tests.support.worker import make_worker\n"
             "async def work():\n"
             f"    await make_worker({queue_name!r}, {redis!r}).main()\n"
