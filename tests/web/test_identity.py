@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from consult.accounts.models import IdentityLink, User, VerificationLevel
+from consult.accounts.two_factor import STEP_SECONDS, code_at
 from tests.support.site import Clock, Site, make_settings, start_site
 
 
@@ -123,3 +124,24 @@ def test_a_provider_out_of_reach_is_said_so(database_url: str, clock: Clock) -> 
     with start_site(settings, clock) as site:
         answer = site.client.get("/account/identity/start")
         assert answer.status_code == 502 and "FranceConnect" in answer.text
+
+
+def test_an_identity_does_not_skip_the_second_factor(identity_site: Site) -> None:
+    """The provider stands for the password: an account with a second factor still asks the
+    code after signing in with an identity."""
+    site = identity_site
+    citizen = site.user()
+    site.login(citizen)
+    site.client.get(_through_the_provider(site))
+    assert site.client.post("/account/identity").status_code == 303  # linked to the account
+    site.client.post("/account/two-factor/start")
+    secret = site.scalar(select(User.totp_secret).where(User.id == citizen.id))
+    step = int(site.clock().timestamp()) // STEP_SECONDS
+    assert site.client.post("/account/two-factor", data={"code": code_at(secret, step)})
+    site.client.post("/account/logout")
+
+    site.client.get(_through_the_provider(site))
+    asked = site.client.post("/account/identity")
+    assert asked.status_code == 200 and 'name="token"' in asked.text
+    assert "session" not in asked.cookies
+    assert site.client.get("/account", follow_redirects=False).status_code == 303

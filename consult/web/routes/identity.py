@@ -18,6 +18,7 @@ from consult.accounts.identity import (
     kept_identity,
     sign_in,
 )
+from consult.accounts.models import User
 from consult.errors import FormError
 from consult.pages.accounts import IdentityConfirmPage, IdentityFailedPage
 from consult.web.auth import log_in
@@ -25,6 +26,7 @@ from consult.web.context import RequestContext
 from consult.web.forms import read_form, safe_next
 from consult.web.permissions import PUBLIC
 from consult.web.routing import route
+from consult.web.second_factor import ask_code
 
 logger = logging.getLogger("consult.identity")
 ATTEMPT_COOKIE = "consult_identity_attempt"
@@ -142,10 +144,20 @@ async def identity_sign_in(ctx: RequestContext) -> Response:
             errors=error.fields,
         )
         return ctx.render("accounts/identity_confirm.html", page, status_code=422)
-    response = ctx.redirect(next_url or "/")
-    response.delete_cookie(IDENTITY_COOKIE, path="/account/identity")
-    if ctx.user is None or ctx.user.id != user.id:
+    return await _into_account(ctx, user, next_url)
+
+
+async def _into_account(ctx: RequestContext, user: User, next_url: str) -> Response:
+    """Log in to the account the identity opens, after its second factor if it has one: the
+    provider stands for the password, not for the code."""
+    if ctx.user is not None and ctx.user.id == user.id:
+        response = ctx.redirect(next_url or "/")
+    elif user.totp_confirmed_at is not None:
+        response = ask_code(ctx, user, next_url)
+    else:
+        response = ctx.redirect(next_url or "/")
         await log_in(ctx, user, response)
+    response.delete_cookie(IDENTITY_COOKIE, path="/account/identity")
     return response
 
 
