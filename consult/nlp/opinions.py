@@ -196,10 +196,14 @@ def opinion_groups(
     min_target_votes: int = MIN_TARGET_VOTES,
     group_counts: range = GROUP_COUNTS,
     distinct: int = DISTINCT,
+    min_group_size: int = 1,
     threads: int | None = 1,
 ) -> Opinions | None:
     """Opinion groups of a participants × targets matrix (+1, 0, -1, NaN missing); None when
     too few participants are left to form two groups. The same seed gives the same groups.
+
+    ``min_group_size`` leaves out a number of groups whose smallest group is smaller (Polis:
+    1, any size), so that no group's figures describe a handful of people.
 
     ``threads`` caps the BLAS and OpenMP threads during the call (None: leave them): k-means
     on a few thousand 2-d points is slower with threads on a busy machine (vtaiwan.uberx:
@@ -213,6 +217,7 @@ def opinion_groups(
             min_target_votes,
             group_counts,
             distinct,
+            min_group_size,
         )
 
 
@@ -223,6 +228,7 @@ def _opinion_groups(
     min_target_votes: int,
     group_counts: range,
     distinct: int,
+    min_group_size: int,
 ) -> Opinions | None:
     rows, columns = kept(matrix, min_participant_votes, min_target_votes)
     tried = [k for k in group_counts if k < int(rows.sum())]
@@ -238,9 +244,13 @@ def _opinion_groups(
     )
     best: tuple[float, int, NDArray[np.int64]] | None = None
     silhouettes: dict[int, float] = {}
-    for k in tried:
+    # People who voted alike sit on the same point: no more groups than distinct points.
+    places = len(np.unique(points.round(9), axis=0))
+    for k in (k for k in tried if k <= places):
         found = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(points)
         if len(set(found[sample].tolist())) < 2:
+            continue
+        if np.bincount(found, minlength=k).min() < min_group_size:
             continue
         score = float(silhouette_score(points[sample], found[sample]))
         silhouettes[k] = score
