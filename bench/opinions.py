@@ -9,9 +9,11 @@ comment; comments moderated out in ``comments.csv`` left out), runs
 :func:`consult.nlp.opinions.opinion_groups` with Polis's minimum of 7 votes per participant,
 and prints, per seed, the number of groups, their sizes, and the adjusted Rand index between
 our groups and Polis's (``group-id`` of ``participants-votes.csv``) on the participants both
-grouped. Then times the whole computation (projection, k-means for 2 to 5 groups, counts,
-representativeness, bridging) on a synthetic matrix, seeded: 10,000 participants × 1,000
-targets, 4 planted opinion groups, each participant voting on 10 % of the targets.
+grouped; each seed twice, as by default and with each participant's point scaled by
+sqrt(targets / votes cast) as later Polis versions do. Then times the whole computation
+(projection, k-means for 2 to 5 groups, counts, representativeness, bridging) on a synthetic
+matrix, seeded: 10,000 participants × 1,000 targets, 4 planted opinion groups, each participant
+voting on 10 % of the targets, and prints the adjusted Rand index with the planted groups.
 """
 
 from __future__ import annotations
@@ -74,25 +76,32 @@ def compare(name: str, seeds: list[int]) -> None:
         f"{len(set(polis.values()))} groups"
     )
     for seed in seeds:
-        started = time.perf_counter()
-        found = opinion_groups(matrix, seed=seed, min_participant_votes=MIN_PARTICIPANT_VOTES)
-        elapsed = time.perf_counter() - started
-        if found is None:
-            print(f"  seed {seed}: no groups")
-            continue
-        both = [i for i, v in enumerate(voters) if found.labels[i] >= 0 and v in polis]
-        ari = adjusted_rand_score(
-            [polis[voters[i]] for i in both], [int(found.labels[i]) for i in both]
-        )
-        sizes = [g.size for g in found.groups]
-        print(
-            f"  seed {seed}: {len(sizes)} groups {sizes}, grouped {found.participants}, "
-            f"both grouped {len(both)}, ARI {ari:.3f}, silhouette {found.silhouette:.3f}, "
-            f"{elapsed * 1000:.0f} ms"
-        )
+        for scaled in (False, True):
+            started = time.perf_counter()
+            found = opinion_groups(
+                matrix,
+                seed=seed,
+                min_participant_votes=MIN_PARTICIPANT_VOTES,
+                scale_by_votes=scaled,
+            )
+            elapsed = time.perf_counter() - started
+            setting = "scaled by votes" if scaled else "default"
+            if found is None:
+                print(f"  seed {seed}, {setting}: no groups")
+                continue
+            both = [i for i, v in enumerate(voters) if found.labels[i] >= 0 and v in polis]
+            ari = adjusted_rand_score(
+                [polis[voters[i]] for i in both], [int(found.labels[i]) for i in both]
+            )
+            sizes = [g.size for g in found.groups]
+            print(
+                f"  seed {seed}, {setting}: {len(sizes)} groups {sizes}, grouped "
+                f"{found.participants}, both grouped {len(both)}, ARI {ari:.3f}, "
+                f"silhouette {found.silhouette:.3f}, {elapsed * 1000:.0f} ms"
+            )
 
 
-def synthetic(participants: int, targets: int, seed: int = 0) -> Matrix:
+def synthetic(participants: int, targets: int, seed: int = 0) -> tuple[Matrix, list[int]]:
     """4 planted groups, each with its own leaning on every target; 10 % of votes cast."""
     rng = np.random.default_rng(seed)
     leaning = rng.uniform(-1, 1, size=(4, targets))
@@ -100,11 +109,11 @@ def synthetic(participants: int, targets: int, seed: int = 0) -> Matrix:
     noise = rng.normal(0, 0.5, size=(participants, targets))
     votes = np.clip(np.rint(leaning[groups] + noise), -1, 1)
     votes[rng.random((participants, targets)) > 0.1] = np.nan
-    return votes
+    return votes, groups.tolist()
 
 
 def timing(participants: int, targets: int) -> None:
-    matrix = synthetic(participants, targets)
+    matrix, planted = synthetic(participants, targets)
     started = time.perf_counter()
     found = opinion_groups(matrix, seed=0)
     assert found is not None
@@ -113,7 +122,8 @@ def timing(participants: int, targets: int) -> None:
     elapsed = time.perf_counter() - started
     print(
         f"synthetic {participants} participants × {targets} targets "
-        f"({int((~np.isnan(matrix)).sum())} votes): {len(found.groups)} groups, "
+        f"({int((~np.isnan(matrix)).sum())} votes, 4 planted groups): {len(found.groups)} "
+        f"groups, ARI with the planted ones {adjusted_rand_score(planted, found.labels):.3f}, "
         f"{elapsed:.2f} s"
     )
 
