@@ -19,7 +19,10 @@ voting on 10 % of the targets, and prints the adjusted Rand index with the plant
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
+import sqlite3
+import tempfile
 import time
 from pathlib import Path
 
@@ -128,14 +131,69 @@ def timing(participants: int, targets: int) -> None:
     )
 
 
+def database_timing(participants: int, targets: int) -> None:
+    """The same votes stored in a SQLite ``votes`` table (articles as targets), then read and
+    grouped as a report does: the first read after a vote, and a read again (cached)."""
+    from consult import models  # noqa: F401  (every table on the metadata)
+    from consult.db import Base, create_engine, create_session_factory
+    from consult.synthesis import opinions
+
+    matrix, _planted = synthetic(participants, targets)
+    rows, columns = np.nonzero(~np.isnan(matrix))
+    names = {1.0: "pour", 0.0: "mitige", -1.0: "contre"}
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "votes.sqlite"
+        url = f"sqlite+aiosqlite:///{path}"
+
+        async def measure() -> tuple[float, float, float]:
+            engine = create_engine(url)
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+            with sqlite3.connect(path) as raw:  # foreign keys not enforced: votes alone
+                raw.executemany(
+                    "INSERT INTO votes (voter_id, consultation_id, article_key, value, "
+                    "created_at, updated_at) VALUES (?, 1, ?, ?, '2026-01-01', '2026-01-01')",
+                    (
+                        (int(r) + 1, f"art-{int(c)}", names[float(matrix[r, c])])
+                        for r, c in zip(rows, columns, strict=True)
+                    ),
+                )
+            factory = create_session_factory(engine)
+            async with factory() as db:
+                started = time.perf_counter()
+                votes = await opinions.vote_matrix(db, 1)
+                read = time.perf_counter() - started
+                started = time.perf_counter()
+                found = await opinions.consultation_opinions(db, 1, fresh_seconds=0)
+                first = time.perf_counter() - started
+                started = time.perf_counter()
+                await opinions.consultation_opinions(db, 1, fresh_seconds=0)
+                again = time.perf_counter() - started
+            assert found is not None and votes[0].shape == matrix.shape
+            await engine.dispose()
+            return read, first, again
+
+        read, first, again = asyncio.run(measure())
+    print(
+        f"the same votes in SQLite ({len(rows)} rows): reading the matrix {read:.2f} s; a report's "
+        f"opinion groups, first read {first:.2f} s, read again (no vote changed, counted "
+        f"again) {again * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--size", type=int, nargs=2, default=[10_000, 1_000])
+    parser.add_argument(
+        "--no-database", action="store_true", help="skip the timing through a SQLite table"
+    )
     args = parser.parse_args()
     for name in CONVERSATIONS:
         compare(name, args.seeds)
     timing(*args.size)
+    if not args.no_database:
+        database_timing(*args.size)
 
 
 if __name__ == "__main__":

@@ -111,3 +111,10 @@ def test_minimums_leave_out_participants_and_targets_with_too_few_votes() -> Non
     # Too few participants to form two groups: nothing.
     assert opinion_groups(HAND[:2], seed=0) is None
     assert opinion_groups(HAND, seed=0, min_participant_votes=9) is None
+
+
+def test_no_group_smaller_than_asked() -> None:
+    found = opinion_groups(HAND, seed=0, min_group_size=4)
+    assert found is not None and [g.size for g in found.groups] == [4, 4]
+    # Two groups of four are the best split; nothing splits eight people into groups of five.
+    assert opinion_groups(HAND, seed=0, min_group_size=5) is None
