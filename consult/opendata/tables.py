@@ -37,6 +37,7 @@ from consult.synthesis.models import (
     SynthesisCluster,
     SynthesisMembership,
 )
+from consult.synthesis.opinions import consultation_opinions
 from consult.synthesis.runs import latest_report_run
 
 BATCH = 2000
@@ -403,6 +404,42 @@ async def _changes(export: Export) -> Batches:
         yield batch
 
 
+async def _opinion_groups(export: Export) -> Batches:
+    async with export.factory() as db:
+        opinions = await consultation_opinions(db, export.consultation_id)
+    if opinions is not None:
+        yield [(g.number, g.participants) for g in opinions.groups]
+
+
+def _rates(rates: tuple[float, ...]) -> str:
+    return "; ".join(f"{r:.4f}" for r in rates)
+
+
+async def _opinion_targets(export: Export) -> Batches:
+    async with export.factory() as db:
+        opinions = await consultation_opinions(db, export.consultation_id)
+    if opinions is None:
+        return
+    rows = [
+        (
+            rank,
+            t.target.kind,
+            t.target.key,
+            t.votes,
+            t.agrees,
+            t.disagrees,
+            round(t.consensus, 6),
+            round(t.rejection, 6),
+            round(t.division, 6),
+            _rates(t.agreement),
+            "; ".join(str(n) for n in t.group_votes),
+        )
+        for rank, t in enumerate(opinions.targets, start=1)
+    ]
+    for start in range(0, len(rows), export.batch):
+        yield rows[start : start + export.batch]
+
+
 TABLES: tuple[Table, ...] = (
     Table(
         "versions",
@@ -550,6 +587,42 @@ TABLES: tuple[Table, ...] = (
             ("answer_id", "The answer that accepted that amendment."),
         ),
         _changes,
+    ),
+    Table(
+        "opinion_groups",
+        (
+            (
+                "group",
+                "An opinion group, from 1, largest first: people grouped by their votes alone "
+                "(who is in which group is not exported).",
+            ),
+            ("participants", "How many people it holds."),
+        ),
+        _opinion_groups,
+    ),
+    Table(
+        "opinion_targets",
+        (
+            ("rank", "Rank by consensus, from 1 (what brings the groups together most)."),
+            ("target_kind", "article or contribution."),
+            ("target", "The article key or the contribution id."),
+            ("votes", "Votes cast on it by the people grouped (pour, mitigé or contre)."),
+            ("agrees", "Of those, votes pour."),
+            ("disagrees", "Of those, votes contre."),
+            (
+                "consensus",
+                "Product over the groups of (pour + 1) / (votes + 2): high when every group "
+                "supports it.",
+            ),
+            ("rejection", "Product over the groups of (contre + 1) / (votes + 2)."),
+            ("division", "Variance of the groups' agreement: high when the groups differ."),
+            (
+                "agreement_by_group",
+                "Each group's (pour + 1) / (votes + 2), group 1 first, separated by '; '.",
+            ),
+            ("votes_by_group", "Votes cast in each group, group 1 first, separated by '; '."),
+        ),
+        _opinion_targets,
     ),
 )
 

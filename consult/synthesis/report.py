@@ -35,6 +35,7 @@ from consult.synthesis.models import (
     SynthesisMembership,
     SynthesisRun,
 )
+from consult.synthesis.opinions import ConsultationOpinions, Target, consultation_opinions
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
 
 SCHEMA_VERSION = 2
@@ -210,6 +211,11 @@ class ScopeReport:
     """The ministry's hand edits of the scope's groups, oldest first."""
     listed_other: list[Quote] = field(default_factory=list)
     """An article's contributions in no group, listed as they are (the first ones)."""
+    opinions: ConsultationOpinions | None = None
+    """The consultation's opinion groups, from the votes as they are now (whole consultation
+    only; None: too few participants)."""
+    opinion_quotes: dict[int, Quote] = field(default_factory=dict)
+    """The contributions the opinion groups' section names."""
 
     @property
     def outliers(self) -> int:
@@ -368,9 +374,22 @@ async def load_report(
     )
     if scope == CONSULTATION_SCOPE:
         report.articles = await _article_summaries(db, run)
+        report.opinions = await consultation_opinions(db, run.consultation_id)
+        if report.opinions is not None:
+            report.opinion_quotes = await _quotes(db, _named(report.opinions))
     elif other is not None:
         report.listed_other = await _listed(db, other.id)
     return report
+
+
+def _named(opinions: ConsultationOpinions) -> list[int]:
+    """The contributions the opinion groups' section lists."""
+    targets = [
+        *(t.target for t in opinions.bridging()),
+        *(t.target for t in opinions.dividing()),
+        *(t for g in opinions.groups for t in (*g.supports, *g.rejects)),
+    ]
+    return [t.contribution_id for t in targets if t.contribution_id is not None]
 
 
 async def _listed(db: AsyncSession, group_id: int) -> list[Quote]:
@@ -600,6 +619,55 @@ def _copies_json(view: CampaignView) -> dict[str, Any]:
     }
 
 
+def _target_json(target: Target) -> dict[str, Any]:
+    return {
+        "kind": target.kind,
+        "article": target.key if target.kind == "article" else None,
+        "contribution_id": target.contribution_id,
+    }
+
+
+def _opinions_json(opinions: ConsultationOpinions | None) -> dict[str, Any] | None:
+    """Counts only: the size of each group and how each voted, never who is in which."""
+    if opinions is None:
+        return None
+    return {
+        "participants": opinions.participants,
+        "voters": opinions.voters,
+        "min_votes_per_participant": opinions.min_participant_votes,
+        "min_votes_per_target": opinions.min_target_votes,
+        "seed": opinions.seed,
+        "silhouette": round(opinions.silhouette, 4),
+        "groups": [
+            {
+                "number": g.number,
+                "participants": g.participants,
+                "supports": [_target_json(t) for t in g.supports],
+                "rejects": [_target_json(t) for t in g.rejects],
+            }
+            for g in opinions.groups
+        ],
+        **{
+            name: [
+                {
+                    **_target_json(t.target),
+                    "votes": t.votes,
+                    "consensus": round(t.consensus, 4),
+                    "rejection": round(t.rejection, 4),
+                    "division": round(t.division, 4),
+                    "agreement_by_group": [round(r, 4) for r in t.agreement],
+                    "votes_by_group": list(t.group_votes),
+                }
+                for t in targets
+            ]
+            for name, targets in (
+                ("bridging", opinions.bridging()),
+                ("dividing", opinions.dividing()),
+            )
+        },
+    }
+
+
 def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
     """The report as a JSON document (see docs/synthesis.md for the schema)."""
     run = report.run
@@ -655,4 +723,5 @@ def report_json(report: ScopeReport, consultation_slug: str) -> dict[str, Any]:
             }
             for s in report.articles
         ],
+        "opinions": _opinions_json(report.opinions),
     }

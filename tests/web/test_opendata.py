@@ -8,6 +8,7 @@ import json
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -20,6 +21,7 @@ from consult.opendata.public import PublicContribution
 from consult.opendata.tables import TABLES, export_of
 from consult.synthesis.models import SynthesisCampaignMember, SynthesisMembership
 from consult.web.routes.opendata import zip_stream
+from tests.support.opinions import plant_camps
 from tests.support.seeding import REASON, make_consultation, read_in_english
 from tests.support.site import Site
 from tests.support.synthesis import start_and_finish
@@ -158,3 +160,52 @@ def test_the_contributions_file_has_the_fields_of_a_public_contribution() -> Non
     """The API and the export read contributions through the same rules and the same fields."""
     (table,) = [t for t in TABLES if t.name == "contributions"]
     assert table.columns == list(PublicContribution._fields)
+
+
+def test_the_opinion_tables_hold_counts_per_group_and_no_participant(site: Site) -> None:
+    planted = site.db(plant_camps)
+    hidden = planted.divisive[0]
+
+    async def hide(session: AsyncSession) -> None:
+        await session.execute(
+            update(Contribution)
+            .where(Contribution.id == hidden)
+            .values(visibility=Visibility.HIDDEN)
+        )
+
+    site.db(hide)
+    data = site.client.get(f"{BASE}/export.zip").content
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    groups = _rows(archive, "opinion_groups")
+    assert groups == [
+        {"group": "1", "participants": "20"},
+        {"group": "2", "participants": "20"},
+    ]
+    targets = _rows(archive, "opinion_targets")
+    assert list(targets[0]) == [name for name, _m in _table("opinion_targets").fields]
+    first = targets[0]
+    assert (first["rank"], first["target_kind"], first["target"]) == (
+        "1",
+        "contribution",
+        str(planted.bridge),
+    )
+    assert first["agreement_by_group"] == f"{21 / 22:.4f}; {21 / 22:.4f}"
+    assert first["votes_by_group"] == "20; 20"
+    assert float(first["consensus"]) == pytest.approx((21 / 22) ** 2, abs=1e-6)
+    listed = {t["target"] for t in targets}
+    # Every divisive amendment but the hidden one; the one voted on once is under the minimum.
+    assert listed == {str(planted.bridge), *(str(i) for i in planted.divisive[1:])}
+    for row in targets:
+        if row["target"] != str(planted.bridge):
+            assert (row["votes"], row["agrees"], row["disagrees"]) == ("40", "20", "20")
+            assert sorted(row["agreement_by_group"].split("; ")) == [
+                f"{1 / 22:.4f}",
+                f"{21 / 22:.4f}",
+            ]
+    # The same rows as JSON.
+    assert json.loads(archive.read("opinion_targets.json"))[0]["target"] == str(planted.bridge)
+
+
+def _table(name: str) -> Any:
+    (table,) = [t for t in TABLES if t.name == name]
+    return table
