@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,7 +48,7 @@ class DashboardPage:
     consultation: Consultation
     phase: Phase
     next_phases: tuple[Phase, ...]
-    schedule: list[tuple[Phase, datetime | None]]
+    schedule: Sequence[tuple[Phase, datetime | None]]
     next_step: tuple[Phase, datetime] | None
     """The next phase scheduled to start, and when."""
     by_kind: dict[str, int] = field(default_factory=dict)
@@ -83,11 +84,21 @@ async def _by_kind(db: AsyncSession, consultation: Consultation) -> dict[str, in
     return counts
 
 
-async def _count(db: AsyncSession, model: type, run: SynthesisRun | None, *where: object) -> int:
+async def _groups(db: AsyncSession, run: SynthesisRun | None) -> tuple[int, int]:
+    """The groups and the campaigns of a synthesis run (none without a run)."""
     if run is None:
-        return 0
-    query = select(func.count()).select_from(model).where(model.run_id == run.id, *where)  # type: ignore[attr-defined]
-    return int(await db.scalar(query) or 0)
+        return 0, 0
+    groups = await db.scalar(
+        select(func.count()).where(
+            SynthesisCluster.run_id == run.id, SynthesisCluster.merged_into_id.is_(None)
+        )
+    )
+    campaigns = await db.scalar(
+        select(func.count()).where(
+            SynthesisCampaign.run_id == run.id, SynthesisCampaign.kind == CopyKind.CAMPAIGN
+        )
+    )
+    return int(groups or 0), int(campaigns or 0)
 
 
 async def next_version_status(
@@ -129,6 +140,7 @@ async def dashboard_page(
     answers = total_of(await counts_by_article(db, consultation))
     running = await active_run(db, consultation.id)
     latest = await latest_draft_run(db, consultation.id)
+    groups, campaigns = await _groups(db, latest)
     return DashboardPage(
         consultation=consultation,
         phase=phase,
@@ -139,10 +151,8 @@ async def dashboard_page(
         contributions=sum(by_kind.values()),
         answerable=answers.total,
         waiting=answers.unanswered,
-        groups=await _count(db, SynthesisCluster, latest),
-        campaigns=await _count(
-            db, SynthesisCampaign, latest, SynthesisCampaign.kind == CopyKind.CAMPAIGN
-        ),
+        groups=groups,
+        campaigns=campaigns,
         active_run=running,
         stalled=running is not None and is_stalled(running, now),
         draft_run=latest,
