@@ -24,6 +24,7 @@ SCHEDULED_PHASES = tuple(phase for phase in PHASE_ORDER if phase is not Phase.DR
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE = 300
 MAX_SUMMARY = 5000
+MAX_MINISTRY = 200
 
 
 async def can_see_draft(
@@ -61,7 +62,7 @@ async def create_consultation(
         errors["slug"] = _("Use lowercase letters, digits and hyphens only, like “numerique-2026”.")
     elif await session.scalar(select(func.count()).where(Consultation.slug == slug)):
         errors["slug"] = _("Another consultation already uses this address.")
-    errors = _check_details(title, summary, phase_starts, errors)
+    errors = _check_details(title, summary, ministry, phase_starts, errors)
     if organisation is None:
         own = await organisations_of(session, owner)
         if len(own) == 1:
@@ -104,10 +105,18 @@ async def create_consultation(
 
 
 def _check_details(
-    title: str, summary: str, phase_starts: dict[Phase, datetime], errors: dict[str, str]
+    title: str,
+    summary: str,
+    ministry: str,
+    phase_starts: dict[Phase, datetime],
+    errors: dict[str, str],
 ) -> dict[str, str]:
-    """The title, summary and schedule rules of creating and editing a consultation, added to
-    `errors` (what was already found wrong in the input)."""
+    """The title, summary, ministry and schedule rules of creating and editing a consultation,
+    added to `errors` (what was already found wrong in the input)."""
+    if len(" ".join(ministry.split())) > MAX_MINISTRY:
+        errors["ministry"] = _("The ministry must have at most {count} characters.").format(
+            count=MAX_MINISTRY
+        )
     if not title:
         errors["title"] = _("Enter a title.")
     elif len(title) > MAX_TITLE:
@@ -137,7 +146,7 @@ async def update_consultation(
     its creation (FormError field by field), recorded in the audit log with the names of the
     fields changed."""
     title, summary = " ".join(title.split()), summary.strip()
-    errors = _check_details(title, summary, phase_starts, dict(input_errors or {}))
+    errors = _check_details(title, summary, ministry, phase_starts, dict(input_errors or {}))
     if errors:
         raise FormError(errors)
     organisation = await session.get(Organisation, consultation.organisation_id)

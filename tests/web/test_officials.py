@@ -93,6 +93,7 @@ def test_editing_a_consultation_follows_the_rules_of_its_creation(demo: Site) ->
         data={
             "title": "  ",
             "summary": "x" * 5001,
+            "ministry": "m" * 201,
             "open": opens.group(1),
             "closed": "2020-01-01T00:00",
         },
@@ -100,6 +101,7 @@ def test_editing_a_consultation_follows_the_rules_of_its_creation(demo: Site) ->
     assert wrong.status_code == 422
     assert "Enter a title." in wrong.text
     assert "The summary must have at most 5000 characters." in wrong.text
+    assert "The ministry must have at most 200 characters." in wrong.text
     assert "This date must come after the previous phase&#39;s date." in wrong.text
     assert 'href="#field-title"' in wrong.text  # the summary links to its fields
     unreadable = site.client.post(
