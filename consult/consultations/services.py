@@ -24,6 +24,7 @@ SCHEDULED_PHASES = tuple(phase for phase in PHASE_ORDER if phase is not Phase.DR
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_TITLE = 300
 MAX_SUMMARY = 5000
+MAX_MINISTRY = 200
 
 
 async def can_see_draft(
@@ -55,25 +56,13 @@ async def create_consultation(
     reported with the rest). It belongs to `organisation`, by default the owner's one
     organisation; the caller checks that the owner may act for the organisation chosen."""
     slug = slug.strip().lower()
-    title = " ".join(title.split())
-    summary = summary.strip()
+    title, summary = " ".join(title.split()), summary.strip()
     errors: dict[str, str] = dict(input_errors or {})
     if not SLUG_PATTERN.match(slug) or len(slug) > 80:
         errors["slug"] = _("Use lowercase letters, digits and hyphens only, like “numerique-2026”.")
     elif await session.scalar(select(func.count()).where(Consultation.slug == slug)):
         errors["slug"] = _("Another consultation already uses this address.")
-    if not title:
-        errors["title"] = _("Enter a title.")
-    elif len(title) > MAX_TITLE:
-        errors["title"] = _("The title must have at most {count} characters.").format(
-            count=MAX_TITLE
-        )
-    if len(summary) > MAX_SUMMARY:
-        errors["summary"] = _("The summary must have at most {count} characters.").format(
-            count=MAX_SUMMARY
-        )
-    # A date that could not be read says so, rather than that it is missing.
-    errors = {**_check_schedule(phase_starts), **errors}
+    errors = _check_details(title, summary, ministry, phase_starts, errors)
     if organisation is None:
         own = await organisations_of(session, owner)
         if len(own) == 1:
@@ -113,6 +102,90 @@ async def create_consultation(
     session.add(consultation)
     await session.flush()
     return consultation
+
+
+def _check_details(
+    title: str,
+    summary: str,
+    ministry: str,
+    phase_starts: dict[Phase, datetime],
+    errors: dict[str, str],
+) -> dict[str, str]:
+    """The title, summary, ministry and schedule rules of creating and editing a consultation,
+    added to `errors` (what was already found wrong in the input)."""
+    if len(" ".join(ministry.split())) > MAX_MINISTRY:
+        errors["ministry"] = _("The ministry must have at most {count} characters.").format(
+            count=MAX_MINISTRY
+        )
+    if not title:
+        errors["title"] = _("Enter a title.")
+    elif len(title) > MAX_TITLE:
+        errors["title"] = _("The title must have at most {count} characters.").format(
+            count=MAX_TITLE
+        )
+    if len(summary) > MAX_SUMMARY:
+        errors["summary"] = _("The summary must have at most {count} characters.").format(
+            count=MAX_SUMMARY
+        )
+    # A date that could not be read says so, rather than that it is missing.
+    return {**_check_schedule(phase_starts), **errors}
+
+
+async def update_consultation(
+    session: AsyncSession,
+    consultation: Consultation,
+    *,
+    title: str,
+    summary: str,
+    ministry: str,
+    phase_starts: dict[Phase, datetime],
+    actor: User,
+    input_errors: Mapping[str, str] | None = None,
+) -> None:
+    """Change a consultation's title, summary, ministry label and schedule under the rules of
+    its creation (FormError field by field), recorded in the audit log with the names of the
+    fields changed."""
+    title, summary = " ".join(title.split()), summary.strip()
+    errors = _check_details(title, summary, ministry, phase_starts, dict(input_errors or {}))
+    if errors:
+        raise FormError(errors)
+    organisation = await session.get(Organisation, consultation.organisation_id)
+    ministry = " ".join(ministry.split()) or (organisation.name if organisation else "")
+    before = _details_of(consultation)
+    consultation.title, consultation.summary, consultation.ministry = title, summary, ministry
+    scheduled = {p.phase: p for p in consultation.phases}
+    for phase in SCHEDULED_PHASES:
+        if phase not in phase_starts and phase in scheduled:
+            consultation.phases.remove(scheduled[phase])
+        elif phase in phase_starts and phase in scheduled:
+            scheduled[phase].starts_at = phase_starts[phase]
+        elif phase in phase_starts:
+            consultation.phases.append(
+                ConsultationPhase(phase=phase, starts_at=phase_starts[phase])
+            )
+    await session.flush()
+    after = _details_of(consultation)
+    changed = sorted(name for name in after if after[name] != before[name])
+    await record_event(
+        session,
+        actor.id,
+        "consultation.update",
+        target=f"consultation:{consultation.id}",
+        details={"changed": changed},
+    )
+
+
+def _details_of(consultation: Consultation) -> dict[str, str]:
+    """What the edit form changes, as the audit log records it."""
+    details = {
+        "title": consultation.title,
+        "summary": consultation.summary,
+        "ministry": consultation.ministry,
+    }
+    for phase in SCHEDULED_PHASES:
+        starts = consultation.start_of(phase)
+        details[phase.value] = starts.isoformat() if starts else ""
+    return details
 
 
 def _check_schedule(phase_starts: dict[Phase, datetime]) -> dict[str, str]:

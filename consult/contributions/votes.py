@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User
+from consult.bills.models import BillVersion
 from consult.consultations.models import Consultation
 from consult.contributions.article_context import require_open
 from consult.contributions.models import (
@@ -30,6 +32,9 @@ class Tally:
     votes_for: int = 0
     votes_mixed: int = 0
     votes_against: int = 0
+    earlier: tuple[tuple[int, int], ...] = ()
+    """(version number, votes) for the votes counted here that were cast while an earlier
+    version of the text was in force: a reader is told what they voted on."""
 
     @property
     def total(self) -> int:
@@ -151,7 +156,35 @@ async def article_tally(
         counts.get(VoteValue.FOR, 0) + (imported.votes_for if imported else 0),
         counts.get(VoteValue.MIXED, 0) + (imported.votes_mixed if imported else 0),
         counts.get(VoteValue.AGAINST, 0) + (imported.votes_against if imported else 0),
+        await _votes_on_earlier_versions(session, consultation, article_key),
     )
+
+
+async def _votes_on_earlier_versions(
+    session: AsyncSession, consultation: Consultation, article_key: str
+) -> tuple[tuple[int, int], ...]:
+    """(version number, votes) of the article's votes last cast before the current version
+    was published, each counted on the version in force when it was cast."""
+    versions = (
+        await session.execute(
+            select(BillVersion.number, BillVersion.published_at)
+            .where(BillVersion.consultation_id == consultation.id)
+            .order_by(BillVersion.number)
+        )
+    ).all()
+    earlier: list[tuple[int, int]] = []
+    for (number, starts), (_next, ends) in itertools.pairwise(versions):
+        conditions = [
+            Vote.consultation_id == consultation.id,
+            Vote.article_key == article_key,
+            Vote.updated_at < ends,
+        ]
+        if number > versions[0][0]:
+            conditions.append(Vote.updated_at >= starts)
+        count = int(await session.scalar(select(func.count()).where(*conditions)) or 0)
+        if count:
+            earlier.append((number, count))
+    return tuple(earlier)
 
 
 def tally_of(contribution: Contribution) -> Tally:

@@ -28,6 +28,7 @@ from consult.consultations.services import (
     list_consultations,
 )
 from consult.contributions.figures import ParticipationFigures, participation_figures
+from consult.i18n import DISPLAY_TIMEZONE
 from consult.organisations.models import Organisation
 from consult.synthesis.runs import latest_draft_run, latest_report_run
 
@@ -83,6 +84,37 @@ class ConsultationForm:
     phases: tuple[Phase, ...] = SCHEDULED_PHASES
     organisations: Sequence[Organisation] = ()
     """The organisations the person may create it for (a choice is offered when several)."""
+
+
+@dataclass(frozen=True)
+class ConsultationEditForm:
+    """The form that edits a consultation's title, summary, ministry label and schedule,
+    filled with what it holds or shown again with its errors."""
+
+    consultation: Consultation
+    form: Mapping[str, str] = field(default_factory=dict)
+    errors: Mapping[str, str] = field(default_factory=dict)
+    phases: tuple[Phase, ...] = SCHEDULED_PHASES
+
+
+def edit_form(
+    consultation: Consultation,
+    form: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> ConsultationEditForm:
+    """The edit form: as typed when shown again, else the consultation's values (dates in
+    Paris time, as the creation form takes them)."""
+    if form is None:
+        form = {
+            "title": consultation.title,
+            "summary": consultation.summary,
+            "ministry": consultation.ministry,
+        }
+        for phase in SCHEDULED_PHASES:
+            starts = consultation.start_of(phase)
+            if starts is not None:
+                form[phase.value] = starts.astimezone(DISPLAY_TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+    return ConsultationEditForm(consultation, dict(form), dict(errors or {}))
 
 
 async def home_page(db: AsyncSession, viewer: User | None, now: datetime) -> HomePage:

@@ -7,14 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
 from consult.accounts.models import User
 from consult.bills.models import BillVersion
-from consult.bills.services import article_alineas, get_version, list_versions
+from consult.bills.parser import BillParseError, ParsedBill, parse_bill
+from consult.bills.services import article_alineas, bill_of_version, get_version, list_versions
 from consult.bills.wording import formal_wording
 from consult.consultations.models import Consultation
+from consult.consultations.services import accepts_contributions
+from consult.contributions.models import Contribution, Visibility
 from consult.contributions.writing import operation_of
 from consult.errors import NotFound
 from consult.revisions.builder import Built
@@ -27,6 +31,8 @@ from consult.revisions.services import (
     compare_versions,
     draft_text,
     find_draft,
+    lost_conflicts,
+    publication_of,
     redlines_of,
 )
 
@@ -47,6 +53,28 @@ class DraftPage:
     redlines: dict[str, Any]
     source: str
     errors: Mapping[str, str] = field(default_factory=dict)
+    lost: dict[int, int] = field(default_factory=dict)
+    """Amendments answered accepted that a choice left out -> the one kept (0: none)."""
+
+
+@dataclass(frozen=True)
+class ConfirmPage:
+    """What publishing the next version will change, and whom it concerns, before the final
+    click."""
+
+    draft: DraftPage
+    is_open: bool
+    """Contributions are still open: publishing needs a reason."""
+    changed_articles: list[str]
+    """Keys of the articles the version changes, in the bill's order."""
+    taken_in: list[int]
+    """Amendments the version takes in."""
+    authors_taken_in: int
+    """People whose amendments the version takes in."""
+    authors_affected: int
+    """Other people who wrote on the articles it changes."""
+    reason: str = ""
+    errors: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +89,10 @@ class ChangesPage:
     origins: list[int]
     already_published: bool = False
     """Reached by publishing a version someone had just published: say nothing was doubled."""
+    reason: str = ""
+    """Why it was published while contributions were open."""
+    lost: dict[int, int] = field(default_factory=dict)
+    """Amendments answered accepted that a choice left out -> the one kept (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +148,65 @@ async def draft_page(
         },
         source=source if source is not None else draft_text(draft, built),
         errors=errors or {},
+        lost=lost_conflicts(built, candidates),
+    )
+
+
+def _changed_articles(page: DraftPage, base: ParsedBill) -> list[str]:
+    before = article_alineas(base)
+    try:
+        after = article_alineas(parse_bill(page.source, format="markdown"))
+    except BillParseError:
+        after = article_alineas(page.built.bill)
+    return [
+        key
+        for key in [*after, *(k for k in before if k not in after)]
+        if before.get(key) != after.get(key)
+    ]
+
+
+async def _authors(db: AsyncSession, *where: Any) -> set[int]:
+    rows = await db.scalars(
+        select(Contribution.author_id)
+        .where(
+            Contribution.author_id.is_not(None),
+            Contribution.visibility == Visibility.VISIBLE,
+            *where,
+        )
+        .distinct()
+    )
+    return {int(i) for i in rows if i is not None}
+
+
+async def confirm_page(
+    db: AsyncSession,
+    consultation: Consultation,
+    official: User,
+    now: datetime,
+    *,
+    reason: str = "",
+    errors: Mapping[str, str] | None = None,
+) -> ConfirmPage:
+    """The confirmation of publishing the next version (FormError before a bill exists)."""
+    draft = await draft_page(db, consultation, official, now)
+    base = await bill_of_version(db, draft.version)
+    changed = _changed_articles(draft, base)
+    taken_in = list(draft.built.applied)
+    authors = await _authors(db, Contribution.id.in_(taken_in or [0]))
+    around = await _authors(
+        db,
+        Contribution.consultation_id == consultation.id,
+        Contribution.article_key.in_(changed or [""]),
+    )
+    return ConfirmPage(
+        draft=draft,
+        is_open=accepts_contributions(consultation, now),
+        changed_articles=changed,
+        taken_in=taken_in,
+        authors_taken_in=len(authors),
+        authors_affected=len(around - authors),
+        reason=reason,
+        errors=errors or {},
     )
 
 
@@ -138,6 +229,7 @@ async def changes_page(
             if isinstance(piece[2], int) and piece[2] > 0
         }
     )
+    kept = await publication_of(db, consultation, version.number)
     return ChangesPage(
         consultation=consultation,
         version=version,
@@ -146,6 +238,8 @@ async def changes_page(
         redlines=redlines,
         origins=origins,
         already_published=already_published,
+        reason=str(kept.get("reason_while_open") or ""),
+        lost={int(k): int(v) for k, v in (kept.get("lost_conflicts") or {}).items()},
     )
 
 

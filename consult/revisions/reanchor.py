@@ -3,12 +3,15 @@
 First the exact words (spacing and apostrophes aside). Found once: re-attached. Found several
 times: the occurrence whose surroundings match the quote's prefix and suffix, if exactly one
 does better than the others. Not found: the closest passage of the alinéa that took the place
-of the quoted one, if it is similar enough (:data:`FUZZY_BOUND`) and clearly closer than any
-other. Anything else is "outdated": the reader is shown the passage as it was, never a guess.
+of the quoted one, if it is similar enough (:data:`FUZZY_BOUND`), clearly closer than any
+other, and made only of words the quote holds (words dropped, punctuation or case changed):
+a highlighted passage never shows a word the contributor did not comment on. Anything else is
+"outdated": the reader is shown the passage as it was, never a guess.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -108,6 +111,20 @@ def _fuzzy(quote: str, text: str) -> tuple[float, float, int, int]:
     return best[0], rival[0], best[1], best[2]
 
 
+_PUNCTUATION = '.,;:!?«»“”"()[]–—-…'
+
+
+def _words(text: str) -> Counter[str]:
+    """The words of a passage, case, apostrophes and surrounding punctuation aside."""
+    found = (w.replace("’", "'").strip(_PUNCTUATION).casefold() for w in text.split())
+    return Counter(w for w in found if w)
+
+
+def only_quoted_words(quote: str, passage: str) -> bool:
+    """Whether every word of `passage` is one of the quote's (as many times at most)."""
+    return _words(passage) <= _words(quote)
+
+
 def reattach(
     quote: str,
     *,
@@ -128,7 +145,12 @@ def reattach(
     successor = dict(align_alineas(old_alineas, new_alineas)).get(old_alinea - 1)
     if successor is None:
         return OUTDATED
-    best, second, start, end = _fuzzy(quote, new_alineas[successor])
-    if best >= FUZZY_BOUND and best - second >= _FUZZY_MARGIN:
+    text = new_alineas[successor]
+    best, second, start, end = _fuzzy(quote, text)
+    if (
+        best >= FUZZY_BOUND
+        and best - second >= _FUZZY_MARGIN
+        and only_quoted_words(quote, text[start:end])
+    ):
         return Placement(AnchorStatus.FUZZY, successor + 1, start, end)
     return OUTDATED

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User
 from consult.answers.models import Answer, AnswerState, ContributionOutcome
+from consult.audit.models import AuditEvent
 from consult.audit.services import record_event
 from consult.bills.diff import AlineaDiff, article_diff
 from consult.bills.models import BillVersion
@@ -32,6 +33,7 @@ from consult.bills.services import (
 )
 from consult.bills.writer import write_bill
 from consult.consultations.models import Consultation
+from consult.consultations.services import accepts_contributions
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.contributions.writing import footprint_of, operation_of
 from consult.db import lock_row
@@ -59,6 +61,13 @@ class Candidate:
     contribution: Contribution
     answer: Answer
 
+    @property
+    def individual(self) -> bool:
+        """Accepted by an answer of its own. An amendment accepted only by the answer to its
+        group or campaign is offered, never counted as accepted: the group's answer says what
+        became of an idea, not that each of its amendments' wording goes into the text."""
+        return self.answer.contribution_id == self.contribution.id
+
 
 class ConflictsUnresolved(FormError):
     """Publishing is refused while competing amendments wait for a decision."""
@@ -81,6 +90,8 @@ async def accepted_amendments(
 
     The standing published answer counts first; an amendment without one counts when its own
     draft answer accepts it, so the official can prepare the text before publishing answers.
+    Those accepted by a group's or a campaign's answer only are not :attr:`Candidate.individual`:
+    the draft offers them apart, and they go into the text only when picked one by one.
     """
     published = await db.execute(
         select(Contribution, Answer)
@@ -204,7 +215,9 @@ def select_amendments(
         draft.edited = False
         draft.source_text = ""
     draft.amendment_ids = chosen
-    draft.choices = choices
+    # A choice made earlier stays until the official makes another one in the same conflict:
+    # a form that did not show the conflict (or left it untouched) does not undo it.
+    draft.choices = {**(draft.choices or {}), **choices}
     draft.updated_at = now
 
 
@@ -245,11 +258,46 @@ class AlreadyPublished(Exception):
         self.version = version
 
 
+MAX_REASON = 2000
+
+
+def check_open_reason(consultation: Consultation, now: datetime, reason: str) -> str:
+    """The reason for publishing a version while contributions are open, required then
+    (FormError), limited in length; "" once they are closed."""
+    reason = " ".join(reason.split())
+    if not accepts_contributions(consultation, now):
+        return ""
+    if not reason:
+        raise FormError(
+            {
+                "reason": _(
+                    "The consultation is still open to contributions: say why this version "
+                    "is published before it closes."
+                )
+            }
+        )
+    if len(reason) > MAX_REASON:
+        raise FormError(
+            {
+                "reason": _("The reason must have at most {count} characters.").format(
+                    count=MAX_REASON
+                )
+            }
+        )
+    return reason
+
+
 async def publish_next_version(
-    db: AsyncSession, consultation: Consultation, user: User, now: datetime, number: int | None
+    db: AsyncSession,
+    consultation: Consultation,
+    user: User,
+    now: datetime,
+    number: int | None,
+    reason: str = "",
 ) -> BillVersion:
     """Publish the open draft as version `number`, the number the official saw on the button
-    (see `publish_draft`).
+    (see `publish_draft`); while contributions are open, only with `reason` (kept in the
+    audit log and shown with the version's changes).
 
     Publications of one consultation take turns: the first publishes, those that come after it
     find that version published (:class:`AlreadyPublished`) rather than a copy of it.
@@ -260,8 +308,9 @@ async def publish_next_version(
         raise AlreadyPublished(await get_version(db, consultation, number))
     if latest is not None and number != latest.number + 1:
         raise FormError({"form": _("Reload the page to see the draft, then publish it again.")})
+    kept_reason = check_open_reason(consultation, now, reason)
     draft, version = await open_draft(db, consultation, user, now)
-    return await publish_draft(db, consultation, draft, version, user, now)
+    return await publish_draft(db, consultation, draft, version, user, now, kept_reason)
 
 
 async def publish_draft(
@@ -271,6 +320,7 @@ async def publish_draft(
     version: BillVersion,
     user: User,
     now: datetime,
+    reason: str = "",
 ) -> BillVersion:
     """Publish the draft as the next version, with the provenance of every change.
 
@@ -303,9 +353,43 @@ async def publish_draft(
             "applied": built.applied,
             "not_applied": sorted(built.failed),
             "edited_by_hand": draft.edited,
+            "lost_conflicts": {str(k): v for k, v in lost_conflicts(built, candidates).items()},
+            "reason_while_open": reason,
         },
     )
     return new_version
+
+
+def lost_conflicts(built: Built, candidates: Sequence[Candidate]) -> dict[int, int]:
+    """Amendments answered accepted (in whole or part) that a choice between competing
+    amendments left out -> the amendment kept instead (0: none of them was kept)."""
+    accepted = {c.contribution.id for c in candidates if c.answer.state in ACCEPTING}
+    applied = set(built.applied)
+    lost: dict[int, int] = {}
+    for conflict in built.conflicts:
+        if conflict in built.unresolved:
+            continue
+        kept = next((i for i in conflict.contribution_ids if i in applied), 0)
+        for contribution_id in conflict.contribution_ids:
+            if contribution_id != kept and contribution_id in accepted:
+                lost[contribution_id] = kept
+    return lost
+
+
+async def publication_of(
+    db: AsyncSession, consultation: Consultation, number: int
+) -> dict[str, Any]:
+    """What the audit log kept of the publication of version `number` (its reason while
+    contributions were open, the accepted amendments a conflict left out), {} if none."""
+    events = await db.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.action == "version.publish",
+            AuditEvent.target == f"consultation:{consultation.id}",
+        )
+        .order_by(AuditEvent.id.desc())
+    )
+    return next((dict(e.details) for e in events if e.details.get("version") == number), {})
 
 
 async def _store_provenance(

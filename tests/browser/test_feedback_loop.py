@@ -211,7 +211,12 @@ def test_a_citizen_follows_her_amendment_from_writing_to_the_next_version(
     official.goto(f"{base}{CONSULTATION}/versions/next")
     assert axe_violations(official) == []
     official.get_by_label(re.compile(rf"Amendment #{amendment_id}\b")).check()
-    official.get_by_role("button", name="Update the text").click()
+    official.get_by_role("button", name="Review and publish version 2").click()
+    official.wait_for_url(f"{base}{CONSULTATION}/versions/next/publish")
+    assert axe_violations(official) == []
+    official.get_by_label("Why publish it before contributions close?").fill(
+        "Le texte doit partir au Conseil d’État avant la clôture."
+    )
     official.get_by_role("button", name="Publish version 2").click()
     official.wait_for_url(f"{base}{CONSULTATION}/versions/2/changes")
     changed = official.locator("ins.by-amendment", has_text="assurer")

@@ -77,6 +77,18 @@ def register_with_errors(page: Any) -> None:
     page.locator(".error-summary").wait_for()
 
 
+def edit_with_errors(page: Any) -> None:
+    page.locator("#field-title").fill("")
+    page.locator("#field-open").fill("")
+    page.get_by_role("button", name="Enregistrer la consultation").click()
+    page.locator("#edit_form .error-summary").wait_for()
+
+
+def publish_without_a_reason(page: Any) -> None:
+    page.get_by_role("button", name=re.compile(r"^Publier la version \d+$")).click()
+    page.locator("#error-reason").wait_for()
+
+
 @dataclass(frozen=True)
 class State:
     """A page, and what the reader does on it before it is checked."""
@@ -131,6 +143,11 @@ OFFICIAL = [
     State(f"{C}/synthesis"),
     State(f"{C}/feedback"),
     State(f"{C}/versions/next"),
+    State(f"{C}/dashboard"),
+    State(f"{C}/edit"),
+    State(f"{C}/edit", edit_with_errors, "edit errors"),
+    State(f"{C}/versions/next/publish"),
+    State(f"{C}/versions/next/publish", publish_without_a_reason, "publish refused while open"),
     State(f"{C}/bill/import"),
     State("/consultations/new"),
     State(ARTICLE),

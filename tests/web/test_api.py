@@ -54,7 +54,13 @@ def api_site(
             f"/consultations/{DEMO_SLUG}/answers/contribution/{first}",
             data={"state": "rejected", "reason": REASON, "action": "publish"},
         )
-        site.client.post(f"/consultations/{DEMO_SLUG}/versions/next/publish", data={"number": "2"})
+        site.client.post(
+            f"/consultations/{DEMO_SLUG}/versions/next/publish",
+            data={
+                "number": "2",
+                "reason": "Le texte doit partir au Conseil d’État avant la clôture.",
+            },
+        )
         site.client.post("/account/logout")
         yield site
 

@@ -123,6 +123,9 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "feedback": (PAGE, PAGE),
     "version_draft": (LOGIN, PAGE),
     "version_draft_text": (LOGIN, PAGE),
+    "version_publish_confirm": (LOGIN, PAGE),
+    "consultation_dashboard": (LOGIN, PAGE),
+    "consultation_edit": (LOGIN, PAGE),
     "version_changes": (PAGE, PAGE),
     "version_compare": (PAGE, PAGE),
     "open_data": (PAGE, PAGE),
@@ -172,7 +175,16 @@ def test_every_get_route_answers_without_js_and_as_htmx(demo: Site) -> None:
     assert published.status_code == 303
     # a version 2, so that what changed in it can be shown
     publish = f"/consultations/{DEMO_SLUG}/versions/next/publish"
-    assert demo.client.post(publish, data={"number": "2"}).status_code == 303
+    assert (
+        demo.client.post(
+            publish,
+            data={
+                "number": "2",
+                "reason": "Le texte doit partir au Conseil d’État avant la clôture.",
+            },
+        ).status_code
+        == 303
+    )
     demo.client.post("/account/logout")
     requests = [
         (route.name, path)

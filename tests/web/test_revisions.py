@@ -102,7 +102,10 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
     page = site.client.get(f"{BASE}/versions/next")
     assert "Competing amendments" in page.text
     key = _conflict_key(page.text)
-    refused = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    refused = site.client.post(
+        f"{BASE}/versions/next/publish",
+        data={"number": "2", "reason": "Le texte doit partir au Conseil d’État avant la clôture."},
+    )
     assert refused.status_code == 422
     assert "Choose between the competing amendments" in refused.text
     assert f"Keep amendment #{replace}" in refused.text  # the list is shown with the refusal
@@ -125,14 +128,20 @@ def test_version_two_carries_the_provenance_of_every_change(site: Site) -> None:
         site.client.post(f"{BASE}/versions/next/text", data={"source": edited}).status_code == 303
     )
 
-    published = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    published = site.client.post(
+        f"{BASE}/versions/next/publish",
+        data={"number": "2", "reason": "Le texte doit partir au Conseil d’État avant la clôture."},
+    )
     assert published.status_code == 303
     assert published.headers["location"] == f"{BASE}/versions/2/changes"
     changes = site.client.get(f"{BASE}/versions/2/changes")
     assert changes.status_code == 200
     assert f"#{competing}</a>" in changes.text and f"#{inserted}</a>" in changes.text
     assert "ministry" in changes.text  # the hand edit is the ministry's
-    assert f"#{replace}</a>" not in changes.text
+    # The accepted amendment left out by the choice is explained, and changed no word.
+    assert f'id="lost-{replace}"' in changes.text
+    redlines = changes.text.split('id="lost-conflicts"', 1)[1].split("</section>", 1)[1]
+    assert f"#{replace}</a>" not in redlines
 
     rows = site.rows(select(VersionChange.contribution_id, VersionChange.kind, VersionChange.text))
     by_origin: dict[Any, list[tuple[str, str]]] = {}
@@ -188,7 +197,14 @@ def test_a_version_without_amendments_changes_nothing_and_says_so(site: Site) ->
     page = site.client.get(f"{BASE}/versions/next")
     assert "No amendment has been accepted yet" in page.text
     assert (
-        site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"}).status_code == 303
+        site.client.post(
+            f"{BASE}/versions/next/publish",
+            data={
+                "number": "2",
+                "reason": "Le texte doit partir au Conseil d’État avant la clôture.",
+            },
+        ).status_code
+        == 303
     )
     changes = site.client.get(f"{BASE}/versions/2/changes")
     assert "No article changed." in changes.text
@@ -197,17 +213,27 @@ def test_a_version_without_amendments_changes_nothing_and_says_so(site: Site) ->
 
 def test_publishing_again_what_was_just_published_publishes_nothing(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
-    assert "Publish version 2" in site.client.get(f"{BASE}/versions/next").text
-    first = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    assert "Review and publish version 2" in site.client.get(f"{BASE}/versions/next").text
+    assert "Publish version 2" in site.client.get(f"{BASE}/versions/next/publish").text
+    first = site.client.post(
+        f"{BASE}/versions/next/publish",
+        data={"number": "2", "reason": "Le texte doit partir au Conseil d’État avant la clôture."},
+    )
     assert first.headers["location"] == f"{BASE}/versions/2/changes"
     # The same button again (a second click, a colleague's page): version 2 is shown as it is.
-    again = site.client.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+    again = site.client.post(
+        f"{BASE}/versions/next/publish",
+        data={"number": "2", "reason": "Le texte doit partir au Conseil d’État avant la clôture."},
+    )
     assert again.status_code == 303
     assert again.headers["location"] == f"{BASE}/versions/2/changes?already=1"
     notice = site.client.get(again.headers["location"])
     assert "Version 2 had already been published" in notice.text
     # A number the draft cannot have: the page is shown again with a way forward.
-    stale = site.client.post(f"{BASE}/versions/next/publish", data={"number": "7"})
+    stale = site.client.post(
+        f"{BASE}/versions/next/publish",
+        data={"number": "7", "reason": "Le texte doit partir au Conseil d’État avant la clôture."},
+    )
     assert stale.status_code == 422 and "Reload the page" in stale.text
     assert site.scalar(select(func.count()).select_from(BillVersion)) == 2
 
@@ -226,7 +252,13 @@ async def test_ten_concurrent_publications_give_one_version(demo_url: str) -> No
         officials = [await browser(app, official.email) for _ in range(10)]
 
         async def publish(http: httpx2.AsyncClient) -> None:
-            answer = await http.post(f"{BASE}/versions/next/publish", data={"number": "2"})
+            answer = await http.post(
+                f"{BASE}/versions/next/publish",
+                data={
+                    "number": "2",
+                    "reason": "Le texte doit partir au Conseil d’État avant la clôture.",
+                },
+            )
             locations.append((answer.status_code, answer.headers.get("location")))
 
         locations: list[tuple[int, str | None]] = []

@@ -6,16 +6,26 @@ from collections.abc import Sequence
 
 from starlette.responses import Response
 
-from consult.consultations.services import create_consultation, read_schedule
+from consult.consultations.services import (
+    create_consultation,
+    read_schedule,
+    update_consultation,
+)
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.input import whole_number
 from consult.organisations.models import Organisation
 from consult.organisations.services import organisations_for_new_consultation
-from consult.pages.consultations import ConsultationForm, consultation_page, memorandum_page
+from consult.pages.consultations import (
+    ConsultationForm,
+    consultation_page,
+    edit_form,
+    memorandum_page,
+)
+from consult.pages.dashboard import dashboard_page
 from consult.web.context import RequestContext
-from consult.web.forms import read_form
-from consult.web.permissions import OFFICIAL, PUBLIC
+from consult.web.forms import read_form, with_query
+from consult.web.permissions import CONSULTATION_OFFICIAL, OFFICIAL, PUBLIC
 from consult.web.routing import route
 
 
@@ -32,6 +42,40 @@ async def memorandum(ctx: RequestContext) -> Response:
     """The exposé des motifs of the latest version."""
     page = await memorandum_page(ctx.db, await ctx.consultation())
     return ctx.render("consultations/memorandum.html", page)
+
+
+async def dashboard(ctx: RequestContext) -> Response:
+    """What waits for the consultation's officials, each with its action."""
+    saved = bool(ctx.query.get("saved"))
+    page = await dashboard_page(ctx.db, await ctx.consultation(), ctx.member, ctx.now, saved=saved)
+    return ctx.render("consultations/dashboard.html", page)
+
+
+async def edit(ctx: RequestContext) -> Response:
+    """The form that edits the consultation's title, summary, ministry and schedule."""
+    return ctx.render("consultations/edit.html", edit_form(await ctx.consultation()))
+
+
+async def update(ctx: RequestContext) -> Response:
+    """Save the edit under the rules of creation, or show the form again with its errors."""
+    consultation, form = await ctx.consultation(), await read_form(ctx.request)
+    phase_starts, input_errors = read_schedule(form)
+    try:
+        await update_consultation(
+            ctx.db,
+            consultation,
+            title=form.text("title"),
+            summary=form.text("summary"),
+            ministry=form.text("ministry"),
+            phase_starts=phase_starts,
+            actor=ctx.member,
+            input_errors=input_errors,
+        )
+    except FormError as error:
+        shown = edit_form(consultation, dict(form), error.fields)
+        return ctx.render("consultations/edit.html", shown, block="edit_form", status_code=422)
+    url = ctx.url_for("consultation_dashboard", slug=consultation.slug)
+    return ctx.redirect(with_query(url, saved="1"))
 
 
 async def new_form(ctx: RequestContext) -> Response:
@@ -90,4 +134,19 @@ routes = [
     route("/consultations", create, OFFICIAL, methods=["POST"], name="consultation_create"),
     route("/consultations/{slug}", show, PUBLIC, name="consultation", cache=True),
     route("/consultations/{slug}/motifs", memorandum, PUBLIC, name="memorandum", cache=True),
+    route(
+        "/consultations/{slug}/dashboard",
+        dashboard,
+        CONSULTATION_OFFICIAL,
+        name="consultation_dashboard",
+    ),
+    route("/consultations/{slug}/edit", edit, CONSULTATION_OFFICIAL, name="consultation_edit"),
+    route(
+        "/consultations/{slug}/edit",
+        update,
+        CONSULTATION_OFFICIAL,
+        ["POST"],
+        name="consultation_update",
+        rate_limit="post",
+    ),
 ]

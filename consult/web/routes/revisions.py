@@ -6,9 +6,10 @@ from starlette.responses import Response
 
 from consult.errors import FormError
 from consult.input import whole_number
-from consult.pages.revisions import changes_page, compare_page, draft_page
+from consult.pages.revisions import changes_page, compare_page, confirm_page, draft_page
 from consult.revisions.services import (
     AlreadyPublished,
+    ConflictsUnresolved,
     choose_amendments,
     edit_draft_text,
     publish_next_version,
@@ -50,6 +51,22 @@ async def _refused(
     return ctx.render(template, page, status_code=422)
 
 
+async def _not_published(ctx: RequestContext, reason: str, error: FormError) -> Response:
+    """The confirmation shown again with why publishing was refused (422)."""
+    try:
+        page = await confirm_page(
+            ctx.db,
+            await ctx.consultation(),
+            ctx.member,
+            ctx.now,
+            reason=reason,
+            errors=error.fields,
+        )
+    except FormError:
+        return ctx.error(422, error.first_message)
+    return ctx.render("revisions/confirm.html", page, status_code=422)
+
+
 def _choices(form: FormData) -> dict[str, int]:
     """The amendment chosen in each conflict (fields ``conflict:<key>``)."""
     choices: dict[str, int] = {}
@@ -69,7 +86,18 @@ async def save_selection(ctx: RequestContext) -> Response:
         await choose_amendments(ctx.db, consultation, ctx.member, ctx.now, picked, choices)
     except FormError as error:
         return ctx.error(422, error.first_message)
-    return ctx.redirect(ctx.url_for("version_draft", slug=consultation.slug))
+    # "Review and publish" sends the picks and choices too: they are kept before going on.
+    then = "version_publish_confirm" if form.text("then") == "confirm" else "version_draft"
+    return ctx.redirect(ctx.url_for(then, slug=consultation.slug))
+
+
+async def confirm_form(ctx: RequestContext) -> Response:
+    """What publishing will change and whom it concerns, with the final button."""
+    try:
+        page = await confirm_page(ctx.db, await ctx.consultation(), ctx.member, ctx.now)
+    except FormError as error:
+        return ctx.error(422, error.first_message)
+    return ctx.render("revisions/confirm.html", page)
 
 
 async def text_form(ctx: RequestContext) -> Response:
@@ -95,15 +123,19 @@ async def save_text(ctx: RequestContext) -> Response:
 
 async def publish(ctx: RequestContext) -> Response:
     """Publish the next version; refused with the list while conflicts wait for a decision."""
-    consultation = await ctx.consultation()
-    number = (await read_form(ctx.request)).number("number")
+    consultation, form = await ctx.consultation(), await read_form(ctx.request)
+    number, reason = form.number("number"), form.text("reason")
     try:
-        published = await publish_next_version(ctx.db, consultation, ctx.member, ctx.now, number)
+        published = await publish_next_version(
+            ctx.db, consultation, ctx.member, ctx.now, number, reason
+        )
     except AlreadyPublished as earlier:
         url = ctx.url_for("version_changes", slug=consultation.slug, number=earlier.version.number)
         return ctx.redirect(with_query(url, already="1"))
-    except FormError as error:
+    except ConflictsUnresolved as error:
         return await _refused(ctx, "revisions/draft.html", error)
+    except FormError as error:
+        return await _not_published(ctx, reason, error)
     url = ctx.url_for("version_changes", slug=consultation.slug, number=published.number)
     return ctx.redirect(url)
 
@@ -144,6 +176,7 @@ routes = [
         name="version_text_save",
         rate_limit="post",
     ),
+    route(f"{NEXT}/publish", confirm_form, CONSULTATION_OFFICIAL, name="version_publish_confirm"),
     route(
         f"{NEXT}/publish",
         publish,
