@@ -14,7 +14,12 @@ from consult.contributions.models import Contribution, Visibility, Vote
 from consult.demo.seed import DEMO_SLUG
 from consult.moderation.models import ModerationEvent, Report, Suspension
 from consult.notifications.models import ACCOUNT_REINSTATED, ACCOUNT_SUSPENDED, AccountNotice
-from consult.synthesis.models import SynthesisCampaign, SynthesisCampaignMember
+from consult.synthesis.models import (
+    RunStatus,
+    SynthesisCampaign,
+    SynthesisCampaignMember,
+    SynthesisRun,
+)
 from consult.web.services import services_of_app
 from tests.support.seeding import read_in_english
 from tests.support.site import PASSWORD, Clock, Site, browser, htmx_headers, make_settings, serving
@@ -355,6 +360,15 @@ def test_every_copy_of_a_letter_is_hidden_at_once(demo: Site) -> None:
     assert reasons == {"Copie.", "Campagne de spam."}
     logged = demo.scalar(select(func.count()).where(ModerationEvent.action == "hide"))
     assert logged == len(members)
+    # The next synthesis run leaves every hidden copy out.
+    demo.client.cookies.clear()
+    demo.login(demo.user(Role.OFFICIAL))
+    assert demo.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
+    demo.drain_jobs()
+    latest = demo.scalar(select(SynthesisRun).order_by(SynthesisRun.id.desc()).limit(1))
+    assert latest.status is RunStatus.SUCCEEDED and latest.input_ids
+    synthesised = {n for first, last in latest.input_ids for n in range(first, last + 1)}
+    assert synthesised and synthesised.isdisjoint(members)
 
 
 # --- the database keeps one report per person ----------------------------------------------

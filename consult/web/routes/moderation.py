@@ -8,6 +8,7 @@ from dataclasses import replace
 from starlette.responses import Response
 
 from consult.contributions.listing import get_contribution
+from consult.contributions.models import Contribution
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.moderation.services import (
@@ -21,7 +22,7 @@ from consult.moderation.services import (
 )
 from consult.pages.moderation import QueueFilters, log_page, queue_page, report_page
 from consult.web.context import RequestContext
-from consult.web.forms import read_form
+from consult.web.forms import FormData, read_form
 from consult.web.permissions import AUTHENTICATED, CONSULTATION_MODERATOR, PARTICIPANT, PUBLIC
 from consult.web.routing import route
 
@@ -33,12 +34,10 @@ async def report_form(ctx: RequestContext) -> Response:
     return ctx.render("moderation/report.html", page)
 
 
-async def report(ctx: RequestContext) -> Response:
-    """Report a contribution to the moderators, once; enough reports hide it pending review."""
-    consultation = await ctx.consultation()
-    contribution = await get_contribution(ctx.db, consultation, ctx.path_id("contribution_id"))
-    form = await read_form(ctx.request)
-    status, errors, message = 200, {}, _("Thank you: your report was sent to the moderators.")
+async def _send_report(
+    ctx: RequestContext, contribution: Contribution, form: FormData
+) -> tuple[int, dict[str, str], str]:
+    """Record the report; its outcome as (status, form errors, message)."""
     try:
         await report_contribution(
             ctx.db,
@@ -50,28 +49,32 @@ async def report(ctx: RequestContext) -> Response:
             now=ctx.now,
         )
     except OwnContribution:
-        status, message = 403, _("You cannot report your own contribution.")
+        return 403, {}, _("You cannot report your own contribution.")
     except AlreadyReported:
-        status, message = 409, _("You have already reported this contribution: it counts once.")
+        return 409, {}, _("You have already reported this contribution: it counts once.")
     except FormError as error:
-        status, errors = 422, error.fields
+        return 422, error.fields, ""
+    return 200, {}, _("Thank you: your report was sent to the moderators.")
+
+
+async def report(ctx: RequestContext) -> Response:
+    """Report a contribution to the moderators, once; enough reports hide it pending review.
+    htmx gets the answer in place of the form; without it, the report's page."""
+    consultation = await ctx.consultation()
+    contribution = await get_contribution(ctx.db, consultation, ctx.path_id("contribution_id"))
+    form = await read_form(ctx.request)
+    status, errors, message = await _send_report(ctx, contribution, form)
     if status == 200 and not ctx.is_partial:
-        return ctx.redirect(
-            ctx.url_for("report_form", slug=consultation.slug, contribution_id=contribution.id)
-        )
+        mine = ctx.url_for("report_form", slug=consultation.slug, contribution_id=contribution.id)
+        return ctx.redirect(mine)
     page = await report_page(
-        ctx.db,
-        consultation,
-        contribution.id,
-        ctx.member,
-        values=dict(form),
-        errors=errors,
-        message="" if status == 200 or errors else message,
+        ctx.db, consultation, contribution.id, ctx.member, values=dict(form), errors=errors
     )
     if ctx.is_partial:
         shown = page if errors else replace(page, message=message)
         return ctx.render("moderation/_report.html", shown, status_code=status)
-    return ctx.render("moderation/report.html", page, status_code=status)
+    refusal = replace(page, message=message) if status in (403, 409) else page
+    return ctx.render("moderation/report.html", refusal, status_code=status)
 
 
 async def queue(ctx: RequestContext) -> Response:
