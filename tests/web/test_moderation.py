@@ -3,6 +3,10 @@ public log, copies of a letter, suspended accounts (no JS and htmx)."""
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+
 import anyio
 import pytest
 from sqlalchemy import func, select
@@ -84,6 +88,10 @@ def test_a_participant_reports_a_contribution_once_without_javascript(english: S
     assert again.status_code == 409
     assert "You have already reported this contribution" in again.text
     assert site.rows(select(Report.reason, Report.details)) == [("spam", "Une publicité.")]
+    # The report is the reporter's data: it is in the archive of their data.
+    archive = zipfile.ZipFile(io.BytesIO(site.client.get("/account/export").content))
+    mine = json.loads(archive.read("moderation.json"))["reports"]
+    assert [(r["contribution"], r["reason"]) for r in mine] == [(target, "spam")]
     # The author has no report button on their own contribution, and cannot report it.
     site.client.cookies.clear()
     site.login(author)
