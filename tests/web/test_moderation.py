@@ -16,6 +16,7 @@ from consult.accounts.models import Role, User
 from consult.audit.models import AuditEvent
 from consult.contributions.models import Contribution, Visibility, Vote
 from consult.demo.seed import DEMO_SLUG
+from consult.jobs import send_notifications
 from consult.moderation.models import ModerationEvent, Report, Suspension
 from consult.notifications.models import ACCOUNT_REINSTATED, ACCOUNT_SUSPENDED, AccountNotice
 from consult.synthesis.models import (
@@ -25,8 +26,18 @@ from consult.synthesis.models import (
     SynthesisRun,
 )
 from consult.web.services import services_of_app
+from tests.support.mail import mail_server
 from tests.support.seeding import read_in_english
-from tests.support.site import PASSWORD, Clock, Site, browser, htmx_headers, make_settings, serving
+from tests.support.site import (
+    PASSWORD,
+    Clock,
+    Site,
+    browser,
+    htmx_headers,
+    make_settings,
+    serving,
+    start_site,
+)
 
 SLUG = "bibliotheques"
 ARTICLE = f"/consultations/{SLUG}/articles/art-1"
@@ -445,3 +456,31 @@ async def test_concurrent_reports_count_once_per_person_and_hide_once(library_ur
     assert reports == 5
     assert auto_hides == 1
     assert hidden is Visibility.HIDDEN
+
+
+def test_the_author_is_told_by_email_of_a_suspension_and_of_its_end(library_url: str) -> None:
+    with mail_server() as mail:
+        settings = make_settings(library_url, smtp_host="127.0.0.1", smtp_port=mail.port)
+        with start_site(settings, Clock()) as site:
+            author = site.user()
+            _write(site, author)
+            site.login(site.user(Role.MODERATOR))
+            suspend = f"{QUEUE}/accounts/{author.id}/suspension"
+            assert (
+                site.client.post(suspend, data={"reason": "Insultes répétées."}).status_code == 303
+            )
+            reinstate = f"{QUEUE}/accounts/{author.id}/reinstatement"
+            assert (
+                site.client.post(reinstate, data={"reason": "Excuses acceptées."}).status_code
+                == 303
+            )
+            site.drain_jobs()
+            site.enqueue_job(send_notifications)
+            site.drain_jobs()
+    suspended, reinstated = mail.inbox.messages
+    assert suspended["To"].addresses[0].addr_spec == author.email
+    assert suspended["Subject"] == "Votre compte est suspendu"
+    assert "Insultes répétées." in suspended.get_content()
+    assert "/account" in suspended.get_content()
+    assert reinstated["Subject"] == "Votre compte est rétabli"
+    assert "Excuses acceptées." in reinstated.get_content()

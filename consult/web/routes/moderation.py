@@ -11,6 +11,7 @@ from consult.contributions.listing import get_contribution
 from consult.contributions.models import Contribution
 from consult.errors import FormError
 from consult.i18n import gettext as _
+from consult.jobs import send_notifications
 from consult.moderation.services import (
     AlreadyReported,
     OwnContribution,
@@ -132,6 +133,7 @@ async def suspend(ctx: RequestContext) -> Response:
         )
     except FormError as error:
         return await _refused(ctx, f"u{account_id}", error)
+    ctx.enqueue(send_notifications, job_id="notifications:account")
     return _back_to_queue(ctx)
 
 
@@ -150,6 +152,7 @@ async def reinstate(ctx: RequestContext) -> Response:
         )
     except FormError as error:
         return await _refused(ctx, f"u{account_id}", error)
+    ctx.enqueue(send_notifications, job_id="notifications:account")
     return _back_to_queue(ctx)
 
 
