@@ -182,35 +182,53 @@ async def my_report(
 # --- decisions on contributions -------------------------------------------------------------
 
 
+async def copy_groups(
+    session: AsyncSession, consultation: Consultation, ids: list[int]
+) -> dict[int, list[int]]:
+    """For each of `ids` in a group of copies found by the latest synthesis run (a campaign or
+    a repost), every contribution of its group, itself included."""
+    run = await latest_draft_run(session, consultation.id)
+    if run is None or not ids:
+        return {}
+    groups: dict[int, int] = dict(
+        (
+            await session.execute(
+                select(SynthesisCampaignMember.contribution_id, SynthesisCampaign.id)
+                .join(
+                    SynthesisCampaign,
+                    SynthesisCampaign.id == SynthesisCampaignMember.campaign_id,
+                )
+                .where(
+                    SynthesisCampaign.run_id == run.id,
+                    SynthesisCampaignMember.contribution_id.in_(ids),
+                )
+            )
+        ).all()
+    )
+    if not groups:
+        return {}
+    members: dict[int, list[int]] = {}
+    rows = await session.execute(
+        select(SynthesisCampaignMember.campaign_id, SynthesisCampaignMember.contribution_id)
+        .join(Contribution, Contribution.id == SynthesisCampaignMember.contribution_id)
+        .where(
+            SynthesisCampaignMember.campaign_id.in_(set(groups.values())),
+            Contribution.consultation_id == consultation.id,
+        )
+        .order_by(SynthesisCampaignMember.contribution_id)
+    )
+    for group, member in rows:
+        members.setdefault(group, []).append(member)
+    return {contribution: members[group] for contribution, group in groups.items()}
+
+
 async def copies_of(
     session: AsyncSession, consultation: Consultation, contribution: Contribution
 ) -> list[int]:
     """The contributions in the same group of copies as `contribution` (itself included), as
     the latest synthesis run found them; just itself when it is in none."""
-    run = await latest_draft_run(session, consultation.id)
-    if run is None:
-        return [contribution.id]
-    group = await session.scalar(
-        select(SynthesisCampaignMember.campaign_id)
-        .join(SynthesisCampaign, SynthesisCampaign.id == SynthesisCampaignMember.campaign_id)
-        .where(
-            SynthesisCampaign.run_id == run.id,
-            SynthesisCampaignMember.contribution_id == contribution.id,
-        )
-        .limit(1)
-    )
-    if group is None:
-        return [contribution.id]
-    members = await session.scalars(
-        select(SynthesisCampaignMember.contribution_id)
-        .join(Contribution, Contribution.id == SynthesisCampaignMember.contribution_id)
-        .where(
-            SynthesisCampaignMember.campaign_id == group,
-            Contribution.consultation_id == consultation.id,
-        )
-        .order_by(SynthesisCampaignMember.contribution_id)
-    )
-    return list(members)
+    groups = await copy_groups(session, consultation, [contribution.id])
+    return groups.get(contribution.id, [contribution.id])
 
 
 async def decide(

@@ -14,7 +14,7 @@ from consult.consultations.models import Consultation
 from consult.contributions.listing import get_contribution
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.moderation.models import ModerationEvent, Report, ReportReason, Suspension
-from consult.moderation.services import copies_of, current_suspension, my_report
+from consult.moderation.services import copy_groups, current_suspension, my_report
 
 QUEUE_SIZE = 100
 LOG_SIZE = 500
@@ -131,6 +131,7 @@ async def queue_page(
     for report in reports:
         by_contribution[report.contribution_id].append(report)
     histories = await _histories(db, consultation, {c.author_id for c in contributions})
+    groups = await copy_groups(db, consultation, ids)
     items = []
     for c in contributions:
         mine = by_contribution.get(c.id, [])
@@ -143,7 +144,7 @@ async def queue_page(
                 total_reports=len(mine),
                 reasons=sorted(reasons.items(), key=lambda pair: (-pair[1], pair[0])),
                 details=[r.details for r in waiting if r.details],
-                copies=await copies_of(db, consultation, c),
+                copies=groups.get(c.id, [c.id]),
                 author=histories.get(c.author_id) if c.author_id is not None else None,
             )
         )
