@@ -30,6 +30,7 @@ from consult.contributions.models import (
 )
 from consult.db import Base
 from consult.legal.models import LegalPage
+from consult.moderation.models import ModerationEvent, Report, Suspension
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
 from consult.organisations.models import Organisation, OrganisationMember
 from consult.protection.models import LoginFailure, SpentFormToken
@@ -72,6 +73,7 @@ __all__ = [
     "ImportedArticleVotes",
     "LegalPage",
     "LoginFailure",
+    "ModerationEvent",
     "Notification",
     "NotificationStatus",
     "Organisation",
@@ -80,9 +82,11 @@ __all__ = [
     "Provision",
     "ProvisionKind",
     "RecoveryCode",
+    "Report",
     "Role",
     "SpentFormToken",
     "Stance",
+    "Suspension",
     "SynthesisCampaign",
     "SynthesisCampaignMember",
     "SynthesisCluster",

@@ -248,6 +248,14 @@ class Settings:
             BOOLEAN,
         ),
     )
+    reports_to_hide: int = field(
+        default=3,
+        metadata=declare(
+            "A contribution reported by this many people is hidden until a moderator reviews"
+            " it (hides it with a reason, or restores it). 0: reports never hide by themselves.",
+            COUNT,
+        ),
+    )
     accessibility_compliance: str = field(
         default="none",
         metadata=declare(

@@ -1,5 +1,5 @@
-"""A person's data, as they can take it away: their account, contributions, votes and the
-emails sent to them, as JSON files in one zip archive."""
+"""A person's data, as they can take it away: their account, contributions, votes, the
+emails sent to them, their reports and suspensions, as JSON files in one zip archive."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from consult.accounts.models import User
 from consult.answers.models import Answer, ContributionOutcome
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, Vote
+from consult.moderation.models import Report, Suspension
 from consult.notifications.models import AccountNotice, Notification
 
 
@@ -39,6 +40,7 @@ async def export_my_data(db: AsyncSession, user: User, now: datetime) -> bytes:
         "contributions.json": await _contributions(db, user.id),
         "votes.json": await _votes(db, user.id),
         "emails.json": await _emails(db, user.id),
+        "moderation.json": await _moderation(db, user.id),
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -124,3 +126,34 @@ async def _emails(db: AsyncSession, user_id: int) -> list[dict[str, Any]]:
         }
         for notice in notices
     ]
+
+
+async def _moderation(db: AsyncSession, user_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The reports this person made, and the suspensions of their account."""
+    reports = await db.scalars(
+        select(Report).where(Report.reporter_id == user_id).order_by(Report.id)
+    )
+    suspensions = await db.scalars(
+        select(Suspension).where(Suspension.user_id == user_id).order_by(Suspension.id)
+    )
+    return {
+        "reports": [
+            {
+                "contribution": r.contribution_id,
+                "reason": r.reason,
+                "details": r.details,
+                "made_at": _when(r.created_at),
+            }
+            for r in reports
+        ],
+        "suspensions": [
+            {
+                "reason": s.reason,
+                "suspended_at": _when(s.created_at),
+                "review_requested_at": _when(s.review_requested_at),
+                "review_request": s.review_request,
+                "lifted_at": _when(s.lifted_at),
+            }
+            for s in suspensions
+        ],
+    }

@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Enum,
     ForeignKey,
@@ -14,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -125,6 +127,9 @@ class Contribution(Base):
         default=Visibility.VISIBLE,
     )
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
+    """The moderators' public reason, shown in place of the text while it is hidden."""
+    pending_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Hidden after enough reports, until a moderator hides or restores it."""
 
     votes_for: Mapped[int] = mapped_column(Integer, default=0)
     votes_mixed: Mapped[int] = mapped_column(Integer, default=0)

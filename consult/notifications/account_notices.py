@@ -21,6 +21,8 @@ from consult.accounts.links import link_secret
 from consult.accounts.models import AccountLink, LinkPurpose, User
 from consult.i18n import gettext as _
 from consult.notifications.models import (
+    ACCOUNT_REINSTATED,
+    ACCOUNT_SUSPENDED,
     ALREADY_REGISTERED,
     INACTIVE_ACCOUNT,
     LOGINS_PAUSED,
@@ -93,6 +95,27 @@ def _contents(
             % {"date": str(notice.details.get("closing_on", ""))},
             _("To keep your account, log in before then: %(url)s")
             % {"url": f"{base}/account/login"},
+        ]
+    if notice.kind == ACCOUNT_SUSPENDED:
+        return _("Your account is suspended"), [
+            _(
+                "The moderators of the consultation “%(consultation)s” suspended your account:"
+                " you can no longer post or vote. Your contributions stay as they were, unless"
+                " moderators hid them."
+            )
+            % {"consultation": str(notice.details.get("consultation", ""))},
+            _("Their reason: %(reason)s") % {"reason": str(notice.details.get("reason", ""))},
+            _("You may ask once for a review from your account page: %(url)s")
+            % {"url": f"{base}/account"},
+        ]
+    if notice.kind == ACCOUNT_REINSTATED:
+        return _("Your account is reinstated"), [
+            _(
+                "The moderators of the consultation “%(consultation)s” lifted the suspension of"
+                " your account: you can post and vote again."
+            )
+            % {"consultation": str(notice.details.get("consultation", ""))},
+            _("Their reason: %(reason)s") % {"reason": str(notice.details.get("reason", ""))},
         ]
     assert link is not None, "a link notice names its link"
     secret = link_secret(settings.secret_key, link)

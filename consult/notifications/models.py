@@ -55,6 +55,8 @@ class Notification(Base):
 LOGINS_PAUSED = "logins_paused"
 ALREADY_REGISTERED = "already_registered"
 INACTIVE_ACCOUNT = "inactive_account"
+ACCOUNT_SUSPENDED = "account_suspended"
+ACCOUNT_REINSTATED = "account_reinstated"
 
 
 class AccountNotice(Base):

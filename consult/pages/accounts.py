@@ -10,6 +10,7 @@ from datetime import datetime
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.i18n import ngettext
+from consult.moderation.models import Suspension
 from consult.protection.logins import LoginRefused
 
 
@@ -75,6 +76,9 @@ class ProfilePage:
     confirmation_sent: bool = False
     sends_email: bool = False
     """Whether the site sends email (else no confirmation link can be sent)."""
+    suspension: Suspension | None = None
+    """The account's suspension in force, if any (with its review request)."""
+    review_sent: bool = False
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,8 @@ class ConsultationPage:
     """Officials have published at least one answer."""
     is_official: bool = False
     """The reader is an official of the consultation's organisation: their links are shown."""
+    is_moderator: bool = False
+    """The reader moderates the consultation (a moderator or official of its organisation)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,7 @@ async def consultation_page(
     published: int | None = None,
     *,
     is_official: bool = False,
+    is_moderator: bool = False,
 ) -> ConsultationPage:
     """A consultation's overview, with its participation figures and links to only what
     exists (a synthesis, answers)."""
@@ -171,6 +174,7 @@ async def consultation_page(
         has_synthesis=synthesis is not None,
         has_feedback=bool(answered),
         is_official=is_official,
+        is_moderator=is_moderator or is_official,
     )
 
 

@@ -102,6 +102,14 @@ class RequestContext:
             return False
         return await acts_for(self.db, user, consultation)
 
+    async def is_moderator_of(self, consultation: Consultation) -> bool:
+        """Whether the person logged in moderates `consultation`: a moderator or official of
+        its organisation, or an administrator."""
+        user = self.user
+        if user is None or not user.has_role(Role.MODERATOR, Role.OFFICIAL):
+            return False
+        return await acts_for(self.db, user, consultation)
+
     def keep_writes_of_refusal(self) -> None:
         """A refused request whose refusal must be remembered (a wrong password counts towards
         pausing logins): its writes are committed like a success's."""

@@ -22,6 +22,8 @@ class Permission:
     roles: tuple[Role, ...] = ()
     anonymous_only: bool = False
     organisation: bool = False
+    participates: bool = False
+    """Posting or voting: refused to suspended accounts (checked by the routing layer)."""
 
     def allows(self, user: User | None) -> bool:
         """Whether `user` (None when not logged in) may reach the route."""
@@ -37,6 +39,8 @@ class Permission:
 PUBLIC = Permission("public")
 ANONYMOUS = Permission("anonymous", anonymous_only=True)
 AUTHENTICATED = Permission("authenticated", login=True)
+PARTICIPANT = Permission("participant", login=True, participates=True)
+"""A logged-in person posting, voting or reporting: a suspended account is refused."""
 MODERATOR = Permission("moderator", login=True, roles=(Role.MODERATOR,))
 OFFICIAL = Permission("official", login=True, roles=(Role.OFFICIAL,))
 """An official, on a route that names no consultation (creating one)."""
@@ -44,4 +48,12 @@ CONSULTATION_OFFICIAL = Permission(
     "consultation-official", login=True, roles=(Role.OFFICIAL,), organisation=True
 )
 """An official of the organisation that holds the path's consultation, or an administrator."""
+CONSULTATION_MODERATOR = Permission(
+    "consultation-moderator",
+    login=True,
+    roles=(Role.MODERATOR, Role.OFFICIAL),
+    organisation=True,
+)
+"""A moderator or an official of the organisation that holds the path's consultation, or an
+administrator."""
 ADMIN = Permission("admin", login=True, roles=(Role.ADMIN,))

@@ -22,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 from consult import i18n
 from consult.accounts.two_factor import needs_second_factor
 from consult.consultations.services import get_consultation
+from consult.i18n import gettext as _
+from consult.moderation.services import current_suspension
 from consult.organisations.services import acts_for
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
@@ -78,7 +80,7 @@ def _check_declaration(path: str, permission: Permission) -> None:
     if names_consultation and permission.roles and not permission.organisation:
         raise ValueError(
             f"{path}: a role acting on a consultation acts for its organisation "
-            "(declare CONSULTATION_OFFICIAL, not a bare role)"
+            "(declare CONSULTATION_OFFICIAL or CONSULTATION_MODERATOR, not a bare role)"
         )
 
 
@@ -154,6 +156,13 @@ async def _unit_of_work(
                 query = urlencode({"next": request.url.path})
                 return RedirectResponse(f"{login_url}?{query}", status_code=303)
             return error_response(request, 403)
+        suspended = permission.participates and user is not None
+        if suspended and await current_suspension(db, user.id) is not None:  # type: ignore[union-attr]
+            message = _(
+                "Your account is suspended: you cannot post, vote or report. You may ask"
+                " for a review from your account page."
+            )
+            return error_response(request, 403, message)
         staff_must = services.settings.two_factor_for_staff
         if user is not None and permission.roles and needs_second_factor(user, staff_must):
             # Acting for a ministry needs a second factor: set it up first, then come back.

@@ -365,7 +365,9 @@ def test_downgrading_the_copy_kinds_removes_repost_groups_and_their_copies(
 
     execute("UPDATE synthesis_campaigns SET kind = 'repost'")
     downgrade(url, "0013_organisations")  # the revision before the copy kinds
-    kept = stored_rows(url, seeded)
+    # Tables of later revisions are gone with them; the others keep their rows.
+    present = table_names(url)
+    kept = stored_rows(url, {name: row for name, row in seeded.items() if name in present})
     assert kept["synthesis_campaigns"] == [] and kept["synthesis_campaign_members"] == []
     assert kept["synthesis_runs"] and kept["contributions"]
     upgrade(url)

@@ -45,6 +45,7 @@ def test_my_data_comes_as_an_archive_of_json_files(library: Site) -> None:
         "account.json",
         "contributions.json",
         "emails.json",
+        "moderation.json",
         "votes.json",
     ]
     account = json.loads(archive.read("account.json"))

@@ -158,7 +158,8 @@ def test_official_routes_by_role(site: Site, role: Role | None, allowed: bool) -
         if Role.OFFICIAL not in route.permission.roles:
             continue
         response = site.client.request(method, path, data={} if method == "POST" else None)
-        if allowed:
+        # Moderators of the consultation's organisation reach the moderation routes.
+        if allowed or (role is Role.MODERATOR and role in route.permission.roles):
             # 404: the sample names a contribution, cluster or run this consultation lacks.
             assert response.status_code in (200, 303, 404, 422), (
                 method,
@@ -236,6 +237,9 @@ ACTING_DATA: dict[str, dict[str, str]] = {
     "cluster_rename": {"title": "Un autre titre"},
     "cluster_merge": {"source": "2"},
     "cluster_split": {"member": "1", "title": "Un nouveau groupe"},
+    "moderation_decide": {"action": "hide", "reason": "Propos injurieux."},
+    "moderation_suspend": {"reason": "Insultes répétées."},
+    "moderation_reinstate": {"reason": "Excuses acceptées."},
 }
 
 
@@ -301,6 +305,33 @@ def test_an_official_of_another_ministry_is_refused_on_every_official_route(
             for route, method, path in _organisation_routes(demo):
                 if method == "GET":
                     assert _send(demo, route, method, path) != 403, (email, path)
+
+
+def test_a_moderator_reaches_the_moderation_routes_of_their_ministry_only(demo: Site) -> None:
+    """The demo's moderator moderates the demo consultation; the officials' routes stay the
+    officials'; a moderator of another ministry is refused (above, with every such route)."""
+    moderation = [
+        (route, method, path)
+        for route, method, path in _organisation_routes(demo)
+        if Role.MODERATOR in route.permission.roles
+    ]
+    assert {route.name for route, _, _ in moderation} == {
+        "moderation_queue",
+        "moderation_decide",
+        "moderation_suspend",
+        "moderation_reinstate",
+    }
+    demo.client.post(
+        "/account/login",
+        data={"email": "moderation@demo.consult.test", "password": DEMO_PASSWORD},
+    )
+    with jobs_held(demo.services):
+        for route, method, path in _organisation_routes(demo):
+            status = _send(demo, route, method, path)
+            if Role.MODERATOR in route.permission.roles:
+                assert status != 403, (method, path, status)
+            else:
+                assert status == 403, (method, path, status)
 
 
 def prepare_synthesis(site: Site) -> None:

@@ -16,6 +16,7 @@ from consult.accounts.services import (
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.jobs import send_notifications
+from consult.moderation.services import current_suspension
 from consult.pages.accounts import (
     LoginForm,
     PasswordForm,
@@ -153,6 +154,8 @@ async def profile(ctx: RequestContext) -> Response:
         email_confirmed=bool(ctx.query.get("confirmed")),
         confirmation_sent=bool(ctx.query.get("confirmation_sent")),
         sends_email=ctx.settings.sends_email,
+        suspension=await current_suspension(ctx.db, ctx.member.id),
+        review_sent=bool(ctx.query.get("review")),
     )
     return ctx.render("accounts/profile.html", page)
 

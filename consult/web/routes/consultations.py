@@ -34,7 +34,10 @@ async def show(ctx: RequestContext) -> Response:
     consultation = await ctx.consultation()
     published = whole_number(ctx.query.get("published"))
     official = await ctx.is_official_of(consultation)
-    page = await consultation_page(ctx.db, consultation, ctx.now, published, is_official=official)
+    moderator = official or await ctx.is_moderator_of(consultation)
+    page = await consultation_page(
+        ctx.db, consultation, ctx.now, published, is_official=official, is_moderator=moderator
+    )
     return ctx.render("consultations/show.html", page)
 
 

@@ -35,7 +35,7 @@ from consult.web.antispam import sent_by_a_person
 from consult.web.article_page import render_article_page
 from consult.web.context import RequestContext
 from consult.web.forms import FormData, read_form
-from consult.web.permissions import AUTHENTICATED, PUBLIC
+from consult.web.permissions import AUTHENTICATED, PARTICIPANT, PUBLIC
 from consult.web.routing import route
 
 # The forms beside which similar contributions are shown while their author writes.
@@ -301,25 +301,25 @@ ARTICLE = "/consultations/{slug}/articles/{key}"
 CONTRIBUTION = "/consultations/{slug}/contributions/{contribution_id:id}"
 
 routes = [
-    route(f"{ARTICLE}/annotations", annotate, AUTHENTICATED, ["POST"], rate_limit="contribute"),
-    route(f"{ARTICLE}/amendments", amend, AUTHENTICATED, ["POST"], rate_limit="contribute"),
-    route(f"{ARTICLE}/arguments", argue, AUTHENTICATED, ["POST"], rate_limit="contribute"),
-    route(f"{ARTICLE}/sources", cite, AUTHENTICATED, ["POST"], rate_limit="contribute"),
-    route(f"{ARTICLE}/votes", vote_article, AUTHENTICATED, ["POST"], rate_limit="vote"),
+    route(f"{ARTICLE}/annotations", annotate, PARTICIPANT, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/amendments", amend, PARTICIPANT, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/arguments", argue, PARTICIPANT, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/sources", cite, PARTICIPANT, ["POST"], rate_limit="contribute"),
+    route(f"{ARTICLE}/votes", vote_article, PARTICIPANT, ["POST"], rate_limit="vote"),
     # Asked while typing: a POST keeps drafts out of addresses and logs, and the budget of
     # unsafe requests (not the much smaller one for publishing) bounds the embedding work.
     route(f"{ARTICLE}/similar-contributions", similar, AUTHENTICATED, ["POST"], rate_limit="post"),
     route(
         f"{ARTICLE}/contributions/{{contribution_id:id}}/replies",
         reply,
-        AUTHENTICATED,
+        PARTICIPANT,
         ["POST"],
         rate_limit="contribute",
     ),
     route(
         f"{ARTICLE}/contributions/{{contribution_id:id}}/votes",
         vote_contribution,
-        AUTHENTICATED,
+        PARTICIPANT,
         ["POST"],
         rate_limit="vote",
     ),

@@ -1,0 +1,1 @@
+"""Moderation: reports on contributions, hiding and restoring them, suspended accounts."""
