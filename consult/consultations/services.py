@@ -140,6 +140,7 @@ async def update_consultation(
     ministry: str,
     phase_starts: dict[Phase, datetime],
     actor: User,
+    participation_requires: int | None = None,
     input_errors: Mapping[str, str] | None = None,
 ) -> None:
     """Change a consultation's title, summary, ministry label and schedule under the rules of
@@ -147,12 +148,16 @@ async def update_consultation(
     fields changed."""
     title, summary = " ".join(title.split()), summary.strip()
     errors = _check_details(title, summary, ministry, phase_starts, dict(input_errors or {}))
+    if participation_requires is not None and participation_requires not in (0, 1, 2):
+        errors["participation_requires"] = _("Choose who may take part.")
     if errors:
         raise FormError(errors)
     organisation = await session.get(Organisation, consultation.organisation_id)
     ministry = " ".join(ministry.split()) or (organisation.name if organisation else "")
     before = _details_of(consultation)
     consultation.title, consultation.summary, consultation.ministry = title, summary, ministry
+    if participation_requires is not None:
+        consultation.participation_requires = participation_requires
     scheduled = {p.phase: p for p in consultation.phases}
     for phase in SCHEDULED_PHASES:
         if phase not in phase_starts and phase in scheduled:
@@ -181,6 +186,7 @@ def _details_of(consultation: Consultation) -> dict[str, str]:
         "title": consultation.title,
         "summary": consultation.summary,
         "ministry": consultation.ministry,
+        "participation_requires": str(consultation.participation_requires),
     }
     for phase in SCHEDULED_PHASES:
         starts = consultation.start_of(phase)

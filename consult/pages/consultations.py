@@ -111,6 +111,7 @@ def edit_form(
             "title": consultation.title,
             "summary": consultation.summary,
             "ministry": consultation.ministry,
+            "participation_requires": str(consultation.participation_requires),
         }
         for phase in SCHEDULED_PHASES:
             starts = consultation.start_of(phase)

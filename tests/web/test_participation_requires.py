@@ -93,3 +93,26 @@ def test_an_official_chooses_who_may_take_part_when_creating_a_consultation(
     )
     assert wrong.status_code == 422
     assert library.scalar(select(Consultation.id).where(Consultation.slug == "autre")) is None
+
+
+def test_an_official_changes_who_may_take_part_from_the_edit_page(library: Site) -> None:
+    library.login(library.user(Role.OFFICIAL))
+    edit = f"/consultations/{LIBRARY_SLUG}/edit"
+    form = library.client.get(edit).text
+    assert 'name="participation_requires" value="0" checked' in form
+    saved = library.client.post(
+        edit,
+        data={
+            "title": "Bibliothèques",
+            "summary": "",
+            "ministry": "",
+            "open": "2020-01-01T09:00",
+            "participation_requires": "1",
+        },
+    )
+    assert saved.status_code == 303, saved.text
+    stored = library.scalar(
+        select(Consultation.participation_requires).where(Consultation.slug == LIBRARY_SLUG)
+    )
+    assert stored == VerificationLevel.EMAIL
+    assert 'name="participation_requires" value="1" checked' in library.client.get(edit).text

@@ -72,6 +72,7 @@ async def update(ctx: RequestContext) -> Response:
             ministry=form.text("ministry"),
             phase_starts=phase_starts,
             actor=ctx.member,
+            participation_requires=whole_number(form.text("participation_requires")),
             input_errors=input_errors,
         )
     except FormError as error:
