@@ -442,8 +442,10 @@ def test_result_does_not_depend_on_input_order(seed: int, rng: random.Random) ->
     rng.shuffle(shuffled)
     assert detect_copies(shuffled) == expected
     assert_invariants(expected, items, CampaignParams())
-    # Each letter's copies are a campaign or, when few authors sent it, reposts.
-    assert len(expected.campaigns) + len(expected.reposts) >= 3
+    # The two long letters' copies are each a campaign or, when few authors sent it, reposts
+    # (the third is short: a one-word edit can take a copy below the threshold, and two
+    # people posting it once each have reposted nothing).
+    assert len(expected.campaigns) + len(expected.reposts) >= 2
 
 
 @settings(max_examples=25, deadline=None)
