@@ -15,6 +15,7 @@ from consult.answers.models import Answer, AnswerCoverage, AnswerScope, AnswerSt
 from consult.audit.models import AuditEvent
 from consult.contributions.models import Contribution, Vote
 from consult.jobs import purge_sessions, send_notifications
+from consult.notifications.models import Notification
 from tests.support.mail import mail_server
 from tests.support.site import PASSWORD, Clock, Site, make_settings, start_site
 
@@ -205,3 +206,42 @@ def test_without_email_an_unused_account_is_closed_when_its_time_comes(
     _run_purge(library)
     assert library.scalar(select(User.deleted_at).where(User.id == sleeper.id)) is not None
     assert library.scalar(select(User.deleted_at).where(User.id == staff.id)) is None
+
+
+def test_closing_an_account_with_an_answer_email_pending_sends_nothing_and_keeps_the_answer(
+    library_url: str, clock: Clock
+) -> None:
+    with mail_server() as mail:
+        settings = make_settings(library_url, smtp_host="127.0.0.1", smtp_port=mail.port)
+        with start_site(settings, clock) as site:
+            citizen, answered = _take_part(site, "Une contribution à laquelle on a répondu.")
+
+            async def answer_with_email_pending(session):  # type: ignore[no-untyped-def]
+                reply = Answer(
+                    consultation_id=answered.consultation_id,
+                    scope=AnswerScope.CONTRIBUTION,
+                    contribution_id=answered.id,
+                    state=AnswerState.ACCEPTED,
+                    reason="Retenu.",
+                    published_at=clock(),
+                )
+                session.add(reply)
+                await session.flush()
+                session.add(AnswerCoverage(answer_id=reply.id, contribution_id=answered.id))
+                session.add(Notification(user_id=citizen.id, answer_id=reply.id))
+                await session.commit()
+                return reply.id
+
+            answer_id = site.db(answer_with_email_pending)
+            closed = site.client.post(
+                "/account/close", data={"password": PASSWORD, "contributions": "delete"}
+            )
+            assert closed.status_code == 200
+            site.enqueue_job(send_notifications)
+            site.drain_jobs()
+            assert mail.inbox.messages == []  # the address is gone: no email after closing
+            assert site.scalar(select(func.count()).select_from(Notification)) == 0
+            # The answer and what it answers stay public.
+            assert site.scalar(select(Answer.id).where(Answer.id == answer_id)) == answer_id
+            kept = site.scalar(select(Contribution).where(Contribution.id == answered.id))
+            assert kept is not None and kept.author_pseudonym == ""
