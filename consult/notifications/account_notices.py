@@ -7,7 +7,6 @@ Written with the event that calls for them (see `consult.protection.logins`), se
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
@@ -27,12 +26,9 @@ from consult.notifications.models import (
     INACTIVE_ACCOUNT,
     LOGINS_PAUSED,
     AccountNotice,
-    NotificationStatus,
 )
-from consult.notifications.outbox import BATCH, claim, record_outcome, waiting
+from consult.notifications.outbox import BATCH, send_one, skip, waiting
 from consult.settings import Settings
-
-logger = logging.getLogger("consult.notifications")
 
 
 def compose_notice(
@@ -163,29 +159,21 @@ async def send_pending_notices(
     )
     for notice in notices:
         user = await db.get(User, notice.user_id)
-        if user is None or not user.email or not user.is_active:
-            notice.status = NotificationStatus.SKIPPED
-            await db.commit()
-            continue
         link_id = notice.details.get("link_id")
         link = await db.get(AccountLink, int(str(link_id))) if link_id is not None else None
-        if link_id is not None and (link is None or link.used_at is not None):
-            notice.status = NotificationStatus.SKIPPED  # used or gone: nothing to say
-            await db.commit()
+        gone = link_id is not None and (link is None or link.used_at is not None)
+        if user is None or not user.email or not user.is_active or gone:
+            await skip(db, notice)  # nobody to write to, or a link used or gone
             continue
-        if not await claim(db, notice, now()):
-            continue  # another sender has it
-        error: str | None = None
-        try:
-            message = compose_notice(notice, user, settings, link)
-            await run(deliver, settings, message)  # type: ignore[misc]
-        except Exception as exc:  # the mail server's many ways to refuse
-            error = f"{type(exc).__name__}: {exc}"
-            logger.warning("could not send account notice %d: %s", notice.id, error)
-        record_outcome(notice, error, now())
-        await db.commit()
-        if error is None:
-            sent += 1
-        else:
-            failed += 1
+        went = await send_one(
+            db,
+            notice,
+            lambda: compose_notice(notice, user, settings, link),  # noqa: B023 (called at once)
+            settings,
+            deliver,
+            now,
+            run,
+        )
+        sent += went is True
+        failed += went is False
     return sent, failed

@@ -3,12 +3,18 @@ failure does to it."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from sqlalchemy import ColumnElement, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
+from consult.settings import Settings
+
+logger = logging.getLogger("consult.notifications")
 
 MAX_ATTEMPTS = 5
 # Emails sent by one job run (the sweep picks up the rest).
@@ -50,3 +56,34 @@ def record_outcome(email: Outgoing, error: str | None, now: datetime) -> None:
     email.last_error = error[:1000]
     if email.attempts >= MAX_ATTEMPTS:
         email.status = NotificationStatus.FAILED
+
+
+async def skip(db: AsyncSession, email: Outgoing) -> None:
+    """Nothing to send any more (an opt-out, a closed account, a link already used)."""
+    email.status = NotificationStatus.SKIPPED
+    await db.commit()
+
+
+async def send_one(
+    db: AsyncSession,
+    email: Outgoing,
+    compose: Callable[[], EmailMessage],
+    settings: Settings,
+    deliver: Callable[[Settings, EmailMessage], object],
+    now: Callable[[], datetime],
+    run: Callable[..., object],
+) -> bool | None:
+    """Claim, compose, deliver (``run`` takes the blocking ``deliver`` off the event loop)
+    and commit the outcome at once, so an interruption never sends an email twice: whether it
+    went, or None when another sender has it."""
+    if not await claim(db, email, now()):
+        return None
+    error: str | None = None
+    try:
+        await run(deliver, settings, compose())  # type: ignore[misc]
+    except Exception as exc:  # the mail server's many ways to refuse
+        error = f"{type(exc).__name__}: {exc}"
+        logger.warning("could not send %s %d: %s", type(email).__name__, email.id, error)
+    record_outcome(email, error, now())
+    await db.commit()
+    return error is None

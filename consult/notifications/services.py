@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,12 +26,10 @@ from consult.answers.services import AnswerDecision, AnswerTarget, SavedAnswer, 
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution
 from consult.i18n import gettext as _
-from consult.notifications.models import Notification, NotificationStatus
-from consult.notifications.outbox import BATCH, claim, record_outcome, waiting
+from consult.notifications.models import Notification
+from consult.notifications.outbox import BATCH, send_one, skip, waiting
 from consult.settings import Settings
 from consult.text import excerpt, plain_text
-
-logger = logging.getLogger("consult.notifications")
 
 # Contributions named in one email; the link to "my contributions" lists them all.
 LISTED = 10
@@ -232,23 +229,19 @@ async def send_pending(
     for notification, letter in await pending_letters(db, now()):
         if not (letter.contributions and letter.user.email and letter.user.notify_answers):
             # Opted out since, or every contribution now has an answer of its own.
-            notification.status = NotificationStatus.SKIPPED
-            await db.commit()
+            await skip(db, notification)
             continue
-        if not await claim(db, notification, now()):
-            continue  # another sender has it
-        error: str | None = None
-        try:
-            await run(deliver, settings, compose(letter, settings))  # type: ignore[misc]
-        except Exception as exc:  # the mail server's many ways to refuse
-            error = f"{type(exc).__name__}: {exc}"
-            logger.warning("could not send notification %d: %s", notification.id, error)
-        record_outcome(notification, error, now())
-        await db.commit()
-        if error is None:
-            sent += 1
-        else:
-            failed += 1
+        went = await send_one(
+            db,
+            notification,
+            lambda: compose(letter, settings),  # noqa: B023 (called at once)
+            settings,
+            deliver,
+            now,
+            run,
+        )
+        sent += went is True
+        failed += went is False
     return sent, failed
 
 
