@@ -338,30 +338,8 @@ async def suspend_account(
         user_id=account.id, consultation_id=consultation.id, reason=public, created_at=now
     )
     session.add(suspension)
-    session.add(
-        ModerationEvent(
-            consultation_id=consultation.id,
-            action=ModerationAction.SUSPEND.value,
-            account_id=account.id,
-            reason=public,
-            created_at=now,
-        )
-    )
-    session.add(
-        AccountNotice(
-            user_id=account.id,
-            kind=ACCOUNT_SUSPENDED,
-            details={"reason": public, "consultation": consultation.title},
-            created_at=now,
-        )
-    )
-    await session.flush()
-    await record_event(
-        session,
-        moderator.id,
-        "moderation.suspend",
-        target=f"user:{account.id}",
-        details={"consultation": consultation.id, "suspension": suspension.id},
+    await _record_account_decision(
+        session, consultation, suspension, moderator, ModerationAction.SUSPEND, public, now
     )
     return suspension
 
@@ -384,32 +362,45 @@ async def reinstate_account(
         reason, MAX_REASON, "reinstate", _("Give the reason the account's owner will read.")
     )
     suspension.lifted_at = now
+    await _record_account_decision(
+        session, consultation, suspension, moderator, ModerationAction.REINSTATE, public, now
+    )
+    return suspension
+
+
+async def _record_account_decision(
+    session: AsyncSession,
+    consultation: Consultation,
+    suspension: Suspension,
+    moderator: User,
+    action: ModerationAction,
+    public: str,
+    now: datetime,
+) -> None:
+    """A suspension or its lifting: in the public log, in an email to the account's owner,
+    and in the audit log."""
     session.add(
         ModerationEvent(
             consultation_id=consultation.id,
-            action=ModerationAction.REINSTATE.value,
-            account_id=account_id,
+            action=action.value,
+            account_id=suspension.user_id,
             reason=public,
             created_at=now,
         )
     )
+    kind = ACCOUNT_SUSPENDED if action is ModerationAction.SUSPEND else ACCOUNT_REINSTATED
+    details = {"reason": public, "consultation": consultation.title}
     session.add(
-        AccountNotice(
-            user_id=account_id,
-            kind=ACCOUNT_REINSTATED,
-            details={"reason": public, "consultation": consultation.title},
-            created_at=now,
-        )
+        AccountNotice(user_id=suspension.user_id, kind=kind, details=details, created_at=now)
     )
     await session.flush()
     await record_event(
         session,
         moderator.id,
-        "moderation.reinstate",
-        target=f"user:{account_id}",
+        f"moderation.{action.value}",
+        target=f"user:{suspension.user_id}",
         details={"consultation": consultation.id, "suspension": suspension.id},
     )
-    return suspension
 
 
 async def request_review(session: AsyncSession, user: User, text: str, now: datetime) -> Suspension:

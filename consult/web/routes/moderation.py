@@ -3,6 +3,7 @@ a suspended account asking for a review."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from starlette.responses import Response
@@ -120,35 +121,25 @@ async def decide_on(ctx: RequestContext) -> Response:
 
 async def suspend(ctx: RequestContext) -> Response:
     """Suspend the account of a participant of this consultation."""
-    form = await read_form(ctx.request)
-    account_id = ctx.path_id("user_id")
-    try:
-        await suspend_account(
-            ctx.db,
-            await ctx.consultation(),
-            account_id,
-            ctx.member,
-            reason=form.text("reason"),
-            now=ctx.now,
-        )
-    except FormError as error:
-        return await _refused(ctx, f"u{account_id}", error)
-    ctx.enqueue(send_notifications, job_id="notifications:account")
-    return _back_to_queue(ctx)
+    return await _decide_on_account(ctx, suspend_account)
 
 
 async def reinstate(ctx: RequestContext) -> Response:
     """Lift a suspension decided from this consultation's queue."""
+    return await _decide_on_account(ctx, reinstate_account)
+
+
+async def _decide_on_account(
+    ctx: RequestContext, decide: Callable[..., Awaitable[object]]
+) -> Response:
+    """Suspend or reinstate the path's account with the form's public reason; its owner is
+    told by email."""
     form = await read_form(ctx.request)
     account_id = ctx.path_id("user_id")
+    consultation = await ctx.consultation()
     try:
-        await reinstate_account(
-            ctx.db,
-            await ctx.consultation(),
-            account_id,
-            ctx.member,
-            reason=form.text("reason"),
-            now=ctx.now,
+        await decide(
+            ctx.db, consultation, account_id, ctx.member, reason=form.text("reason"), now=ctx.now
         )
     except FormError as error:
         return await _refused(ctx, f"u{account_id}", error)
