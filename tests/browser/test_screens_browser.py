@@ -116,6 +116,10 @@ ANONYMOUS = [
     State("/account/login"),
     State("/account/register"),
     State("/account/register", register_with_errors, "registration errors"),
+    State("/account/forgot"),
+    State("/legal/privacy"),
+    State("/legal/accessibility"),
+    State("/legal/terms"),
 ]
 CITIZEN = [
     State(C),
@@ -133,6 +137,9 @@ CITIZEN = [
     State("/account/contributions"),
     State("/account"),
     State("/account/password"),
+    State("/account/close"),
+    State("/account/two-factor"),
+    State(f"{C}/moderation/log"),
     State("/", open_the_menu, "menu open"),
 ]
 OFFICIAL = [
@@ -144,6 +151,7 @@ OFFICIAL = [
     State(f"{C}/feedback"),
     State(f"{C}/versions/next"),
     State(f"{C}/dashboard"),
+    State(f"{C}/moderation"),
     State(f"{C}/edit"),
     State(f"{C}/edit", edit_with_errors, "edit errors"),
     State(f"{C}/versions/next/publish"),
