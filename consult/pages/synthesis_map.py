@@ -24,6 +24,9 @@ PALETTE = (
     "#bab0ac",
 )
 OTHER_COLOUR = "#8a8a8a"
+# Two numbered markers (radius 10) closer than this overlap and hide each other's number.
+LABEL_SPACING = 22.0
+_SPREAD_ROUNDS = 30
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,39 @@ def cluster_map(report: ScopeReport) -> ClusterMap:
     ]
     # "Other" first so the clusters are drawn on top of it.
     dots.sort(key=lambda dot: not dot.other)
+    centres = spread([(_place(c.x, WIDTH), _place(1 - c.y, HEIGHT)) for c in report.clusters])
     labels = [
-        Label(_place(c.x, WIDTH), _place(1 - c.y, HEIGHT), c.position + 1, colour_of(c.position))
-        for c in report.clusters
+        Label(x, y, c.position + 1, colour_of(c.position))
+        for (x, y), c in zip(centres, report.clusters, strict=True)
     ]
     return ClusterMap(WIDTH, HEIGHT, dots, labels, len(dots), report.total)
+
+
+def spread(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Move markers apart until none overlaps another (groups whose centres are close keep
+    readable numbers): each overlapping pair is pushed apart along the line between them,
+    within the drawing, a few rounds at most. Deterministic, so a report reads the same."""
+    placed = [list(point) for point in points]
+    for _ in range(_SPREAD_ROUNDS):
+        moved = False
+        for i, first in enumerate(placed):
+            for j in range(i + 1, len(placed)):
+                second = placed[j]
+                dx, dy = second[0] - first[0], second[1] - first[1]
+                distance = (dx * dx + dy * dy) ** 0.5
+                if distance >= LABEL_SPACING:
+                    continue
+                if distance == 0:  # the same centre: part them sideways, by their order
+                    dx, dy, distance = 1.0, 0.0, 1.0
+                push = (LABEL_SPACING - distance) / 2 + 0.5
+                first[0] -= dx / distance * push
+                first[1] -= dy / distance * push
+                second[0] += dx / distance * push
+                second[1] += dy / distance * push
+                moved = True
+        for point in placed:
+            point[0] = min(max(point[0], MARGIN), WIDTH - MARGIN)
+            point[1] = min(max(point[1], MARGIN), HEIGHT - MARGIN)
+        if not moved:
+            break
+    return [(round(x, 1), round(y, 1)) for x, y in placed]
