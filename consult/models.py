@@ -47,6 +47,8 @@ from consult.synthesis.models import (
     SynthesisCampaignMember,
     SynthesisCluster,
     SynthesisMembership,
+    SynthesisOpinions,
+    SynthesisOpinionTarget,
     SynthesisRun,
 )
 
@@ -91,6 +93,8 @@ __all__ = [
     "SynthesisCampaignMember",
     "SynthesisCluster",
     "SynthesisMembership",
+    "SynthesisOpinionTarget",
+    "SynthesisOpinions",
     "SynthesisRun",
     "User",
     "UserSession",

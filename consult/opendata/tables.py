@@ -37,7 +37,7 @@ from consult.synthesis.models import (
     SynthesisCluster,
     SynthesisMembership,
 )
-from consult.synthesis.opinions import consultation_opinions
+from consult.synthesis.opinions import ConsultationOpinions, run_opinions
 from consult.synthesis.runs import latest_report_run
 
 BATCH = 2000
@@ -404,9 +404,16 @@ async def _changes(export: Export) -> Batches:
         yield batch
 
 
-async def _opinion_groups(export: Export) -> Batches:
+async def _opinions(export: Export) -> ConsultationOpinions | None:
+    """The opinion groups of the export's report run (none without a published run)."""
+    if export.run_id is None:
+        return None
     async with export.factory() as db:
-        opinions = await consultation_opinions(db, export.consultation_id)
+        return await run_opinions(db, export.run_id, export.consultation_id)
+
+
+async def _opinion_groups(export: Export) -> Batches:
+    opinions = await _opinions(export)
     if opinions is not None:
         yield [(g.number, g.participants) for g in opinions.groups]
 
@@ -415,9 +422,12 @@ def _rates(rates: tuple[float, ...]) -> str:
     return "; ".join(f"{r:.4f}" for r in rates)
 
 
+def _counts(counts: tuple[int, ...]) -> str:
+    return "; ".join(str(n) for n in counts)
+
+
 async def _opinion_targets(export: Export) -> Batches:
-    async with export.factory() as db:
-        opinions = await consultation_opinions(db, export.consultation_id)
+    opinions = await _opinions(export)
     if opinions is None:
         return
     rows = [
@@ -432,7 +442,9 @@ async def _opinion_targets(export: Export) -> Batches:
             round(t.rejection, 6),
             round(t.division, 6),
             _rates(t.agreement),
-            "; ".join(str(n) for n in t.group_votes),
+            _counts(t.group_votes),
+            _counts(t.group_agrees),
+            _counts(t.group_disagrees),
         )
         for rank, t in enumerate(opinions.targets, start=1)
     ]
@@ -621,6 +633,8 @@ TABLES: tuple[Table, ...] = (
                 "Each group's (pour + 1) / (votes + 2), group 1 first, separated by '; '.",
             ),
             ("votes_by_group", "Votes cast in each group, group 1 first, separated by '; '."),
+            ("agrees_by_group", "Of those, votes pour in each group, separated by '; '."),
+            ("disagrees_by_group", "Of those, votes contre in each group, separated by '; '."),
         ),
         _opinion_targets,
     ),

@@ -57,6 +57,7 @@ class RunStage(enum.StrEnum):
 
     QUEUED = "queued"
     LOADING = "loading"
+    OPINIONS = "opinions"
     EMBEDDING = "embedding"
     CAMPAIGNS = "campaigns"
     CLUSTERING = "clustering"
@@ -284,3 +285,66 @@ class SynthesisCampaignMember(Base):
     contribution_id: Mapped[int] = mapped_column(
         ForeignKey("contributions.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class SynthesisOpinions(Base):
+    """A run's opinion groups, computed from the votes when the run fixed its input: the number
+    of people grouped, each group's size and what it supports and rejects most distinctly.
+    Counts only: who is in which group is never stored. ``groups`` is empty when too few people
+    voted to form groups (the report then shows none)."""
+
+    __tablename__ = "synthesis_opinions"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("synthesis_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    """Votes read (those on hidden contributions left out)."""
+    voters: Mapped[int] = mapped_column(Integer, default=0)
+    participants: Mapped[int] = mapped_column(Integer, default=0)
+    targets: Mapped[int] = mapped_column(Integer, default=0)
+    """Articles and contributions ranked (one row each in ``synthesis_opinion_targets``)."""
+    silhouette: Mapped[float] = mapped_column(Float, default=0.0)
+    seed: Mapped[int] = mapped_column(Integer, default=0)
+    min_participant_votes: Mapped[int] = mapped_column(Integer, default=0)
+    min_target_votes: Mapped[int] = mapped_column(Integer, default=0)
+    groups: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """``{"number", "participants", "supports": [[kind, key], ...], "rejects": [...]}``, group 1
+    (the largest) first."""
+
+
+class SynthesisOpinionTarget(Base):
+    """How a run's opinion groups voted on one article or contribution, and its ranks."""
+
+    __tablename__ = "synthesis_opinion_targets"
+    __table_args__ = (
+        Index("ix_synthesis_opinion_targets_contribution", "run_id", "contribution_id"),
+        Index("ix_synthesis_opinion_targets_division", "run_id", "division_rank"),
+    )
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("synthesis_runs.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    """Bridging rank, from 1: highest consensus across the groups first."""
+    division_rank: Mapped[int] = mapped_column(Integer)
+    """From 1: the target on which the groups differ most first."""
+    kind: Mapped[str] = mapped_column(String(16))
+    """"article" or "contribution"."""
+    key: Mapped[str] = mapped_column(String(120))
+    """The article key, or the contribution id as text."""
+    # No foreign key: the figures are those of the run, as its votes were counted.
+    contribution_id: Mapped[int | None] = mapped_column(Integer)
+    votes: Mapped[int] = mapped_column(Integer)
+    agrees: Mapped[int] = mapped_column(Integer)
+    disagrees: Mapped[int] = mapped_column(Integer)
+    consensus: Mapped[float] = mapped_column(Float)
+    rejection: Mapped[float] = mapped_column(Float)
+    division: Mapped[float] = mapped_column(Float)
+    group_votes: Mapped[list[int]] = mapped_column(JSON)
+    """Votes cast in each group, group 1 first."""
+    group_agrees: Mapped[list[int]] = mapped_column(JSON)
+    """Of those, pour, per group."""
+    group_disagrees: Mapped[list[int]] = mapped_column(JSON)
+    """Of those, contre, per group."""

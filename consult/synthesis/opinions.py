@@ -1,31 +1,43 @@
 """Opinion groups of a consultation, from its votes: what brings the groups together, what divides
-them (see :mod:`consult.nlp.opinions` for the method, decision 0029 for the choices).
+them (see :mod:`consult.nlp.opinions` for the method, decisions 0029 and 0031 for the choices).
 
 The targets are the articles and the visible contributions (amendments and the others) people
 voted on; a participant is an account that voted. A missing vote is not a mitigé. Only counts
 leave this module: how many participants each group holds and how each group voted on each
 target, never who is in which group.
 
-The groups are computed when a report or an export asks for them, from the votes as they are
-then, and kept in memory per process keyed by a fingerprint of the consultation's votes (their
-number, the last id and the last change, the hidden contributions): a report read again while
-no vote changed costs one aggregate query, and none within FRESH_SECONDS of the last one.
+The groups are a stage of each synthesis run (:func:`store_run_opinions`): computed from the
+votes as they are when the run fixes its input, and stored with the run (group sizes, and per
+target its votes per group and its ranks), so that a report, its officials' review pages and the
+open data read them (:func:`run_opinions`, :func:`group_figures`) without reading a vote.
+
+A run made before that stage existed has nothing stored: its report computes the groups when
+read (:func:`consultation_opinions`), kept in memory per process keyed by a fingerprint of the
+consultation's votes (their number, the last id and the last change, the hidden contributions).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
-from collections.abc import Hashable
+from collections import OrderedDict, defaultdict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution, Visibility, Vote, VoteValue
 from consult.nlp.opinions import Opinions, opinion_groups
+from consult.synthesis.models import (
+    SynthesisMembership,
+    SynthesisOpinions,
+    SynthesisOpinionTarget,
+    SynthesisRun,
+)
 
 # Polis's minimum: a participant counts once they voted on 7 targets.
 MIN_PARTICIPANT_VOTES = 7
@@ -42,6 +54,10 @@ DIVIDING = 5
 VALUE = {VoteValue.FOR: 1.0, VoteValue.MIXED: 0.0, VoteValue.AGAINST: -1.0}
 # Votes read at a time.
 PARTITION = 20_000
+# Target rows per INSERT statement.
+INSERT_CHUNK = 5000
+# Contributions listed with their figures under each article group of an officials' review.
+FIGURES_LISTED = 10
 # Groups computed for this many consultations are kept in each process.
 _CACHED = 8
 # Seconds during which groups just computed or checked are served without asking the database
@@ -83,6 +99,10 @@ class TargetOpinion:
     """Each group's smoothed agree rate, (agrees + 1) / (votes + 2), group 1 first."""
     group_votes: tuple[int, ...]
     """Votes cast in each group."""
+    group_agrees: tuple[int, ...]
+    """Of those, pour, per group."""
+    group_disagrees: tuple[int, ...]
+    """Of those, contre, per group."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +131,16 @@ class ConsultationOpinions:
     seed: int = SEED
     min_participant_votes: int = MIN_PARTICIPANT_VOTES
     min_target_votes: int = MIN_TARGET_VOTES
+    ranked: int = -1
+    """Targets ranked in all (-1: all of them are in ``targets``); a report reads only the
+    ones it lists (:func:`run_opinions` with ``listed_only``)."""
+    computed_at: datetime | None = None
+    """When the votes were read (None: just now, not stored)."""
+
+    @property
+    def target_count(self) -> int:
+        """Targets ranked in all."""
+        return len(self.targets) if self.ranked < 0 else self.ranked
 
     def bridging(self, limit: int = LISTED) -> list[TargetOpinion]:
         """The targets that bring the groups together most, the first ``limit``."""
@@ -225,6 +255,8 @@ def summarise(
             division=float(division[c]),
             agreement=tuple(float(r) for r in rates[:, c]),
             group_votes=tuple(int(n) for n in found.seen[:, c]),
+            group_agrees=tuple(int(n) for n in found.agrees[:, c]),
+            group_disagrees=tuple(int(n) for n in found.disagrees[:, c]),
         )
         for c in found.bridging()
     ]
@@ -266,3 +298,271 @@ async def consultation_opinions(
         _cache.popitem(last=False)
     _checked[place] = (time.monotonic(), key)
     return _cache[key]
+
+
+# --------------------------------------------------------------------------- stored with a run
+
+
+async def has_run_opinions(db: AsyncSession, run_id: int) -> bool:
+    """Whether the run's opinion groups are stored (a resumed run computes them once)."""
+    found = await db.scalar(
+        select(SynthesisOpinions.run_id).where(SynthesisOpinions.run_id == run_id)
+    )
+    return found is not None
+
+
+def _ref(target: Target) -> list[str]:
+    return [target.kind, target.key]
+
+
+def _target_rows(run_id: int, opinions: ConsultationOpinions) -> list[dict[str, Any]]:
+    division_rank = {
+        t.target: rank
+        for rank, t in enumerate(opinions.dividing(len(opinions.targets)), start=1)
+    }
+    return [
+        {
+            "run_id": run_id,
+            "rank": rank,
+            "division_rank": division_rank[t.target],
+            "kind": t.target.kind,
+            "key": t.target.key,
+            "contribution_id": t.target.contribution_id,
+            "votes": t.votes,
+            "agrees": t.agrees,
+            "disagrees": t.disagrees,
+            "consensus": t.consensus,
+            "rejection": t.rejection,
+            "division": t.division,
+            "group_votes": list(t.group_votes),
+            "group_agrees": list(t.group_agrees),
+            "group_disagrees": list(t.group_disagrees),
+        }
+        for rank, t in enumerate(opinions.targets, start=1)
+    ]
+
+
+async def store_run_opinions(
+    db: AsyncSession,
+    run_id: int,
+    consultation_id: int,
+    *,
+    now: datetime,
+    held: Any,
+) -> bool:
+    """The opinion-groups stage of a synthesis run: read the consultation's votes, find the
+    groups (in a thread) and store them with the run, replacing what an interrupted attempt
+    may have stored, and commit. Written only while ``held`` (a condition on the run's row)
+    holds; False, and nothing written, when it no longer does."""
+    matrix, targets, voters = await vote_matrix(db, consultation_id)
+    await db.rollback()  # end the reads: the computation may take seconds
+    votes = int(np.count_nonzero(~np.isnan(matrix)))
+    found = await asyncio.to_thread(summarise, matrix, targets, voters)
+    claimed = await db.execute(update(SynthesisRun).where(held).values(heartbeat_at=now))
+    if not claimed.rowcount:  # type: ignore[attr-defined]
+        await db.rollback()
+        return False
+    await db.execute(delete(SynthesisOpinionTarget).where(SynthesisOpinionTarget.run_id == run_id))
+    await db.execute(delete(SynthesisOpinions).where(SynthesisOpinions.run_id == run_id))
+    db.add(
+        SynthesisOpinions(
+            run_id=run_id,
+            computed_at=now,
+            votes=votes,
+            voters=voters,
+            participants=found.participants if found else 0,
+            targets=len(found.targets) if found else 0,
+            silhouette=found.silhouette if found else 0.0,
+            seed=found.seed if found else SEED,
+            min_participant_votes=MIN_PARTICIPANT_VOTES,
+            min_target_votes=MIN_TARGET_VOTES,
+            groups=[
+                {
+                    "number": g.number,
+                    "participants": g.participants,
+                    "supports": [_ref(t) for t in g.supports],
+                    "rejects": [_ref(t) for t in g.rejects],
+                }
+                for g in (found.groups if found else ())
+            ],
+        )
+    )
+    await db.flush()
+    rows = _target_rows(run_id, found) if found else []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await db.execute(insert(SynthesisOpinionTarget), rows[start : start + INSERT_CHUNK])
+    await db.commit()
+    return True
+
+
+_TARGET_COLUMNS = (
+    SynthesisOpinionTarget.kind,
+    SynthesisOpinionTarget.key,
+    SynthesisOpinionTarget.votes,
+    SynthesisOpinionTarget.agrees,
+    SynthesisOpinionTarget.disagrees,
+    SynthesisOpinionTarget.consensus,
+    SynthesisOpinionTarget.rejection,
+    SynthesisOpinionTarget.division,
+    SynthesisOpinionTarget.group_votes,
+    SynthesisOpinionTarget.group_agrees,
+    SynthesisOpinionTarget.group_disagrees,
+)
+
+
+def _stored_target(row: Sequence[Any]) -> TargetOpinion:
+    kind, key, votes, agrees, disagrees, consensus, rejection, division, seen, pour, contre = row
+    return TargetOpinion(
+        target=Target(kind, key),
+        votes=votes,
+        agrees=agrees,
+        disagrees=disagrees,
+        consensus=consensus,
+        rejection=rejection,
+        division=division,
+        # The same arithmetic as the computation's: the same floats.
+        agreement=tuple((a + 1.0) / (n + 2.0) for a, n in zip(pour, seen, strict=True)),
+        group_votes=tuple(seen),
+        group_agrees=tuple(pour),
+        group_disagrees=tuple(contre),
+    )
+
+
+async def stored_opinions(
+    db: AsyncSession, run_id: int, *, listed_only: bool = False
+) -> tuple[bool, ConsultationOpinions | None]:
+    """A run's stored opinion groups: whether it has them stored, and them (None: too few
+    people voted to form groups). ``listed_only`` reads only the targets a report lists (the
+    LISTED most bridging and the DIVIDING most dividing)."""
+    stored = await db.scalar(select(SynthesisOpinions).where(SynthesisOpinions.run_id == run_id))
+    if stored is None:
+        return False, None
+    if not stored.groups:
+        return True, None
+    query = (
+        select(*_TARGET_COLUMNS)
+        .where(SynthesisOpinionTarget.run_id == run_id)
+        .order_by(SynthesisOpinionTarget.rank)
+    )
+    if listed_only:
+        query = query.where(
+            or_(
+                SynthesisOpinionTarget.rank <= LISTED,
+                SynthesisOpinionTarget.division_rank <= DIVIDING,
+            )
+        )
+    targets = tuple(_stored_target(row) for row in (await db.execute(query)).all())
+    groups = tuple(
+        OpinionGroup(
+            number=g["number"],
+            participants=g["participants"],
+            supports=tuple(Target(kind, key) for kind, key in g["supports"]),
+            rejects=tuple(Target(kind, key) for kind, key in g["rejects"]),
+        )
+        for g in stored.groups
+    )
+    return True, ConsultationOpinions(
+        participants=stored.participants,
+        voters=stored.voters,
+        groups=groups,
+        targets=targets,
+        silhouette=stored.silhouette,
+        seed=stored.seed,
+        min_participant_votes=stored.min_participant_votes,
+        min_target_votes=stored.min_target_votes,
+        ranked=stored.targets if listed_only else -1,
+        computed_at=stored.computed_at,
+    )
+
+
+async def run_opinions(
+    db: AsyncSession, run_id: int, consultation_id: int, *, listed_only: bool = False
+) -> ConsultationOpinions | None:
+    """The opinion groups a run's report and open data show: those stored with the run, or,
+    for a run made before they were stored, the votes' as they are now."""
+    found, opinions = await stored_opinions(db, run_id, listed_only=listed_only)
+    if found:
+        return opinions
+    return await consultation_opinions(db, consultation_id)
+
+
+@dataclass(frozen=True)
+class ContributionFigures:
+    """How the opinion groups voted on one contribution, and its bridging rank."""
+
+    contribution_id: int
+    rank: int
+    """Bridging rank, from 1 (brings the groups together most)."""
+    votes: int
+    group_votes: tuple[int, ...]
+    group_agrees: tuple[int, ...]
+    group_disagrees: tuple[int, ...]
+
+    @property
+    def by_group(self) -> list[tuple[int, int, int, int, int]]:
+        """Per group, from 1: (number, votes, pour, mitigé, contre)."""
+        return [
+            (number, seen, pour, seen - pour - contre, contre)
+            for number, (seen, pour, contre) in enumerate(
+                zip(self.group_votes, self.group_agrees, self.group_disagrees, strict=True),
+                start=1,
+            )
+        ]
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """The opinion-group figures of an article group's contributions (counts only)."""
+
+    ranked: int
+    """Articles and contributions the run ranked in all."""
+    group_sizes: tuple[int, ...]
+    """People in each opinion group, group 1 first."""
+    contributions: tuple[ContributionFigures, ...]
+    """The group's contributions with figures, best bridging rank first (the first
+    FIGURES_LISTED)."""
+    count: int
+    """The group's contributions with figures in all."""
+
+
+async def group_figures(
+    db: AsyncSession, run_id: int, cluster_ids: Sequence[int], *, listed: int = FIGURES_LISTED
+) -> dict[int, GroupFigures]:
+    """Cluster id -> the opinion-group figures of its contributions, for the clusters that
+    have any; empty when the run stored no groups."""
+    stored = await db.scalar(select(SynthesisOpinions).where(SynthesisOpinions.run_id == run_id))
+    if stored is None or not stored.groups or not cluster_ids:
+        return {}
+    rows = await db.execute(
+        select(
+            SynthesisMembership.cluster_id,
+            SynthesisOpinionTarget.contribution_id,
+            SynthesisOpinionTarget.rank,
+            SynthesisOpinionTarget.votes,
+            SynthesisOpinionTarget.group_votes,
+            SynthesisOpinionTarget.group_agrees,
+            SynthesisOpinionTarget.group_disagrees,
+        )
+        .join(
+            SynthesisOpinionTarget,
+            (SynthesisOpinionTarget.run_id == SynthesisMembership.run_id)
+            & (SynthesisOpinionTarget.contribution_id == SynthesisMembership.contribution_id),
+        )
+        .where(
+            SynthesisMembership.run_id == run_id,
+            SynthesisMembership.cluster_id.in_(list(cluster_ids)),
+        )
+        .order_by(SynthesisMembership.cluster_id, SynthesisOpinionTarget.rank)
+    )
+    found: dict[int, list[ContributionFigures]] = defaultdict(list)
+    for cluster_id, contribution_id, rank, votes, seen, pour, contre in rows.all():
+        found[cluster_id].append(
+            ContributionFigures(
+                contribution_id, rank, votes, tuple(seen), tuple(pour), tuple(contre)
+            )
+        )
+    sizes = tuple(g["participants"] for g in stored.groups)
+    return {
+        cluster_id: GroupFigures(stored.targets, sizes, tuple(figures[:listed]), len(figures))
+        for cluster_id, figures in found.items()
+    }

@@ -35,7 +35,7 @@ from consult.synthesis.models import (
     SynthesisMembership,
     SynthesisRun,
 )
-from consult.synthesis.opinions import ConsultationOpinions, Target, consultation_opinions
+from consult.synthesis.opinions import ConsultationOpinions, Target, run_opinions
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
 
 SCHEMA_VERSION = 2
@@ -212,8 +212,8 @@ class ScopeReport:
     listed_other: list[Quote] = field(default_factory=list)
     """An article's contributions in no group, listed as they are (the first ones)."""
     opinions: ConsultationOpinions | None = None
-    """The consultation's opinion groups, from the votes as they are now (whole consultation
-    only; None: too few participants)."""
+    """The consultation's opinion groups, stored with the run (whole consultation only; None:
+    too few participants); only the targets the report lists."""
     opinion_quotes: dict[int, Quote] = field(default_factory=dict)
     """The contributions the opinion groups' section names."""
 
@@ -374,7 +374,9 @@ async def load_report(
     )
     if scope == CONSULTATION_SCOPE:
         report.articles = await _article_summaries(db, run)
-        report.opinions = await consultation_opinions(db, run.consultation_id)
+        report.opinions = await run_opinions(
+            db, run.id, run.consultation_id, listed_only=True
+        )
         if report.opinions is not None:
             report.opinion_quotes = await _quotes(db, _named(report.opinions))
     elif other is not None:

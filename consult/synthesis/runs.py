@@ -36,6 +36,7 @@ from consult.synthesis.models import (
     SynthesisMembership,
     SynthesisRun,
 )
+from consult.synthesis.opinions import has_run_opinions, store_run_opinions
 from consult.synthesis.parallel import ScopePool, synthesise_articles
 from consult.synthesis.pipeline import (
     Item,
@@ -489,6 +490,7 @@ async def _execute(
             ranges = id_ranges([item.id for item in items])
             if not await progress.write(input_ids=ranges, input_fixed_at=clock()):
                 raise RunSuperseded(run_id)
+        await _opinions_stage(db, run_id, consultation_id, progress, clock)
 
         texts = sorted({item.text for item in items if item.text})
         await progress(RunStage.EMBEDDING, 0, len(texts), force=True)
@@ -551,6 +553,26 @@ async def _execute(
         await db.commit()
     if progress.listener is not None:
         progress.listener(RunStage.DONE, len(items), len(items))
+
+
+async def _opinions_stage(
+    db: AsyncSession,
+    run_id: int,
+    consultation_id: int,
+    progress: _Tracker,
+    clock: Callable[[], datetime],
+) -> None:
+    """The opinion groups of the votes as they are when the run fixes its input, stored with
+    the run in their own transaction: a resumed run keeps them (decision 0031)."""
+    if await has_run_opinions(db, run_id):
+        await db.rollback()
+        return
+    await progress(RunStage.OPINIONS, 0, 1, force=True)
+    if not await store_run_opinions(
+        db, run_id, consultation_id, now=clock(), held=progress.held()
+    ):
+        raise RunSuperseded(run_id)
+    await progress(RunStage.OPINIONS, 1, 1, force=True)
 
 
 async def _save(

@@ -89,6 +89,7 @@ def run_stage_name(stage: str) -> str:
     names = {
         "queued": pgettext("stage", "Waiting"),
         "loading": pgettext("stage", "Reading the contributions"),
+        "opinions": pgettext("stage", "Finding opinion groups in the votes"),
         "embedding": pgettext("stage", "Reading the meaning of each text"),
         "campaigns": pgettext("stage", "Finding copy-paste campaigns"),
         "clustering": pgettext("stage", "Grouping similar contributions"),
@@ -100,7 +101,7 @@ def run_stage_name(stage: str) -> str:
 
 ANSWER_STATES = tuple(state.value for state in AnswerState)
 
-RUN_STAGES = ("loading", "embedding", "campaigns", "clustering", "saving")
+RUN_STAGES = ("loading", "opinions", "embedding", "campaigns", "clustering", "saving")
 
 
 def accessibility_label(level: str) -> str:

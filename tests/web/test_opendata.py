@@ -174,6 +174,9 @@ def test_the_opinion_tables_hold_counts_per_group_and_no_participant(site: Site)
         )
 
     site.db(hide)
+    # The export shows the groups the published synthesis stored.
+    site.login(site.user(Role.OFFICIAL))
+    start_and_finish(site)
     data = site.client.get(f"{BASE}/export.zip").content
     archive = zipfile.ZipFile(io.BytesIO(data))
     groups = _rows(archive, "opinion_groups")
@@ -191,6 +194,7 @@ def test_the_opinion_tables_hold_counts_per_group_and_no_participant(site: Site)
     )
     assert first["agreement_by_group"] == f"{21 / 22:.4f}; {21 / 22:.4f}"
     assert first["votes_by_group"] == "20; 20"
+    assert (first["agrees_by_group"], first["disagrees_by_group"]) == ("20; 20", "0; 0")
     assert float(first["consensus"]) == pytest.approx((21 / 22) ** 2, abs=1e-6)
     listed = {t["target"] for t in targets}
     # Every divisive amendment but the hidden one; the one voted on once is under the minimum.
