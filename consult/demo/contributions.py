@@ -1,4 +1,10 @@
-"""Demo contributions: the team's texts, a copy-paste campaign, and votes from demo citizens."""
+"""Demo contributions: the team's texts, a copy-paste campaign, and votes from demo citizens.
+
+The demo citizens vote as people do: each holds one of a few opinion profiles (seeded, the same
+on every machine), and people of one profile vote alike. Some texts every profile supports, some
+split the profiles, the others leave everyone lukewarm; so the synthesis finds opinion groups in
+the votes and texts that bring them together, as it would in a real consultation.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,11 @@ from consult.contributions.models import Contribution, Vote, VoteValue
 from consult.demo.seed import DEMO_DIR
 
 VOTERS = 40
+# How many demo voters hold each opinion profile.
+PROFILES = (16, 14, 10)
+# Of the texts voted on: the share every profile supports, and the share that splits them.
+BRIDGING_SHARE = 0.2
+DIVIDING_SHARE = 0.45
 # First names and initials for the people who sign the campaign letter.
 SIGNERS_FIRST = [
     "Julien",
@@ -112,29 +123,28 @@ async def seed_demo_contributions(
             )
         )
     ).all()
-    values = list(VoteValue)
+    profile_of = _profiles(rng, len(voters))
     for key in articles:
-        leaning = [rng.random() + 0.2 for _ in values]
-        for voter in voters:
+        leaning = _leaning(rng)
+        for number, voter in enumerate(voters):
             if rng.random() < 0.6:
-                value = rng.choices(values, weights=leaning)[0]
                 session.add(
                     Vote(
                         voter_id=voter.id,
                         consultation_id=consultation.id,
                         article_key=key,
-                        value=value,
+                        value=_vote(rng, leaning[profile_of[number]]),
                         created_at=now,
                         updated_at=now,
                     )
                 )
     for contribution in contributions:
         popularity = rng.random() ** 2 * 0.7
-        leaning = [rng.random() + 0.1 for _ in values]
+        leaning = _leaning(rng)
         tally: Counter[VoteValue] = Counter()
-        for voter in voters:
+        for number, voter in enumerate(voters):
             if rng.random() < popularity:
-                value = rng.choices(values, weights=leaning)[0]
+                value = _vote(rng, leaning[profile_of[number]])
                 tally[value] += 1
                 session.add(
                     Vote(
@@ -151,3 +161,36 @@ async def seed_demo_contributions(
         contribution.votes_against = tally[VoteValue.AGAINST]
     await session.flush()
     return report
+
+
+def _profiles(rng: random.Random, voters: int) -> list[int]:
+    """The opinion profile of each demo voter, in a seeded order."""
+    profiles = [p for p, size in enumerate(PROFILES) for _ in range(size)][:voters]
+    profiles += [len(PROFILES) - 1] * (voters - len(profiles))
+    rng.shuffle(profiles)
+    return profiles
+
+
+def _leaning(rng: random.Random) -> list[float]:
+    """How each profile leans on one text, from -1 (against) to 1 (for): all for it (a text
+    that brings people together), split (some for, some against), or lukewarm."""
+    draw = rng.random()
+    if draw < BRIDGING_SHARE:
+        return [rng.uniform(0.6, 1.0) for _ in PROFILES]
+    if draw < BRIDGING_SHARE + DIVIDING_SHARE:
+        signs = [rng.choice((-1.0, 1.0)) for _ in PROFILES]
+        if len(set(signs)) == 1:
+            signs[rng.randrange(len(signs))] *= -1
+        return [sign * rng.uniform(0.6, 1.0) for sign in signs]
+    return [rng.uniform(-0.3, 0.3) for _ in PROFILES]
+
+
+def _vote(rng: random.Random, leaning: float) -> VoteValue:
+    """One vote of someone leaning this way: mostly their side, sometimes mitigé or the
+    other side."""
+    weights = (
+        0.08 + 0.8 * max(leaning, 0.0),
+        0.15 + 0.4 * (1.0 - abs(leaning)),
+        0.08 + 0.8 * max(-leaning, 0.0),
+    )
+    return rng.choices((VoteValue.FOR, VoteValue.MIXED, VoteValue.AGAINST), weights=weights)[0]

@@ -20,6 +20,7 @@ from consult.errors import NotFound
 from consult.pages.synthesis_map import ClusterMap, cluster_map
 from consult.synthesis.edits import cluster_members
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
+from consult.synthesis.opinions import GroupFigures, group_figures
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
 from consult.synthesis.report import ArticleSummary, ScopeReport, load_report
 from consult.synthesis.runs import (
@@ -60,6 +61,9 @@ class ReportPage:
     runs: list[SynthesisRun] = field(default_factory=list)
     published_now: bool = False
     """The official has just published this synthesis (a confirmation to show)."""
+    opinion_figures: Mapping[int, GroupFigures] = field(default_factory=dict)
+    """Officials reviewing an article: group id -> how the opinion groups voted on its
+    contributions (counts only)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,13 @@ async def _article_lines(
     ]
 
 
+async def _opinion_figures(db: AsyncSession, report: ScopeReport) -> dict[int, GroupFigures]:
+    """How the opinion groups voted on the contributions of each of an article's groups, its
+    "other" group included."""
+    groups = [*report.clusters, *([report.other] if report.other else [])]
+    return await group_figures(db, report.run.id, [group.id for group in groups])
+
+
 async def report_page(
     db: AsyncSession,
     consultation: Consultation,
@@ -177,6 +188,9 @@ async def report_page(
         active=await active_run(db, consultation.id) if runs_shown else None,
         runs=list(await recent_runs(db, consultation.id)) if runs_shown else [],
         published_now=published_now,
+        opinion_figures=(
+            await _opinion_figures(db, report) if report and is_official and not whole else {}
+        ),
     )
 
 

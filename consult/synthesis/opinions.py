@@ -491,6 +491,8 @@ class ContributionFigures:
     """How the opinion groups voted on one contribution, and its bridging rank."""
 
     contribution_id: int
+    kind: str
+    """The contribution's kind: "amendment", "argument"..."""
     rank: int
     """Bridging rank, from 1 (brings the groups together most)."""
     votes: int
@@ -537,6 +539,7 @@ async def group_figures(
         select(
             SynthesisMembership.cluster_id,
             SynthesisOpinionTarget.contribution_id,
+            Contribution.kind,
             SynthesisOpinionTarget.rank,
             SynthesisOpinionTarget.votes,
             SynthesisOpinionTarget.group_votes,
@@ -548,6 +551,7 @@ async def group_figures(
             (SynthesisOpinionTarget.run_id == SynthesisMembership.run_id)
             & (SynthesisOpinionTarget.contribution_id == SynthesisMembership.contribution_id),
         )
+        .join(Contribution, Contribution.id == SynthesisMembership.contribution_id)
         .where(
             SynthesisMembership.run_id == run_id,
             SynthesisMembership.cluster_id.in_(list(cluster_ids)),
@@ -555,10 +559,10 @@ async def group_figures(
         .order_by(SynthesisMembership.cluster_id, SynthesisOpinionTarget.rank)
     )
     found: dict[int, list[ContributionFigures]] = defaultdict(list)
-    for cluster_id, contribution_id, rank, votes, seen, pour, contre in rows.all():
+    for cluster_id, contribution_id, kind, rank, votes, seen, pour, contre in rows.all():
         found[cluster_id].append(
             ContributionFigures(
-                contribution_id, rank, votes, tuple(seen), tuple(pour), tuple(contre)
+                contribution_id, kind.value, rank, votes, tuple(seen), tuple(pour), tuple(contre)
             )
         )
     sizes = tuple(g["participants"] for g in stored.groups)
