@@ -317,8 +317,7 @@ def _ref(target: Target) -> list[str]:
 
 def _target_rows(run_id: int, opinions: ConsultationOpinions) -> list[dict[str, Any]]:
     division_rank = {
-        t.target: rank
-        for rank, t in enumerate(opinions.dividing(len(opinions.targets)), start=1)
+        t.target: rank for rank, t in enumerate(opinions.dividing(len(opinions.targets)), start=1)
     }
     return [
         {
@@ -538,7 +537,7 @@ async def group_figures(
     rows = await db.execute(
         select(
             SynthesisMembership.cluster_id,
-            SynthesisOpinionTarget.contribution_id,
+            SynthesisMembership.contribution_id,
             Contribution.kind,
             SynthesisOpinionTarget.rank,
             SynthesisOpinionTarget.votes,
@@ -562,7 +561,13 @@ async def group_figures(
     for cluster_id, contribution_id, kind, rank, votes, seen, pour, contre in rows.all():
         found[cluster_id].append(
             ContributionFigures(
-                contribution_id, kind.value, rank, votes, tuple(seen), tuple(pour), tuple(contre)
+                contribution_id,
+                kind.value,
+                rank,
+                votes,
+                tuple(seen),
+                tuple(pour),
+                tuple(contre),
             )
         )
     sizes = tuple(g["participants"] for g in stored.groups)

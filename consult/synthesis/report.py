@@ -374,9 +374,7 @@ async def load_report(
     )
     if scope == CONSULTATION_SCOPE:
         report.articles = await _article_summaries(db, run)
-        report.opinions = await run_opinions(
-            db, run.id, run.consultation_id, listed_only=True
-        )
+        report.opinions = await run_opinions(db, run.id, run.consultation_id, listed_only=True)
         if report.opinions is not None:
             report.opinion_quotes = await _quotes(db, _named(report.opinions))
     elif other is not None:
@@ -640,6 +638,7 @@ def _opinions_json(opinions: ConsultationOpinions | None) -> dict[str, Any] | No
         "min_votes_per_target": opinions.min_target_votes,
         "seed": opinions.seed,
         "silhouette": round(opinions.silhouette, 4),
+        "votes_read_at": opinions.computed_at.isoformat() if opinions.computed_at else None,
         "groups": [
             {
                 "number": g.number,

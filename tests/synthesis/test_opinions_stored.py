@@ -133,8 +133,8 @@ def test_officials_reviewing_an_article_see_each_texts_support_per_group_citizen
     planted = site.db(plant_camps)
     site.login(site.user(Role.OFFICIAL))
     run_id = start_and_finish(site, publish=False)
-    (article,) = site.rows(select(Contribution.article_key).where(Contribution.id == planted.bridge))
-    page = site.client.get(f"{BASE}/articles/{article[0]}?run={run_id}")
+    article = site.scalar(select(Contribution.article_key).where(Contribution.id == planted.bridge))
+    page = site.client.get(f"{BASE}/articles/{article}?run={run_id}")
     assert page.status_code == 200
     html = page.text
     assert "How the opinion groups voted" in html
@@ -149,7 +149,7 @@ def test_officials_reviewing_an_article_see_each_texts_support_per_group_citizen
         row[0]
         for row in site.rows(
             select(SynthesisMembership.contribution_id).where(
-                SynthesisMembership.run_id == run_id, SynthesisMembership.scope == article[0]
+                SynthesisMembership.run_id == run_id, SynthesisMembership.scope == article
             )
         )
     }
@@ -162,7 +162,7 @@ def test_officials_reviewing_an_article_see_each_texts_support_per_group_citizen
     site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/{run_id}/publish")
     voter = planted.voters[0]
     with site.anonymously() as reader:
-        public = reader.get(f"{BASE}/articles/{article[0]}").text
+        public = reader.get(f"{BASE}/articles/{article}").text
         assert "How the opinion groups voted" not in public and "bridging rank" not in public
         for url in (BASE, f"/consultations/{DEMO_SLUG}/contributions/{planted.bridge}"):
             text = reader.get(url).text
