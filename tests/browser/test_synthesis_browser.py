@@ -137,3 +137,37 @@ def test_read_the_report_follow_a_quote_and_download_it(
     expect(page.locator("dl.run-facts")).to_be_visible()
     assert page.locator("p.exports a").count() == 2
     assert axe_violations(page) == []
+
+
+def test_an_official_reviews_an_articles_opinion_figures_on_a_phone(
+    page: Any, live_server: str, campaign_stage_gate: threading.Event
+) -> None:
+    campaign_stage_gate.set()
+    log_in_as_official(page, live_server, SYNTHESIS)
+    page.get_by_role("button", name="Lancer une synthèse").click()
+    progress = page.locator("#run-progress")
+    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=COMPLETION_MS)
+    progress.get_by_role("link", name="Lire le rapport").click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
+    # The demo's voters form opinion groups: the report says what brings them together.
+    expect(
+        page.get_by_role("heading", name="Ce qui rassemble / ce qui divise")
+    ).to_be_visible()
+
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.locator("table.synthesis-articles tbody th a").first.click()
+    page.wait_for_url(re.compile(rf".*{SYNTHESIS}/articles/[\w-]+\?run=\d+$"))
+    figures = page.locator(".opinion-figures").first
+    expect(
+        figures.get_by_role("heading", name="Comment les groupes d’opinion ont voté")
+    ).to_be_visible()
+    line = figures.locator(".opinion-figure-list > li").first
+    expect(line).to_contain_text(re.compile(r"rang de rassemblement \d+ sur \d+"))
+    expect(line.locator(".opinion-support li").first).to_contain_text(
+        re.compile(r"^Groupe 1\s*: Pour \d+ · Mitigé \d+ · Contre \d+$")
+    )
+    # Nothing wider than the phone's screen.
+    assert page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+    assert axe_violations(page) == []

@@ -138,7 +138,7 @@ def test_officials_reviewing_an_article_see_each_texts_support_per_group_citizen
     assert page.status_code == 200
     html = page.text
     assert "How the opinion groups voted" in html
-    assert "Group 1: 20 people; Group 2: 20 people" in html
+    assert "Group 1: 20 people, Group 2: 20 people" in html
     # The amendment every group supports: first of the 11 texts ranked, 20 pour in each group.
     line = _figures_of(html, planted.bridge)
     assert "bridging rank 1 of 11" in line
