@@ -150,9 +150,7 @@ def test_an_official_reviews_an_articles_opinion_figures_on_a_phone(
     progress.get_by_role("link", name="Lire le rapport").click()
     page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
     # The demo's voters form opinion groups: the report says what brings them together.
-    expect(
-        page.get_by_role("heading", name="Ce qui rassemble / ce qui divise")
-    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Ce qui rassemble / ce qui divise")).to_be_visible()
 
     page.set_viewport_size({"width": 320, "height": 640})
     page.locator("table.synthesis-articles tbody th a").first.click()
