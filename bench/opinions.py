@@ -191,7 +191,7 @@ def database_timing(participants: int, targets: int) -> None:
                 stored = await timed(
                     "stage",
                     opinions.store_run_opinions(
-                        db, 1, 1, now=datetime.now(UTC), held=SynthesisRun.id == 1
+                        db, 1, 1, clock=lambda: datetime.now(UTC), held=SynthesisRun.id == 1
                     ),
                 )
             async with factory() as db:

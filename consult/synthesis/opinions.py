@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -346,18 +346,19 @@ async def store_run_opinions(
     run_id: int,
     consultation_id: int,
     *,
-    now: datetime,
+    clock: Callable[[], datetime],
     held: Any,
 ) -> bool:
     """The opinion-groups stage of a synthesis run: read the consultation's votes, find the
     groups (in a thread) and store them with the run, replacing what an interrupted attempt
     may have stored, and commit. Written only while ``held`` (a condition on the run's row)
     holds; False, and nothing written, when it no longer does."""
+    read_at = clock()
     matrix, targets, voters = await vote_matrix(db, consultation_id)
     await db.rollback()  # end the reads: the computation may take seconds
     votes = int(np.count_nonzero(~np.isnan(matrix)))
     found = await asyncio.to_thread(summarise, matrix, targets, voters)
-    claimed = await db.execute(update(SynthesisRun).where(held).values(heartbeat_at=now))
+    claimed = await db.execute(update(SynthesisRun).where(held).values(heartbeat_at=clock()))
     if not claimed.rowcount:  # type: ignore[attr-defined]
         await db.rollback()
         return False
@@ -366,7 +367,7 @@ async def store_run_opinions(
     db.add(
         SynthesisOpinions(
             run_id=run_id,
-            computed_at=now,
+            computed_at=read_at,
             votes=votes,
             voters=voters,
             participants=found.participants if found else 0,

@@ -568,7 +568,7 @@ async def _opinions_stage(
         await db.rollback()
         return
     await progress(RunStage.OPINIONS, 0, 1, force=True)
-    if not await store_run_opinions(db, run_id, consultation_id, now=clock(), held=progress.held()):
+    if not await store_run_opinions(db, run_id, consultation_id, clock=clock, held=progress.held()):
         raise RunSuperseded(run_id)
     await progress(RunStage.OPINIONS, 1, 1, force=True)
 
