@@ -74,6 +74,9 @@ def serving(templates: DatabaseTemplates, directory: Path, **overrides: Any) -> 
         thread.join(timeout=10)
 
 
+ASSERTION_WAIT_MS = 20_000
+
+
 @contextmanager
 def chromium() -> Iterator[Any]:
     """Debian's Chromium (a failure instead of a skip when CI requires the browser tests)."""
@@ -82,8 +85,11 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("CONSULT_REQUIRE_BROWSER") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait for what they check; Playwright's 5-second default fails them when
+    # several test processes share two busy cores, though the page comes right in the end.
+    expect.set_options(timeout=ASSERTION_WAIT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

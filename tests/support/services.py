@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -28,7 +29,21 @@ def postgres_url() -> str:
 
 
 def redis_url() -> str:
-    """The Redis database the worker tests own."""
+    """The Redis database the worker tests own.
+
+    Tests run in parallel processes (pytest-xdist) each get the configured database number
+    plus their own index: tests forget arq's keys between runs, which must never touch the
+    jobs of a test running beside them."""
     if not REDIS_URL:
         service_missing("Redis", "CONSULT_TEST_REDIS_URL")
-    return REDIS_URL
+    return redis_url_for_process(REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
+
+
+def redis_url_for_process(url: str, process: str) -> str:
+    """`url` with its database number moved up by the index of the test process `process`
+    ("gw0", "gw1", ...; empty when tests run in one process)."""
+    if not process:
+        return url
+    parsed = urlsplit(url)
+    base = int(parsed.path.strip("/") or 0)
+    return urlunsplit(parsed._replace(path=f"/{base + int(process.removeprefix('gw'))}"))

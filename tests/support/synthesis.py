@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Stance
-from consult.demo.seed import DEMO_SLUG
+from consult.demo.seed import DEMO_PASSWORD, DEMO_SLUG
 from consult.synthesis.models import SynthesisMembership
 from tests.support.site import Site
 
@@ -68,3 +68,17 @@ async def synthesised(factory: async_sessionmaker[AsyncSession], run_id: int) ->
             )
         )
         return set(members)
+
+
+def prepare_synthesis(site: Site) -> None:
+    """A published synthesis of the demo (its run and groups exist), by its own official."""
+    site.client.post(
+        "/account/login",
+        data={"email": "ministere@demo.consult.test", "password": DEMO_PASSWORD},
+    )
+    assert site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
+    site.drain_jobs()
+    published = site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/1/publish")
+    assert published.status_code == 303
+    site.client.post("/account/logout")
+    site.client.cookies.clear()

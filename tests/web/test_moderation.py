@@ -38,6 +38,7 @@ from tests.support.site import (
     serving,
     start_site,
 )
+from tests.support.synthesis import prepare_synthesis
 
 SLUG = "bibliotheques"
 ARTICLE = f"/consultations/{SLUG}/articles/art-1"
@@ -340,8 +341,6 @@ def test_only_participants_of_the_consultation_can_be_suspended_from_its_queue(
 
 
 def test_every_copy_of_a_letter_is_hidden_at_once(demo: Site) -> None:
-    from tests.web.test_security import prepare_synthesis
-
     prepare_synthesis(read_in_english(demo))
     campaign = demo.scalar(
         select(SynthesisCampaign.id).order_by(SynthesisCampaign.copies.desc()).limit(1)

@@ -23,6 +23,7 @@ from tests.support.fuzzing import VOLATILE_TABLES, jobs_held, watching_writes
 from tests.support.routes import sample_requests
 from tests.support.seeding import make_consultation
 from tests.support.site import PASSWORD, Site
+from tests.support.synthesis import prepare_synthesis
 
 
 def test_every_route_declares_a_permission(site: Site) -> None:
@@ -332,20 +333,6 @@ def test_a_moderator_reaches_the_moderation_routes_of_their_ministry_only(demo: 
                 assert status != 403, (method, path, status)
             else:
                 assert status == 403, (method, path, status)
-
-
-def prepare_synthesis(site: Site) -> None:
-    """A published synthesis of the demo (its run and groups exist), by its own official."""
-    site.client.post(
-        "/account/login",
-        data={"email": "ministere@demo.consult.test", "password": DEMO_PASSWORD},
-    )
-    assert site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs").status_code == 303
-    site.drain_jobs()
-    published = site.client.post(f"/consultations/{DEMO_SLUG}/synthesis/runs/1/publish")
-    assert published.status_code == 303
-    site.client.post("/account/logout")
-    site.client.cookies.clear()
 
 
 def test_another_ministrys_drafts_and_links_are_not_shown(site: Site) -> None:
