@@ -153,7 +153,9 @@ def configure_metrics(directory: str) -> None:
     # Each file is named after the process that writes it: the host name keeps two containers
     # sharing one folder (each with its own process ids) from writing to the same file.
     host = socket.gethostname().replace("_", "-")
-    values.ValueClass = values.MultiProcessValue(lambda: f"{host}-{os.getpid()}")
+    values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+        lambda: f"{host}-{os.getpid()}"
+    )
     _metrics_directory = directory
 
 

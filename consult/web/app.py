@@ -61,6 +61,7 @@ def create_app(
             yield
         finally:
             await queue.close()
+            await services.rate_limiter.close()
             await engine.dispose()
 
     app = Starlette(

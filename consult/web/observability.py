@@ -166,7 +166,7 @@ def exposition(queue_depth: float, backlog: float) -> tuple[bytes, str]:
     directory = metrics_directory()
     if directory:
         shared = CollectorRegistry()
-        MultiProcessCollector(shared, path=directory)
+        MultiProcessCollector(shared, path=directory)  # type: ignore[no-untyped-call]
     else:
         shared = REGISTRY
 
