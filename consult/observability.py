@@ -20,7 +20,6 @@ import os
 import re
 import socket
 import time
-import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,7 +56,7 @@ def sane_request_id(value: str | None) -> str | None:
 
 def new_request_id() -> str:
     """A fresh request id (32 hexadecimal digits)."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def current_request_id() -> str | None:

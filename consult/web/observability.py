@@ -18,7 +18,7 @@ from ipaddress import ip_address
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -42,6 +42,8 @@ access_logger = logging.getLogger("consult.access")
 logger = logging.getLogger("consult.web")
 
 UNMATCHED = "unmatched"
+# Any other method a client makes up counts as one, so that nobody can add series at will.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SCRAPE_SECONDS = 5.0
 
 
@@ -51,6 +53,8 @@ class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.templates: dict[int, str] | None = None
+        # The labelled series met so far: finding one by its labels costs more than the update.
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         configure_metrics(settings.metrics_directory)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -65,7 +69,9 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                headers = list(message.get("headers", ()))
+                headers.append((b"x-request-id", request_id.encode("ascii")))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -75,10 +81,20 @@ class ObservabilityMiddleware:
             REQUEST_ID.reset(token)
 
     def record(self, scope: Scope, status: int, seconds: float) -> None:
-        method, route = scope["method"], self.route_of(scope)
-        recorded = metrics()
-        recorded.request_seconds.labels(method, route).observe(seconds)
-        recorded.responses.labels(method, route, str(status)).inc()
+        method = scope["method"] if scope["method"] in METHODS else "other"
+        route = self.route_of(scope)
+        series = self.series.get((method, route, status))
+        if series is None:
+            recorded = metrics()
+            series = (
+                recorded.request_seconds.labels(method, route),
+                recorded.responses.labels(method, route, str(status)),
+            )
+            self.series[(method, route, status)] = series
+        series[0].observe(seconds)
+        series[1].inc()
+        if not access_logger.isEnabledFor(logging.INFO):
+            return
         access_logger.info(
             "%s %s %d %.1f ms",
             method,

@@ -110,6 +110,12 @@ async def test_latencies_are_counted_per_route_template_with_the_backlog(
         unmatched = (("method", "GET"), ("route", "unmatched"))
         assert after[unmatched] - before.get(unmatched, 0) == 1
         assert "art-2" not in scraped and "/no/such" not in scraped  # no raw path
+        # Made-up methods count as one, so that nobody adds series at will.
+        for made_up in ("BREW", "PROPFIND"):
+            await reader.request(made_up, "/")
+        scraped = (await monitoring.get("/metrics")).text
+        methods = {labels[0][1] for labels in samples(scraped, "consult_http_responses_total")}
+        assert "other" in methods and not {"BREW", "PROPFIND"} & methods
         statuses = samples(scraped, "consult_http_responses_total")
         assert statuses[(("method", "GET"), ("route", ARTICLE_ROUTE), ("status", "200"))] >= 3
         # Jobs run inside the web process here: the new argument is embedded at once.
