@@ -77,12 +77,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object a line: time, level, logger, message, request id, then the extras."""
 
     def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
         entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None) or REQUEST_ID.get(),
+            "request_id": REQUEST_ID.get() if request_id in (None, "-") else request_id,
         }
         for name, value in record.__dict__.items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):

@@ -96,7 +96,8 @@ def test_serve_with_two_processes_logs_json_and_adds_up_their_metrics(
     assert access["probe-0003-x"]["status"] == 200
     assert access["probe-0003-x"]["level"] == "info"
     # uvicorn's own lines (start, stop) are JSON too, with no request.
-    assert any(line["logger"].startswith("uvicorn") for line in lines)
+    started = [line for line in lines if line["logger"].startswith("uvicorn")]
+    assert started and all(line["request_id"] is None for line in started)
 
 
 @pytest.mark.redis
