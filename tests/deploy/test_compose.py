@@ -203,3 +203,8 @@ def test_the_image_is_built_from_this_repository(compose: dict[str, Any]) -> Non
             assert (context / path).exists(), path
     assert "pip install --no-cache-dir -e ." in dockerfile
     assert "consult.locale_build" in dockerfile
+    # The processes, run as the image's user, can write their metrics in the shared volume.
+    uid = re.search(r"useradd [^\n]*--uid (\d+)", dockerfile)
+    assert uid is not None and re.search(r"^USER consult$", dockerfile, re.M)
+    options = compose["volumes"]["metrics"]["driver_opts"]["o"]
+    assert f"uid={uid[1]}" in options.split(",")
