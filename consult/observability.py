@@ -84,6 +84,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "request_id": REQUEST_ID.get() if request_id in (None, "-") else request_id,
+            "process": record.process,
         }
         for name, value in record.__dict__.items():
             if name not in _RECORD_ATTRIBUTES and not name.startswith("_"):

@@ -450,10 +450,10 @@ class Settings:
         metadata=declare(
             "How `consult serve` and `consult worker` write their logs to standard error: "
             "`text`, a line a message, or `json`, one JSON object a line (time, level, logger, "
-            "message, the request id, and for each request its method, route, status and "
-            "duration). Either way every line written while answering a request, and by the "
-            "jobs that request queued, carries its request id, which the response also "
-            "returns in `X-Request-ID`.",
+            "message, the request id, the process id, and for each request its method, route, "
+            "status and duration). Either way every line written while answering a request, "
+            "and by the jobs that request queued, carries its request id, which the response "
+            "also returns in `X-Request-ID`.",
             LOG_FORMAT,
         ),
     )
