@@ -87,9 +87,18 @@ def db_downgrade(revision: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--forwarded-allow-ips",
+    default="127.0.0.1",
+    show_default=True,
+    help="Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are "
+    "believed (comma-separated, or * behind a proxy that sets them itself).",
+)
+def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
     """Run the web server."""
     import uvicorn
+
+    from consult.observability import logging_config
 
     uvicorn.run(
         "consult.web.app:create_app",
@@ -98,7 +107,11 @@ def serve(host: str, port: int, workers: int) -> None:
         port=port,
         workers=workers,
         proxy_headers=True,
-        forwarded_allow_ips="127.0.0.1",
+        forwarded_allow_ips=forwarded_allow_ips,
+        # Each process writes its logs as CONSULT_LOG_FORMAT says, one access line a request
+        # from the web layer (with its request id) instead of uvicorn's.
+        log_config=logging_config(Settings.from_env()),
+        access_log=False,
     )
 
 
@@ -136,8 +149,10 @@ def worker() -> None:
         )
     from arq import run_worker
 
+    from consult.observability import configure_logging
     from worker.settings import WorkerSettings
 
+    configure_logging(settings)
     run_worker(WorkerSettings)  # type: ignore[arg-type]
 
 

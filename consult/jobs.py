@@ -8,6 +8,7 @@ in-process, so the embedded setup exercises the same code as production.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.accounts.services import SessionPolicy, purge_expired_sessions
+from consult.observability import REQUEST_ID, Stopwatch, current_request_id, metrics
 from consult.outages import unreachable_service
 from consult.settings import Settings
 
@@ -255,6 +257,35 @@ JOBS: tuple[Job, ...] = (
 _BY_NAME = {job.name: job for job in JOBS}
 
 
+def traced(job: Job) -> JobFunction:
+    """`job`'s function, timed into the job-duration metric and logged when it ends, with the
+    id of the request that queued it (passed as `request_id` to an arq worker; inherited by an
+    in-process job) on every line it logs."""
+    function = job.function
+
+    @functools.wraps(function)
+    async def run(ctx: JobContext, *args: Any, request_id: str | None = None) -> Any:
+        token = REQUEST_ID.set(request_id or REQUEST_ID.get())
+        watch, outcome = Stopwatch(), "failed"
+        try:
+            result = await function(ctx, *args)
+            outcome = "ok"
+            return result
+        finally:
+            seconds = watch.seconds
+            metrics().job_seconds.labels(job.name, outcome).observe(seconds)
+            logger.info(
+                "job %s %s in %.3f s",
+                job.name,
+                "done" if outcome == "ok" else "failed",
+                seconds,
+                extra={"job": job.name, "outcome": outcome, "duration_ms": seconds * 1000},
+            )
+            REQUEST_ID.reset(token)
+
+    return run
+
+
 def job_of(function: JobFunction) -> Job:
     """The declared job that runs `function` (a function that is no job is a programming
     error, caught by the first test that queues it)."""
@@ -272,6 +303,9 @@ class JobQueue(Protocol):
 
     async def close(self) -> None:
         """Stop accepting jobs and release resources."""
+
+    async def depth(self) -> int:
+        """Jobs queued and not started yet."""
 
 
 @dataclass
@@ -316,7 +350,7 @@ class InProcessQueue:
 
     async def _run(self, job: Job, args: tuple[Any, ...]) -> Any:
         try:
-            return await asyncio.wait_for(job.function(self.context, *args), job.timeout)
+            return await asyncio.wait_for(traced(job)(self.context, *args), job.timeout)
         except Exception as error:
             service = unreachable_service(error)
             if service is None:
@@ -324,6 +358,10 @@ class InProcessQueue:
             else:  # an outage, not a bug: the periodic sweeps do the work once it is over
                 logger.warning("job %s could not reach the %s: %s", job.name, service, error)
             return None
+
+    async def depth(self) -> int:
+        """In-process jobs start at once: the ones still running."""
+        return sum(not task.done() for task in self.tasks.values())
 
     async def drain(self) -> None:
         """Wait for every queued job to finish (tests, shutdown)."""
@@ -363,8 +401,17 @@ class ArqQueue:
         return cls(await create_pool(RedisSettings.from_dsn(redis_url)))
 
     async def enqueue(self, job: JobFunction, *args: Any, job_id: str | None = None) -> None:
-        """Queue the job; arq ignores a job id that is already queued or running."""
-        await self.pool.enqueue_job(job_of(job).name, *args, _job_id=job_id)
+        """Queue the job; arq ignores a job id that is already queued or running. The id of
+        the request being answered goes with it, for the worker's log lines."""
+        request_id = current_request_id()
+        traced_by = {"request_id": request_id} if request_id else {}
+        await self.pool.enqueue_job(job_of(job).name, *args, _job_id=job_id, **traced_by)
+
+    async def depth(self) -> int:
+        """Jobs waiting in arq's queue."""
+        from arq.constants import default_queue_name
+
+        return int(await self.pool.zcard(default_queue_name))
 
     async def close(self) -> None:
         """Close the Redis connection."""

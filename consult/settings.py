@@ -149,6 +149,25 @@ def _rate_limit(raw: str) -> str:
 
 
 ACCESSIBILITY_LEVELS = ("none", "partial", "full")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _one_of(choices: tuple[str, ...]) -> Parser:
+    def read(raw: str) -> str:
+        word = raw.strip().lower()
+        if word not in choices:
+            raise ValueError
+        return word
+
+    return Parser(" or ".join(f"`{choice}`" for choice in choices), read)
+
+
+def _metrics_token(raw: str) -> str:
+    token = raw.strip()
+    if len(token) < 32:
+        raise ValueError(f"it has {len(token)}")
+    return token
 
 
 def _accessibility(raw: str) -> str:
@@ -175,6 +194,9 @@ LANGUAGES = Parser(f"codes among `{','.join(SUPPORTED_LANGUAGES)}`, comma-separa
 EMBEDDING_MODEL = Parser("`use`, `hashing`, or a sentence-transformers model name or folder", _text)
 RATE_LIMIT = Parser("a rate such as `100/minute` or `300/5 minutes`", _rate_limit)
 ACCESSIBILITY = Parser("`none`, `partial` or `full`", _accessibility)
+LOG_FORMAT = _one_of(LOG_FORMATS)
+LOG_LEVEL = _one_of(LOG_LEVELS)
+METRICS_TOKEN = Parser("at least 32 characters", _metrics_token)
 
 
 @dataclass(frozen=True)
@@ -422,6 +444,46 @@ class Settings:
     mail_from: str = field(
         default="consult <noreply@localhost>",
         metadata=declare("The sender of the emails.", TEXT),
+    )
+    log_format: str = field(
+        default="text",
+        metadata=declare(
+            "How `consult serve` and `consult worker` write their logs to standard error: "
+            "`text`, a line a message, or `json`, one JSON object a line (time, level, logger, "
+            "message, the request id, the process id, and for each request its method, route, "
+            "status and duration). Either way every line written while answering a request, "
+            "and by the jobs that request queued, carries its request id, which the response "
+            "also returns in `X-Request-ID`.",
+            LOG_FORMAT,
+        ),
+    )
+    log_level: str = field(
+        default="info",
+        metadata=declare("The least severe messages written to the logs.", LOG_LEVEL),
+    )
+    metrics_token: str = field(
+        default="",
+        repr=False,
+        metadata=declare(
+            "The bearer token a Prometheus server sends to read `/metrics` "
+            "(`Authorization: Bearer …`). Unset, `/metrics` answers only requests from the "
+            "machine itself (loopback) that came through no proxy; any other request gets "
+            "404.",
+            METRICS_TOKEN,
+            shown_default="unset: loopback only",
+        ),
+    )
+    metrics_directory: str = field(
+        default="",
+        metadata=declare(
+            "A folder where every process of the site (web processes and workers on the same "
+            "machine) writes its metrics, so that `/metrics` adds them all up (Prometheus "
+            "client's multiprocess mode). Empty it before the processes start (a `tmpfs` is "
+            "simplest). Unset: `/metrics` shows the process that answers it, and the workers' "
+            "job durations are not shown.",
+            TEXT,
+            shown_default="unset: each process on its own",
+        ),
     )
 
     @property

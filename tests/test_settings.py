@@ -41,6 +41,9 @@ SAMPLES: dict[settings_module.Parser, tuple[str, object]] = {
     settings_module.LANGUAGES: ("en , fr", ("en", "fr")),
     settings_module.RATE_LIMIT: (" 7/hour ", "7/hour"),
     settings_module.ACCESSIBILITY: (" Partial ", "partial"),
+    settings_module.LOG_FORMAT: (" JSON ", "json"),
+    settings_module.LOG_LEVEL: ("Warning", "warning"),
+    settings_module.METRICS_TOKEN: (" " + "t" * 40 + " ", "t" * 40),
 }
 
 

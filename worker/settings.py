@@ -16,13 +16,16 @@ from consult.jobs import (
     embedder_for,
     job_context,
     scope_pool_for,
+    traced,
 )
+from consult.observability import configure_metrics
 from consult.settings import Settings
 
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Open the database engine once per worker process."""
     settings = Settings.from_env()
+    configure_metrics(settings.metrics_directory)
     engine = create_engine(settings.database_url)
     ctx["engine"] = engine
     ctx.update(job_context(settings, create_session_factory(engine)))
@@ -53,11 +56,11 @@ class WorkerSettings:
     """What `arq` reads: the job functions, the schedule and the hooks."""
 
     functions: ClassVar[list[Any]] = [
-        func(cast(Any, job.function), name=job.name, timeout=job.timeout) for job in JOBS
+        func(cast(Any, traced(job)), name=job.name, timeout=job.timeout) for job in JOBS
     ]
     cron_jobs: ClassVar[list[Any]] = [
         cron(
-            cast(Any, job.function),
+            cast(Any, traced(job)),
             minute=None if job.schedule.minutes is None else set(job.schedule.minutes),
             second=set(job.schedule.seconds),
             run_at_startup=job.schedule.at_startup,

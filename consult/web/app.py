@@ -21,6 +21,7 @@ from consult.web.middleware import (
     RateLimitMiddleware,
     SecurityHeadersMiddleware,
 )
+from consult.web.observability import ObservabilityMiddleware, ScrapeState
 from consult.web.pagecache import PageCache
 from consult.web.ratelimit import RateLimiter
 from consult.web.routes import all_routes
@@ -60,12 +61,15 @@ def create_app(
             yield
         finally:
             await queue.close()
+            await services.rate_limiter.close()
             await engine.dispose()
 
     app = Starlette(
         debug=False,
         routes=[*all_routes(), PublicStatic("/static", str(STATIC_DIR), name="static")],
         middleware=[
+            # Outermost: every answer, refusals and crashes included, has its id and timing.
+            Middleware(ObservabilityMiddleware, settings=settings),
             Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(LanguageMiddleware, settings=settings),
             Middleware(RateLimitMiddleware, settings=settings),
@@ -84,4 +88,5 @@ def create_app(
         rate_limiter=RateLimiter(settings.redis_url),
     )
     app.state.services = services
+    app.state.scrape = ScrapeState()
     return app

@@ -51,3 +51,10 @@ class RateLimiter:
     async def reset(self) -> None:
         """Forget every counter (tests and operators)."""
         await self.storage.reset()
+
+    async def close(self) -> None:
+        """Close the connection to Redis, if the counters are there (the process stops)."""
+        bridge = getattr(self.storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            await client.aclose()

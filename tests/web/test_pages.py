@@ -86,6 +86,8 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "home": (PAGE, PAGE),
     "health": (PAGE, PAGE),
     "ready": (PAGE, PAGE),
+    # Only the monitoring reads it (its token, or loopback): the test client is neither.
+    "metrics": (ABSENT, ABSENT),
     "register_form": (PAGE, HOME),
     "login_form": (PAGE, HOME),
     "profile": (LOGIN, PAGE),

@@ -1,4 +1,4 @@
-"""Home page, language switch, health probes."""
+"""Home page, language switch, health probes, metrics."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from consult.pages.consultations import home_page
 from consult.web.context import RequestContext
 from consult.web.forms import read_form, safe_next
 from consult.web.middleware import LANGUAGE_COOKIE
+from consult.web.observability import metrics_response
 from consult.web.permissions import PUBLIC
 from consult.web.readiness import OK, readiness
 from consult.web.routing import route
@@ -54,9 +55,16 @@ async def ready(ctx: RequestContext) -> Response:
     )
 
 
+async def metrics(ctx: RequestContext) -> Response:
+    """Prometheus metrics, for the monitoring only (its token, or loopback): 404 for anyone
+    else."""
+    return await metrics_response(ctx.request, ctx.services, ctx.db)
+
+
 routes = [
     route("/", home, PUBLIC, cache=True),
     route("/language", change_language, PUBLIC, methods=["POST"]),
     route("/healthz", health, PUBLIC, probe=True),
     route("/readyz", ready, PUBLIC, probe=True),
+    route("/metrics", metrics, PUBLIC, probe=True),
 ]

@@ -1,0 +1,1 @@
+"""République numérique's scale replayed under load: `python -m bench.replay` (see __main__)."""
