@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from consult.bills.footprints import Footprint
 from consult.bills.models import BillVersion
 from consult.consultations.models import Consultation
+from consult.contributions.article_context import in_latest_version
 from consult.contributions.models import (
     Contribution,
     ContributionKind,
@@ -116,6 +117,24 @@ async def get_contribution(
     """A contribution of this consultation, or NotFound."""
     contribution = await session.get(Contribution, contribution_id)
     if contribution is None or contribution.consultation_id != consultation.id:
+        raise NotFound(str(contribution_id))
+    return contribution
+
+
+async def contribution_on_article(
+    session: AsyncSession, consultation: Consultation, contribution_id: int, article_key: str
+) -> Contribution:
+    """A contribution of this consultation on this article, an article of the latest version
+    of the bill (one query: all a vote needs to know of them), or NotFound."""
+    contribution = await session.scalar(
+        select(Contribution).where(
+            Contribution.id == contribution_id,
+            Contribution.consultation_id == consultation.id,
+            Contribution.article_key == article_key,
+            in_latest_version(consultation, article_key),
+        )
+    )
+    if contribution is None:
         raise NotFound(str(contribution_id))
     return contribution
 

@@ -185,7 +185,9 @@ class CardRenderer:
             return ""
         if name == "vote":
             current = env["my_votes"].get(c.id)
-            action = url_for("vote_contribution", slug=slug, key=c.article_key, contribution_id=c.id)
+            action = url_for(
+                "vote_contribution", slug=slug, key=c.article_key, contribution_id=c.id
+            )
             variables = {
                 "action": action,
                 "dom_id": f"votes-c{c.id}",
@@ -193,7 +195,8 @@ class CardRenderer:
                 "url_for": url_for,
                 "lang": lang,
             }
-            return "".join(self._fragment(("vote", c.id, slug, action, current, lang), _VOTE, variables))
+            key = ("vote", c.id, slug, action, current, lang)
+            return "".join(self._fragment(key, _VOTE, variables))
         if not c.is_visible:
             return ""
         if name == "report":
