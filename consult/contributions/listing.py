@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from consult.bills.footprints import Footprint
 from consult.bills.models import BillVersion
@@ -20,6 +21,9 @@ from consult.contributions.models import (
 from consult.errors import NotFound
 
 PER_PAGE = 20
+THREAD_SHOWN = 10
+"""Replies shown under each contribution of a page (the oldest first); the rest of a thread is
+one link away, so that a page's work stays bounded however long a debate grows."""
 SORTS = ("supported", "contested", "newest")
 
 
@@ -41,6 +45,14 @@ class ContributionPage:
     total: int = 0
     page: int = 1
     per_page: int = PER_PAGE
+    thread_sizes: dict[int, int] = field(default_factory=dict)
+    """Top-level contribution id -> replies and arguments in its whole thread, where only the
+    first `THREAD_SHOWN` of them are listed."""
+
+    def more_in_thread(self, contribution_id: int) -> int:
+        """How many of the thread's contributions the page leaves out."""
+        size = self.thread_sizes.get(contribution_id, 0)
+        return max(0, size - THREAD_SHOWN)
 
     @property
     def pages(self) -> int:
@@ -59,12 +71,14 @@ async def list_contributions(
     page: int = 1,
     per_page: int = PER_PAGE,
     where: ColumnElement[bool] | None = None,
+    whole_threads: bool = False,
 ) -> ContributionPage:
     """Top-level contributions on an article, sorted, filtered and paginated (``where``: a
-    further condition, such as leaving out the copies of a letter shown once).
+    further condition, such as leaving out the copies of a letter shown once), each with the
+    first `THREAD_SHOWN` contributions of its thread (all of them with `whole_threads`).
 
-    Three queries whatever the page size: the count, the page, and every
-    reply or argument in the page's threads (through `root_id`).
+    Three queries whatever the page size: the count, the page, and the replies or arguments
+    shown in the page's threads (through `root_id`), with the size of each thread.
     """
     query = select(Contribution).where(
         Contribution.consultation_id == consultation.id,
@@ -98,17 +112,39 @@ async def list_contributions(
         ).all()
     )
     children: dict[int, list[Contribution]] = {}
+    sizes: dict[int, int] = {}
     if items:
-        descendants = (
-            await session.scalars(
-                select(Contribution)
-                .where(Contribution.root_id.in_([item.id for item in items]))
-                .order_by(Contribution.created_at, Contribution.id)
-            )
-        ).all()
-        for child in descendants:
+        for child, size in await _threads([item.id for item in items], session, whole_threads):
             children.setdefault(child.parent_id or 0, []).append(child)
-    return ContributionPage(items, children, total, page, per_page)
+            if not whole_threads:
+                sizes[child.root_id or 0] = size
+    return ContributionPage(items, children, total, page, per_page, sizes)
+
+
+async def _threads(
+    root_ids: list[int], session: AsyncSession, whole: bool
+) -> list[tuple[Contribution, int]]:
+    """The first contributions of each thread, oldest first (a reply always comes after what
+    it answers, so what is shown is a whole branch), each with the size of its thread."""
+    ranked = (
+        select(
+            Contribution,
+            func.row_number()
+            .over(
+                partition_by=Contribution.root_id,
+                order_by=(Contribution.created_at, Contribution.id),
+            )
+            .label("place"),
+            func.count().over(partition_by=Contribution.root_id).label("size"),
+        )
+        .where(Contribution.root_id.in_(root_ids))
+        .subquery()
+    )
+    shown = aliased(Contribution, ranked)
+    query = select(shown, ranked.c.size).order_by(ranked.c.created_at, ranked.c.id)
+    if not whole:
+        query = query.where(ranked.c.place <= THREAD_SHOWN)
+    return [(child, int(size)) for child, size in (await session.execute(query)).all()]
 
 
 async def get_contribution(

@@ -58,6 +58,8 @@ class ListingOptions:
     page: int = 1
     campaign: int | None = None
     """Every copy of this letter rather than the discussion (where the letter shows once)."""
+    thread: int | None = None
+    """This contribution alone, with its whole thread (a page lists the start of each)."""
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> ListingOptions:
@@ -70,6 +72,7 @@ class ListingOptions:
             alinea=whole_number(params.get("alinea")),
             page=whole_number(params.get("page")) or 1,
             campaign=whole_number(params.get("campaign")),
+            thread=whole_number(params.get("thread")),
         )
 
 
@@ -301,6 +304,8 @@ async def article_page(
     language = i18n.get_language()
     letters = await letters_on(db, consultation, context.article.key)
     where, letter = _discussion_filter(letters, options)
+    if options.thread is not None:
+        where, letter = Contribution.id == options.thread, None
     listing = await list_contributions(
         db,
         consultation,
@@ -310,6 +315,7 @@ async def article_page(
         alinea=options.alinea,
         page=options.page,
         where=where,
+        whole_threads=options.thread is not None,
     )
     shown = listing.items + [c for thread in listing.children.values() for c in thread]
     footprints = await amendment_footprints(db, consultation, context.article.key)

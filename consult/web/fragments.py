@@ -45,6 +45,10 @@ _REPORT = (
     '{% from "macros/moderation.html" import report_disclosure with context %}'
     "{{ report_disclosure(slug, c) }}"
 )
+_MORE = (
+    '{% from "macros/contributions.html" import more_replies with context %}'
+    "{{ more_replies(article_url, contribution_id, count) }}"
+)
 _VOTE = (
     '{% from "macros/votes.html" import vote_form with context %}'
     '{{ vote_form(action, dom_id, _("Your vote on this contribution"), current) }}'
@@ -177,10 +181,23 @@ class CardRenderer:
         user, lang, url_for = context["user"], context["lang"], context["url_for"]
         slug = env["consultation"].slug
         if name == "children":
-            return "".join(
+            thread = "".join(
                 f'<div class="thread">{self.card(context, child, env)}</div>'
                 for child in env["children"].get(c.id, [])
             )
+            more = env["more_in_thread"](c.id) if c.parent_id is None else 0
+            if more:
+                article_url = env["article_url"]
+                variables = {
+                    "article_url": article_url,
+                    "contribution_id": c.id,
+                    "count": more,
+                    "url_for": url_for,
+                    "lang": lang,
+                }
+                key = ("more", c.id, article_url, more, lang)
+                thread += "".join(self._fragment(key, _MORE, variables))
+            return thread
         if user is None or (name != "report" and not env["is_open"]):
             return ""
         if name == "vote":
