@@ -250,6 +250,24 @@ class CardRenderer:
         parts = self._fragment(("reply", facts, slug, lang), _REPLY, variables)
         return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
 
+    def forms(self, context: Context, article_url: str) -> str:
+        """The four participation forms of the article: cached with a slot for the page's
+        form token while none is shown again (with what was typed, its errors, a preview)."""
+        template = self.environment.get_template("articles/_forms.html")
+        variables = {**context.get_all(), "article_url": article_url}
+        token = str(escape(context["form_token"]))
+        if context["form_name"] or context["preview"] or context["similar_preview"]:
+            return template.render(variables)
+        alineas = tuple(alinea.text for alinea in context["article_in_bill"].alineas)
+        amendments = tuple(context["amendment_ids"])
+        key = ("forms", article_url, alineas, amendments, context["lang"])
+        parts = self.cache.get(key)
+        if parts is None:
+            # Rendered without anybody's form state: what stays is the article's.
+            blank = {"form_token": MARKERS["token"], "values": {}, "errors": {}, "user": None}
+            parts = self.cache.put(key, template.render(variables | blank))
+        return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
+
 
 @dataclass(frozen=True)
 class _Id:
@@ -270,5 +288,10 @@ def install(environment: Environment) -> CardRenderer:
     def contribution_card(context: Context, c: Contribution, env: Mapping[str, Any]) -> Markup:
         return Markup(renderer.card(context, c, env))  # noqa: S704  (escaped by the templates)
 
+    @pass_context
+    def participation_forms(context: Context, article_url: str) -> Markup:
+        return Markup(renderer.forms(context, article_url))  # noqa: S704  (escaped by the templates)
+
     environment.globals["contribution_card"] = contribution_card
+    environment.globals["participation_forms"] = participation_forms
     return renderer
