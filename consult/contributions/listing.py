@@ -77,8 +77,9 @@ async def list_contributions(
     further condition, such as leaving out the copies of a letter shown once), each with the
     first `THREAD_SHOWN` contributions of its thread (all of them with `whole_threads`).
 
-    Three queries whatever the page size: the count, the page, and the replies or arguments
-    shown in the page's threads (through `root_id`), with the size of each thread.
+    Two queries whatever the page size: the page with the count of every match, and the
+    replies or arguments shown in the page's threads (through `root_id`), with the size of
+    each thread (a third counts the matches when the page asked for is past the last one).
     """
     query = select(Contribution).where(
         Contribution.consultation_id == consultation.id,
@@ -91,7 +92,6 @@ async def list_contributions(
         query = query.where(Contribution.kind == ContributionKind(kind))
     if alinea is not None:
         query = query.where(Contribution.alinea == alinea)
-    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     order: list[ColumnElement[Any]]
     if sort == "newest":
         order = [Contribution.created_at.desc(), Contribution.id.desc()]
@@ -104,13 +104,19 @@ async def list_contributions(
             Contribution.id.desc(),
         ]
     page = max(1, page)
-    items = list(
-        (
-            await session.scalars(
-                query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-            )
-        ).all()
-    )
+    # The count of every match comes with each row of the page (one query, not two).
+    rows = (
+        await session.execute(
+            query.add_columns(func.count().over().label("matches"))
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    ).all()
+    items = [row[0] for row in rows]
+    total = int(rows[0][1]) if rows else 0
+    if not rows and page > 1:  # past the last page: how many there are, to link back
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     children: dict[int, list[Contribution]] = {}
     sizes: dict[int, int] = {}
     if items:

@@ -212,8 +212,8 @@ class CardRenderer:
                 "url_for": url_for,
                 "lang": lang,
             }
-            key = ("vote", c.id, slug, action, current, lang)
-            return "".join(self._fragment(key, _VOTE, variables))
+            vote_key = ("vote", c.id, slug, action, current, lang)
+            return "".join(self._fragment(vote_key, _VOTE, variables))
         if not c.is_visible:
             return ""
         if name == "report":
@@ -264,7 +264,8 @@ class CardRenderer:
         parts = self.cache.get(key)
         if parts is None:
             # Rendered without anybody's form state: what stays is the article's.
-            blank = {"form_token": MARKERS["token"], "values": {}, "errors": {}, "user": None}
+            blank: dict[str, Any] = {"form_token": MARKERS["token"], "user": None}
+            blank |= {"values": {}, "errors": {}}
             parts = self.cache.put(key, template.render(variables | blank))
         return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
 
