@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from consult.accounts.models import Role, User
 from consult.audit.services import record_event
@@ -209,7 +210,13 @@ async def get_consultation(
     session: AsyncSession, slug: str, viewer: User | None, now: datetime
 ) -> Consultation:
     """The consultation at `slug`; drafts are hidden from the public."""
-    consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
+    # Its phases come in the same query: every page of a consultation reads them.
+    found = await session.execute(
+        select(Consultation)
+        .where(Consultation.slug == slug)
+        .options(joinedload(Consultation.phases))
+    )
+    consultation = found.unique().scalar_one_or_none()
     if consultation is None:
         raise NotFound(slug)
     if consultation.phase_at(now) is Phase.DRAFT and not await can_see_draft(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User, VerificationLevel
@@ -56,6 +56,23 @@ async def load_article_context(
         )
     ).all()
     return ArticleContext(consultation, version, article, list(alineas))
+
+
+def in_latest_version(consultation: Consultation, article_key: str) -> ColumnElement[bool]:
+    """Whether the latest version of the bill has this article (a condition to put in a query:
+    what a vote needs to know of the article, where a contribution needs its text)."""
+    latest = (
+        select(BillVersion.id)
+        .where(BillVersion.consultation_id == consultation.id)
+        .order_by(BillVersion.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return exists().where(
+        Provision.version_id == latest,
+        Provision.key == article_key,
+        Provision.kind == ProvisionKind.ARTICLE,
+    )
 
 
 class NotVerifiedEnough(FormError):

@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from consult.bills.footprints import Footprint
 from consult.bills.models import BillVersion
 from consult.consultations.models import Consultation
+from consult.contributions.article_context import in_latest_version
 from consult.contributions.models import (
     Contribution,
     ContributionKind,
@@ -19,6 +21,9 @@ from consult.contributions.models import (
 from consult.errors import NotFound
 
 PER_PAGE = 20
+THREAD_SHOWN = 10
+"""Replies shown under each contribution of a page (the oldest first); the rest of a thread is
+one link away, so that a page's work stays bounded however long a debate grows."""
 SORTS = ("supported", "contested", "newest")
 
 
@@ -40,6 +45,14 @@ class ContributionPage:
     total: int = 0
     page: int = 1
     per_page: int = PER_PAGE
+    thread_sizes: dict[int, int] = field(default_factory=dict)
+    """Top-level contribution id -> replies and arguments in its whole thread, where only the
+    first `THREAD_SHOWN` of them are listed."""
+
+    def more_in_thread(self, contribution_id: int) -> int:
+        """How many of the thread's contributions the page leaves out."""
+        size = self.thread_sizes.get(contribution_id, 0)
+        return max(0, size - THREAD_SHOWN)
 
     @property
     def pages(self) -> int:
@@ -58,12 +71,15 @@ async def list_contributions(
     page: int = 1,
     per_page: int = PER_PAGE,
     where: ColumnElement[bool] | None = None,
+    whole_threads: bool = False,
 ) -> ContributionPage:
     """Top-level contributions on an article, sorted, filtered and paginated (``where``: a
-    further condition, such as leaving out the copies of a letter shown once).
+    further condition, such as leaving out the copies of a letter shown once), each with the
+    first `THREAD_SHOWN` contributions of its thread (all of them with `whole_threads`).
 
-    Three queries whatever the page size: the count, the page, and every
-    reply or argument in the page's threads (through `root_id`).
+    Two queries whatever the page size: the page with the count of every match, and the
+    replies or arguments shown in the page's threads (through `root_id`), with the size of
+    each thread (a third counts the matches when the page asked for is past the last one).
     """
     query = select(Contribution).where(
         Contribution.consultation_id == consultation.id,
@@ -76,7 +92,6 @@ async def list_contributions(
         query = query.where(Contribution.kind == ContributionKind(kind))
     if alinea is not None:
         query = query.where(Contribution.alinea == alinea)
-    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     order: list[ColumnElement[Any]]
     if sort == "newest":
         order = [Contribution.created_at.desc(), Contribution.id.desc()]
@@ -89,25 +104,53 @@ async def list_contributions(
             Contribution.id.desc(),
         ]
     page = max(1, page)
-    items = list(
-        (
-            await session.scalars(
-                query.order_by(*order).limit(per_page).offset((page - 1) * per_page)
-            )
-        ).all()
-    )
+    # The count of every match comes with each row of the page (one query, not two).
+    rows = (
+        await session.execute(
+            query.add_columns(func.count().over().label("matches"))
+            .order_by(*order)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    ).all()
+    items = [row[0] for row in rows]
+    total = int(rows[0][1]) if rows else 0
+    if not rows and page > 1:  # past the last page: how many there are, to link back
+        total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     children: dict[int, list[Contribution]] = {}
+    sizes: dict[int, int] = {}
     if items:
-        descendants = (
-            await session.scalars(
-                select(Contribution)
-                .where(Contribution.root_id.in_([item.id for item in items]))
-                .order_by(Contribution.created_at, Contribution.id)
-            )
-        ).all()
-        for child in descendants:
+        for child, size in await _threads([item.id for item in items], session, whole_threads):
             children.setdefault(child.parent_id or 0, []).append(child)
-    return ContributionPage(items, children, total, page, per_page)
+            if not whole_threads:
+                sizes[child.root_id or 0] = size
+    return ContributionPage(items, children, total, page, per_page, sizes)
+
+
+async def _threads(
+    root_ids: list[int], session: AsyncSession, whole: bool
+) -> list[tuple[Contribution, int]]:
+    """The first contributions of each thread, oldest first (a reply always comes after what
+    it answers, so what is shown is a whole branch), each with the size of its thread."""
+    ranked = (
+        select(
+            Contribution,
+            func.row_number()
+            .over(
+                partition_by=Contribution.root_id,
+                order_by=(Contribution.created_at, Contribution.id),
+            )
+            .label("place"),
+            func.count().over(partition_by=Contribution.root_id).label("size"),
+        )
+        .where(Contribution.root_id.in_(root_ids))
+        .subquery()
+    )
+    shown = aliased(Contribution, ranked)
+    query = select(shown, ranked.c.size).order_by(ranked.c.created_at, ranked.c.id)
+    if not whole:
+        query = query.where(ranked.c.place <= THREAD_SHOWN)
+    return [(child, int(size)) for child, size in (await session.execute(query)).all()]
 
 
 async def get_contribution(
@@ -116,6 +159,24 @@ async def get_contribution(
     """A contribution of this consultation, or NotFound."""
     contribution = await session.get(Contribution, contribution_id)
     if contribution is None or contribution.consultation_id != consultation.id:
+        raise NotFound(str(contribution_id))
+    return contribution
+
+
+async def contribution_on_article(
+    session: AsyncSession, consultation: Consultation, contribution_id: int, article_key: str
+) -> Contribution:
+    """A contribution of this consultation on this article, an article of the latest version
+    of the bill (one query: all a vote needs to know of them), or NotFound."""
+    contribution = await session.scalar(
+        select(Contribution).where(
+            Contribution.id == contribution_id,
+            Contribution.consultation_id == consultation.id,
+            Contribution.article_key == article_key,
+            in_latest_version(consultation, article_key),
+        )
+    )
+    if contribution is None:
         raise NotFound(str(contribution_id))
     return contribution
 

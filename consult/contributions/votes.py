@@ -6,9 +6,10 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from consult.accounts.models import User
 from consult.bills.models import BillVersion
@@ -142,20 +143,30 @@ async def cast_vote(
 async def article_tally(
     session: AsyncSession, consultation: Consultation, article_key: str
 ) -> Tally:
-    """Vote counts on an article: the votes cast here, and those imported from elsewhere."""
-    rows = (
+    """Vote counts on an article: the votes cast here, and those imported from elsewhere (one
+    query for both)."""
+    imported_key = (ImportedArticleVotes.consultation_id == consultation.id) & (
+        ImportedArticleVotes.article_key == article_key
+    )
+
+    def counted(value: VoteValue, imported: InstrumentedAttribute[int]) -> ColumnElement[int]:
+        here = func.coalesce(func.sum(case((Vote.value == value, 1), else_=0)), 0)
+        elsewhere = select(imported).where(imported_key).scalar_subquery()
+        return here + func.coalesce(elsewhere, 0)
+
+    row = (
         await session.execute(
-            select(Vote.value, func.count())
-            .where(Vote.consultation_id == consultation.id, Vote.article_key == article_key)
-            .group_by(Vote.value)
+            select(
+                counted(VoteValue.FOR, ImportedArticleVotes.votes_for),
+                counted(VoteValue.MIXED, ImportedArticleVotes.votes_mixed),
+                counted(VoteValue.AGAINST, ImportedArticleVotes.votes_against),
+            ).where(Vote.consultation_id == consultation.id, Vote.article_key == article_key)
         )
-    ).all()
-    counts = {value: count for value, count in rows}
-    imported = await session.get(ImportedArticleVotes, (consultation.id, article_key))
+    ).one()
     return Tally(
-        counts.get(VoteValue.FOR, 0) + (imported.votes_for if imported else 0),
-        counts.get(VoteValue.MIXED, 0) + (imported.votes_mixed if imported else 0),
-        counts.get(VoteValue.AGAINST, 0) + (imported.votes_against if imported else 0),
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
         await _votes_on_earlier_versions(session, consultation, article_key),
     )
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
@@ -27,10 +27,9 @@ from consult.contributions.listing import (
     SORTS,
     ContributionPage,
     amendment_footprints,
-    anchored_on_version,
     list_contributions,
 )
-from consult.contributions.models import Contribution, ContributionKind, VoteValue
+from consult.contributions.models import Contribution, ContributionKind, Visibility, VoteValue
 from consult.contributions.views import (
     AmendmentView,
     describe_amendment,
@@ -39,7 +38,8 @@ from consult.contributions.views import (
 )
 from consult.contributions.votes import Tally, article_tally, votes_of
 from consult.input import whole_number
-from consult.revisions.services import PassageFate, passage_fates, reattached_passages
+from consult.revisions.models import AnchorStatus, ContributionAnchor
+from consult.revisions.services import PassageFate, passage_fates
 from consult.synthesis.models import CopyKind, SynthesisCampaign, SynthesisCampaignMember
 from consult.synthesis.runs import latest_report_run
 from consult.synthesis.similar import SimilarContribution
@@ -58,6 +58,8 @@ class ListingOptions:
     page: int = 1
     campaign: int | None = None
     """Every copy of this letter rather than the discussion (where the letter shows once)."""
+    thread: int | None = None
+    """This contribution alone, with its whole thread (a page lists the start of each)."""
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> ListingOptions:
@@ -70,6 +72,7 @@ class ListingOptions:
             alinea=whole_number(params.get("alinea")),
             page=whole_number(params.get("page")) or 1,
             campaign=whole_number(params.get("campaign")),
+            thread=whole_number(params.get("thread")),
         )
 
 
@@ -189,18 +192,30 @@ async def _highlights(
     db: AsyncSession, version: BillVersion, context: ArticleContext
 ) -> dict[int, list[Segment]]:
     """Each alinéa cut into segments, the passages that contributions quote marked."""
+    # Both kinds of passages in one query: quoted on this version by visible contributions,
+    # and quoted on an earlier version and found again in this one.
+    quoted = select(
+        Contribution.alinea, Contribution.quote_start, Contribution.quote_end, Contribution.id
+    ).where(
+        Contribution.version_id == version.id,
+        Contribution.article_key == context.article.key,
+        Contribution.quote_start.is_not(None),
+        Contribution.visibility == Visibility.VISIBLE,
+    )
+    found_again = select(
+        ContributionAnchor.alinea,
+        ContributionAnchor.start,
+        ContributionAnchor.end,
+        ContributionAnchor.contribution_id,
+    ).where(
+        ContributionAnchor.version_id == version.id,
+        ContributionAnchor.article_key == context.article.key,
+        ContributionAnchor.status.in_((AnchorStatus.EXACT, AnchorStatus.FUZZY)),
+    )
     spans: dict[int, list[tuple[int, int, int]]] = {}
-    for contribution in await anchored_on_version(db, version, context.article.key):
-        if contribution.alinea and contribution.quote_start is not None:
-            spans.setdefault(contribution.alinea, []).append(
-                (contribution.quote_start, contribution.quote_end or 0, contribution.id)
-            )
-    # Passages quoted on an earlier version and found again in this one.
-    for anchor in await reattached_passages(db, version, context.article.key):
-        if anchor.alinea and anchor.start is not None:
-            spans.setdefault(anchor.alinea, []).append(
-                (anchor.start, anchor.end or 0, anchor.contribution_id)
-            )
+    for alinea, start, end, contribution_id in await db.execute(union_all(quoted, found_again)):
+        if alinea and start is not None:
+            spans.setdefault(alinea, []).append((start, end or 0, contribution_id))
     return {
         number: highlight(text, spans.get(number, []))
         for number, text in enumerate(context.alineas, start=1)
@@ -289,6 +304,8 @@ async def article_page(
     language = i18n.get_language()
     letters = await letters_on(db, consultation, context.article.key)
     where, letter = _discussion_filter(letters, options)
+    if options.thread is not None:
+        where, letter = Contribution.id == options.thread, None
     listing = await list_contributions(
         db,
         consultation,
@@ -298,6 +315,7 @@ async def article_page(
         alinea=options.alinea,
         page=options.page,
         where=where,
+        whole_threads=options.thread is not None,
     )
     shown = listing.items + [c for thread in listing.children.values() for c in thread]
     footprints = await amendment_footprints(db, consultation, context.article.key)

@@ -137,7 +137,7 @@ async def permalink_page(
 
 async def vote_widget(
     db: AsyncSession,
-    context: ArticleContext,
+    consultation: Consultation,
     contribution: Contribution,
     current: VoteValue | None,
     similar_form: str | None,
@@ -145,8 +145,8 @@ async def vote_widget(
     """The vote widget of a contribution just voted on, its counts read again."""
     await db.refresh(contribution)
     return VoteWidget(
-        consultation=context.consultation,
-        article_key=context.article.key,
+        consultation=consultation,
+        article_key=contribution.article_key,
         target=contribution,
         tally=tally_of(contribution),
         current=current,

@@ -18,6 +18,7 @@ from consult.accounts.models import User
 from consult.contributions.votes import tally_of
 from consult.contributions.writing import MAX_BODY
 from consult.text import render_markdown
+from consult.web import fragments
 from consult.web.formatting import FILTERS
 from consult.web.labels import LABELS
 from consult.web.services import services_of
@@ -63,6 +64,8 @@ def create_environment(templates_dir: Path = TEMPLATES_DIR) -> Environment:
     env.globals["htmx_version"] = HTMX_VERSION
     # The longest text a contribution may have, said beside each long text field.
     env.globals["body_limit"] = MAX_BODY
+    # Contribution cards, cached by what they show, the viewer's own state put on top.
+    fragments.install(env)
     return env
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role
+from consult.contributions.listing import THREAD_SHOWN
 from consult.contributions.models import Contribution, ContributionKind, Vote
 from consult.contributions.writing import MAX_BODY
 from tests.support.site import Clock, Site, htmx_headers, make_settings, start_site
@@ -393,6 +394,32 @@ def test_sort_filter_and_paginate(open_site: Site) -> None:
     )
     assert fragment.text.lstrip().startswith('<div id="contributions"')
     assert open_site.client.get(f"{ARTICLE}?sort=<script>&page=-3&alinea=x").status_code == 200
+
+
+@pytest.mark.each_database
+def test_a_long_thread_shows_its_start_and_the_rest_one_link_away(open_site: Site) -> None:
+    post(open_site, "/arguments", {"stance": "pour", "body": "Racine du fil."})
+    (root,) = contributions(open_site)
+    replies = THREAD_SHOWN + 3
+    for n in range(replies):
+        path = f"{ARTICLE}/contributions/{root.id}/replies"
+        assert open_site.client.post(path, data={"body": f"Réponse numéro {n}."}).status_code == 303
+    page = open_site.client.get(ARTICLE).text
+    assert "Réponse numéro 0." in page and f"Réponse numéro {THREAD_SHOWN - 1}." in page
+    assert f"Réponse numéro {THREAD_SHOWN}." not in page
+    link = re.search(
+        r'<p class="thread-more"><a href="([^"]+)" hx-get="([^"]+)"[^>]*>([^<]+)<', page
+    )
+    assert link, "the rest of the thread is one link away"
+    assert " 3 " in link.group(3)
+    # Without JavaScript: the contribution alone, with its whole thread.
+    whole = open_site.client.get(link.group(1).replace("&amp;", "&")).text
+    assert all(f"Réponse numéro {n}." in whole for n in range(replies))
+    assert "thread-more" not in whole and "Racine du fil." in whole
+    # With htmx: only the list is swapped in place.
+    region = open_site.client.get(link.group(2).replace("&amp;", "&"), headers=htmx_headers())
+    assert region.text.lstrip().startswith('<div id="contributions"')
+    assert f"Réponse numéro {replies - 1}." in region.text and "<html" not in region.text
 
 
 @pytest.mark.each_database

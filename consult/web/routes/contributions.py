@@ -9,8 +9,12 @@ from starlette.responses import Response
 
 from consult.bills.operations import Operation, OperationKind
 from consult.bills.services import get_version
-from consult.contributions.article_context import ArticleContext, load_article_context
-from consult.contributions.listing import get_contribution
+from consult.consultations.models import Consultation
+from consult.contributions.article_context import (
+    ArticleContext,
+    load_article_context,
+)
+from consult.contributions.listing import contribution_on_article
 from consult.contributions.models import Contribution
 from consult.contributions.votes import cast_vote
 from consult.contributions.writing import (
@@ -21,7 +25,7 @@ from consult.contributions.writing import (
     create_reply,
     create_source,
 )
-from consult.errors import FormError, NotFound
+from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.jobs import embed_contribution
 from consult.pages.articles import ArticleForm, SimilarPreview, article_votes
@@ -251,42 +255,42 @@ async def vote_article(ctx: RequestContext) -> Response:
     return ctx.redirect(ctx.url_for("article", slug=context.consultation.slug, key=key))
 
 
-async def _contribution_on(ctx: RequestContext, context: ArticleContext) -> Contribution:
-    """The contribution of the path, which must be on the article of the path."""
-    contribution = await get_contribution(
-        ctx.db, context.consultation, ctx.path_id("contribution_id")
+async def _contribution_on_article(ctx: RequestContext) -> tuple[Consultation, Contribution]:
+    """The contribution of the path, which must be on the article of the path, an article of
+    the latest version: one query, as a vote needs no more of the article than that."""
+    consultation = await ctx.consultation()
+    contribution = await contribution_on_article(
+        ctx.db, consultation, ctx.path_id("contribution_id"), ctx.path("key")
     )
-    if contribution.article_key != context.article.key:
-        raise NotFound(str(contribution.id))
-    return contribution
+    return consultation, contribution
 
 
 async def vote_contribution(ctx: RequestContext) -> Response:
-    """Vote on a contribution; htmx gets back just its vote widget with fresh counts."""
-    context = await _article(ctx)
-    contribution = await _contribution_on(ctx, context)
+    """Vote on a contribution in one transaction; htmx gets back just its vote widget with
+    fresh counts, a plain form a redirect to it (no page is built unless the vote is refused)."""
+    consultation, contribution = await _contribution_on_article(ctx)
     form = await read_form(ctx.request)
     try:
         value = await cast_vote(
             ctx.db,
             ctx.member,
-            context.consultation,
+            consultation,
             now=ctx.now,
             value=form.text("value") or None,
             contribution=contribution,
         )
     except FormError as error:
         shown = ArticleForm(errors=error.fields)
-        return await render_article_page(ctx, context, form=shown, status_code=422)
+        return await render_article_page(ctx, await _article(ctx), form=shown, status_code=422)
     if ctx.is_partial:
         # A vote cast from the similar contributions shown beside a form answers with the
         # widget under that list's own element id (the same contribution may be listed twice).
         similar_form = ctx.query.get("similar")
         in_similar = similar_form in SIMILAR_FORMS
-        widget = await vote_widget(ctx.db, context, contribution, value, similar_form)
+        widget = await vote_widget(ctx.db, consultation, contribution, value, similar_form)
         template = "contributions/_similar.html" if in_similar else "contributions/vote.html"
         return ctx.render(template, widget)
-    url = ctx.url_for("article", slug=context.consultation.slug, key=context.article.key)
+    url = ctx.url_for("article", slug=consultation.slug, key=contribution.article_key)
     return ctx.redirect(f"{url}#c{contribution.id}")
 
 

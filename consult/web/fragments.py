@@ -1,0 +1,298 @@
+"""Contribution cards rendered once for everyone, and the viewer's own state put on top.
+
+A card shows the same thing to every reader: its text or the note that replaces a hidden
+one, its author, its counts, where its passage stands, its amendment's diff. That part is
+rendered from a `CardFacts` (only what the card shows) and kept in a per-process LRU keyed
+by those facts and the language: a vote changes the counts, a moderator's decision the
+visibility, and either gives a new key, so nothing is ever invalidated by hand and no stale
+card can be found again. The template sees nothing else, so it cannot show what the key
+leaves out.
+
+What differs from one reader to the next stands in slots in the cached HTML (markers made
+of `<`, which escaped text and sanitised Markdown never contain) and is filled per request:
+the viewer's vote form with their vote pressed, the reply form with the page's form token
+(or shown again with its errors), the report form (not on one's own contributions), and the
+thread of replies below (cards themselves). See docs/decisions/0032-fragment-cache.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, Template, pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup, escape
+
+from consult.contributions.models import Contribution
+
+SLOTS = ("vote", "reply", "report", "children", "token")
+_SLOT_RE = re.compile("<consult-slot:(" + "|".join(SLOTS) + ")>")
+MARKERS = {name: Markup(f"<consult-slot:{name}>") for name in SLOTS}  # noqa: S704  (constants)
+MAX_DEPTH = 3
+"""Replies are offered under contributions above this depth in a thread."""
+
+_CARD = '{% from "macros/contributions.html" import card with context %}{{ card(c, env) }}'
+_REPLY = (
+    '{% from "macros/contributions.html" import reply_form with context %}'
+    "{{ reply_form(c, slug, token, opened, errors, values) }}"
+)
+_REPORT = (
+    '{% from "macros/moderation.html" import report_disclosure with context %}'
+    "{{ report_disclosure(slug, c) }}"
+)
+_MORE = (
+    '{% from "macros/contributions.html" import more_replies with context %}'
+    "{{ more_replies(article_url, contribution_id, count) }}"
+)
+_VOTE = (
+    '{% from "macros/votes.html" import vote_form with context %}'
+    '{{ vote_form(action, dom_id, _("Your vote on this contribution"), current) }}'
+)
+
+
+@dataclass(frozen=True)
+class CardFacts:
+    """What a contribution's card shows of it, and nothing else."""
+
+    id: int
+    kind: str
+    stance: str | None
+    alinea: int | None
+    author_pseudonym: str
+    created_at: datetime
+    article_key: str
+    quote_exact: str | None
+    url: str | None
+    body: str
+    is_visible: bool
+    pending_review: bool
+    hidden_reason: str
+    votes_for: int
+    votes_mixed: int
+    votes_against: int
+
+    @classmethod
+    def of(cls, c: Contribution) -> CardFacts:
+        """The facts of a loaded contribution."""
+        return cls(
+            c.id,
+            c.kind,
+            c.stance,
+            c.alinea,
+            c.author_pseudonym,
+            c.created_at,
+            c.article_key,
+            c.quote_exact,
+            c.url,
+            c.body,
+            c.is_visible,
+            c.pending_review,
+            c.hidden_reason,
+            c.votes_for,
+            c.votes_mixed,
+            c.votes_against,
+        )
+
+
+class FragmentCache:
+    """An LRU of rendered fragments, each stored as its static parts and slot names."""
+
+    def __init__(self, max_entries: int = 5000) -> None:
+        self.max_entries = max_entries
+        self.entries: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[str, ...] | None:
+        """The fragment's parts, if kept."""
+        parts = self.entries.get(key)
+        if parts is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self.entries.move_to_end(key)
+        return parts
+
+    def put(self, key: Hashable, html: str) -> tuple[str, ...]:
+        """Keep `html`, cut at its slots: static text at even places, slot names at odd ones."""
+        parts = tuple(_SLOT_RE.split(html))
+        self.entries[key] = parts
+        while len(self.entries) > self.max_entries:
+            self.entries.popitem(last=False)
+        return parts
+
+
+class CardRenderer:
+    """Renders the article's contribution cards from the cache, the viewer's state on top."""
+
+    def __init__(self, environment: Environment, cache: FragmentCache | None = None) -> None:
+        self.environment = environment
+        self.cache = cache or FragmentCache()
+        self._templates: dict[str, Template] = {}
+
+    def _template(self, source: str) -> Template:
+        template = self._templates.get(source)
+        if template is None:
+            template = self._templates[source] = self.environment.from_string(source)
+        return template
+
+    def _fragment(self, key: Hashable, source: str, variables: dict[str, Any]) -> tuple[str, ...]:
+        parts = self.cache.get(key)
+        if parts is None:
+            parts = self.cache.put(key, self._template(source).render(variables))
+        return parts
+
+    def card(self, context: Context, c: Contribution, env: Mapping[str, Any]) -> str:
+        """One card and its thread, as `context`'s viewer sees it."""
+        lang, url_for = context["lang"], context["url_for"]
+        slug = env["consultation"].slug
+        view = env["amendment_views"].get(c.id)
+        facts = CardFacts.of(c)
+        shown = {
+            "placement": env["placements"].get(c.id),
+            "view": (view.wording, repr(view.changed), view.applies) if view else None,
+            "others": tuple(env["overlaps"].get(c.id, ())),
+            "letter": env["copies"].get(c.id),
+        }
+        key = ("card", facts, *shown.values(), slug, env["article_url"], lang)
+        public_env = {
+            "slug": slug,
+            "article_url": env["article_url"],
+            "placements": {c.id: shown["placement"]} if shown["placement"] else {},
+            "amendment_views": {c.id: view} if view else {},
+            "overlaps": {c.id: list(shown["others"])} if shown["others"] else {},
+            "copies": {c.id: shown["letter"]} if shown["letter"] else {},
+            "slots": MARKERS,
+        }
+        # Rendered as nobody: the cached part cannot show anybody's own state.
+        variables = {"c": facts, "env": public_env, "lang": lang, "url_for": url_for, "user": None}
+        parts = self._fragment(key, _CARD, variables)
+        out: list[str] = []
+        for index, part in enumerate(parts):
+            out.append(part if index % 2 == 0 else self._slot(part, context, c, env))
+        return "".join(out)
+
+    def _slot(self, name: str, context: Context, c: Contribution, env: Mapping[str, Any]) -> str:
+        user, lang, url_for = context["user"], context["lang"], context["url_for"]
+        slug = env["consultation"].slug
+        if name == "children":
+            thread = "".join(
+                f'<div class="thread">{self.card(context, child, env)}</div>'
+                for child in env["children"].get(c.id, [])
+            )
+            more = env["more_in_thread"](c.id) if c.parent_id is None else 0
+            if more:
+                article_url = env["article_url"]
+                variables = {
+                    "article_url": article_url,
+                    "contribution_id": c.id,
+                    "count": more,
+                    "url_for": url_for,
+                    "lang": lang,
+                }
+                key = ("more", c.id, article_url, more, lang)
+                thread += "".join(self._fragment(key, _MORE, variables))
+            return thread
+        if user is None or (name != "report" and not env["is_open"]):
+            return ""
+        if name == "vote":
+            current = env["my_votes"].get(c.id)
+            action = url_for(
+                "vote_contribution", slug=slug, key=c.article_key, contribution_id=c.id
+            )
+            variables = {
+                "action": action,
+                "dom_id": f"votes-c{c.id}",
+                "current": current,
+                "url_for": url_for,
+                "lang": lang,
+            }
+            vote_key = ("vote", c.id, slug, action, current, lang)
+            return "".join(self._fragment(vote_key, _VOTE, variables))
+        if not c.is_visible:
+            return ""
+        if name == "report":
+            if c.author_id == user.id:
+                return ""
+            variables = {"slug": slug, "c": _Id(c.id), "url_for": url_for, "lang": lang}
+            return "".join(self._fragment(("report", c.id, slug, lang), _REPORT, variables))
+        if c.depth >= MAX_DEPTH:
+            return ""
+        token = str(escape(env["form_token"]))
+        facts = _Reply(c.id, c.article_key)
+        if env["form_name"] == f"reply-{c.id}":
+            # Shown again with what was typed and what is wrong: for this viewer only.
+            return self._template(_REPLY).render(
+                c=facts,
+                slug=slug,
+                token=token,
+                opened=True,
+                errors=env["errors"],
+                values=env["values"],
+                url_for=url_for,
+                lang=lang,
+            )
+        variables = {
+            "c": facts,
+            "slug": slug,
+            "token": MARKERS["token"],
+            "opened": False,
+            "errors": {},
+            "values": {},
+            "url_for": url_for,
+            "lang": lang,
+        }
+        parts = self._fragment(("reply", facts, slug, lang), _REPLY, variables)
+        return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
+
+    def forms(self, context: Context, article_url: str) -> str:
+        """The four participation forms of the article: cached with a slot for the page's
+        form token while none is shown again (with what was typed, its errors, a preview)."""
+        template = self.environment.get_template("articles/_forms.html")
+        variables = {**context.get_all(), "article_url": article_url}
+        token = str(escape(context["form_token"]))
+        if context["form_name"] or context["preview"] or context["similar_preview"]:
+            return template.render(variables)
+        alineas = tuple(alinea.text for alinea in context["article_in_bill"].alineas)
+        amendments = tuple(context["amendment_ids"])
+        key = ("forms", article_url, alineas, amendments, context["lang"])
+        parts = self.cache.get(key)
+        if parts is None:
+            # Rendered without anybody's form state: what stays is the article's.
+            blank: dict[str, Any] = {"form_token": MARKERS["token"], "user": None}
+            blank |= {"values": {}, "errors": {}}
+            parts = self.cache.put(key, template.render(variables | blank))
+        return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
+
+
+@dataclass(frozen=True)
+class _Id:
+    id: int
+
+
+@dataclass(frozen=True)
+class _Reply:
+    id: int
+    article_key: str
+
+
+def install(environment: Environment) -> CardRenderer:
+    """Make `contribution_card(c, env)` available to templates."""
+    renderer = CardRenderer(environment)
+
+    @pass_context
+    def contribution_card(context: Context, c: Contribution, env: Mapping[str, Any]) -> Markup:
+        return Markup(renderer.card(context, c, env))  # noqa: S704  (escaped by the templates)
+
+    @pass_context
+    def participation_forms(context: Context, article_url: str) -> Markup:
+        return Markup(renderer.forms(context, article_url))  # noqa: S704  (escaped by the templates)
+
+    environment.globals["contribution_card"] = contribution_card
+    environment.globals["participation_forms"] = participation_forms
+    return renderer
