@@ -38,7 +38,10 @@ class ArticleContext:
 async def load_article_context(
     session: AsyncSession, consultation: Consultation, version: BillVersion, article_key: str
 ) -> ArticleContext:
-    """The article and its alinéas in `version`, or NotFound."""
+    """The article and its alinéas in `version`, or NotFound (a questionnaire's questions are
+    answered on the questionnaire's own page, not as articles)."""
+    if consultation.is_questionnaire:
+        raise NotFound(article_key)
     article = await session.scalar(
         select(Provision).where(
             Provision.version_id == version.id,

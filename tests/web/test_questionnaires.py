@@ -1,0 +1,210 @@
+"""Answering a questionnaire over HTTP without JavaScript: once per person, edited while open,
+refused with a clear 4xx (and nothing lost) on bad input, when closed, from a stale form."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consult.accounts.models import Role
+from consult.consultations.models import ConsultationPhase, Phase
+from consult.contributions.models import Contribution, ContributionKind
+from consult.questionnaires.models import QuestionAnswer, QuestionnaireResponse
+from tests.support.questionnaires import (
+    PROPOSAL,
+    QUESTIONNAIRE_MD,
+    QUESTIONNAIRE_SLUG,
+    SCALE,
+    THEMES,
+    WHO,
+    make_questionnaire,
+)
+from tests.support.site import Site
+
+PAGE = f"/consultations/{QUESTIONNAIRE_SLUG}/questionnaire"
+PROPOSAL_TEXT = "Publier en ligne les agendas des ministres chaque semaine."
+
+
+def _responses(site: Site) -> int:
+    return int(site.scalar(select(func.count()).select_from(QuestionnaireResponse)))
+
+
+def _close(site: Site) -> None:
+    async def close(session: AsyncSession) -> None:
+        session.add(
+            ConsultationPhase(
+                consultation_id=1,
+                phase=Phase.CLOSED,
+                starts_at=site.clock() - __import__("datetime").timedelta(minutes=1),
+            )
+        )
+
+    site.db(close)
+
+
+def test_a_visitor_reads_the_questions_and_is_asked_to_log_in(site: Site) -> None:
+    make_questionnaire(site)
+    page = site.client.get(PAGE)
+    assert page.status_code == 200
+    assert "Vous répondez en tant que" in page.text and "Tout à fait" in page.text
+    assert "gouvernement ouvert" in page.text  # the introduction, in Markdown
+    assert "Se connecter pour répondre" in page.text or "Log in to answer" in page.text
+    overview = site.client.get(f"/consultations/{QUESTIONNAIRE_SLUG}")
+    assert PAGE in overview.text
+    sent = site.client.post(PAGE, data={WHO: "1"})
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/account/login")
+
+
+def test_a_citizen_answers_once_then_edits_while_open(site: Site) -> None:
+    make_questionnaire(site)
+    citizen = site.user()
+    site.login(citizen)
+    first = site.client.post(
+        PAGE,
+        data={"revision": "0", WHO: "2", THEMES: ["1", "3"], PROPOSAL: PROPOSAL_TEXT, SCALE: "2"},
+    )
+    assert first.status_code == 303, first.text
+    shown = site.client.get(first.headers["location"])
+    assert "Vos réponses sont enregistrées" in shown.text
+    assert PROPOSAL_TEXT in shown.text
+    assert 'value="2" checked' in shown.text  # the association, and the point 2 of the scale
+    assert 'name="revision" value="1"' in shown.text
+    # the open answer is a contribution of its own kind, scoped to its question
+    body, kind, key = site.rows(
+        select(Contribution.body, Contribution.kind, Contribution.article_key)
+    )[0]
+    assert (body, kind, key) == (PROPOSAL_TEXT, ContributionKind.RESPONSE, "q3")
+
+    edited = site.client.post(
+        PAGE,
+        data={
+            "revision": "1",
+            WHO: "1",
+            THEMES: "2",
+            PROPOSAL: "Ouvrir les données des marchés publics.",
+        },
+    )
+    assert edited.status_code == 303
+    assert _responses(site) == 1
+    assert site.rows(select(Contribution.body)) == [("Ouvrir les données des marchés publics.",)]
+    choices = sorted(tuple(c) for (c,) in site.rows(select(QuestionAnswer.choices)) if c)
+    assert choices == [(1,), (2,)]
+    # the point of the scale left out is withdrawn
+    assert (
+        site.scalar(
+            select(func.count())
+            .select_from(QuestionAnswer)
+            .where(QuestionAnswer.value.is_not(None))
+        )
+        == 0
+    )
+
+
+def test_bad_answers_are_refused_with_the_form_and_nothing_saved(site: Site) -> None:
+    make_questionnaire(site)
+    site.login(site.user())
+    cases = {
+        "unknown option": {WHO: "9"},
+        "two options of a single choice": {WHO: ["1", "2"]},
+        "not a number": {THEMES: "Transparence"},
+        "out of the scale": {SCALE: "6"},
+        "too long": {PROPOSAL: "x" * 2001},
+        "nothing answered": {PROPOSAL: "   "},
+    }
+    for case, data in cases.items():
+        response = site.client.post(PAGE, data={"revision": "0", **data})
+        assert response.status_code == 422, case
+        assert 'role="alert"' in response.text, case
+        assert "<form" in response.text, case
+    assert _responses(site) == 0
+    assert site.scalar(select(func.count()).select_from(Contribution)) == 0
+    # what was typed comes back in the form
+    kept = site.client.post(PAGE, data={"revision": "0", SCALE: "6", PROPOSAL: PROPOSAL_TEXT})
+    assert kept.status_code == 422 and PROPOSAL_TEXT in kept.text
+
+
+def test_a_form_from_an_older_revision_is_refused_and_the_saved_answers_kept(site: Site) -> None:
+    make_questionnaire(site)
+    site.login(site.user())
+    assert (
+        site.client.post(PAGE, data={"revision": "0", PROPOSAL: PROPOSAL_TEXT}).status_code == 303
+    )
+    # a second tab, opened before the first answer, sends its form
+    stale = site.client.post(PAGE, data={"revision": "0", PROPOSAL: "Autre chose."})
+    assert stale.status_code == 409
+    assert "Autre chose." in stale.text and 'name="revision" value="1"' in stale.text
+    assert site.rows(select(Contribution.body)) == [(PROPOSAL_TEXT,)]
+    # sent again from the form it was shown, it replaces the answer
+    again = site.client.post(PAGE, data={"revision": "1", PROPOSAL: "Autre chose."})
+    assert again.status_code == 303
+    assert site.rows(select(Contribution.body)) == [("Autre chose.",)]
+
+
+def test_answers_are_refused_once_closed_and_stay_as_saved(site: Site) -> None:
+    make_questionnaire(site)
+    site.login(site.user())
+    assert site.client.post(PAGE, data={"revision": "0", WHO: "3"}).status_code == 303
+    _close(site)
+    refused = site.client.post(PAGE, data={"revision": "1", WHO: "1"})
+    assert refused.status_code == 422
+    assert "pas ouverte" in refused.text
+    assert site.rows(select(QuestionAnswer.choices)) == [([3],)]
+    page = site.client.get(PAGE)
+    assert "disabled" in page.text and "Envoyer mes réponses" not in page.text
+
+
+def test_results_are_for_officials_while_open_then_for_everyone(site: Site) -> None:
+    make_questionnaire(site)
+    for who, themes in (("1", ["1", "2"]), ("1", ["2"]), ("2", ["2", "3"])):
+        site.client.cookies.clear()
+        site.login(site.user())
+        assert (
+            site.client.post(PAGE, data={"revision": "0", WHO: who, THEMES: themes}).status_code
+            == 303
+        )
+    site.client.cookies.clear()
+    assert site.client.get(f"{PAGE}/results").status_code == 404
+    official = site.user(Role.OFFICIAL)
+    site.login(official)
+    results = site.client.get(f"{PAGE}/results")
+    assert results.status_code == 200
+    assert "3 participants" in results.text
+    # the figures are text (2 of 3 chose the citizen option: 67 %), the bars only draw them
+    assert "67 %" in results.text and "100 %" in results.text
+    assert '<svg class="result-bar"' in results.text
+    site.client.cookies.clear()
+    _close(site)
+    assert site.client.get(f"{PAGE}/results").status_code == 200
+
+
+def test_an_official_imports_the_questions_and_a_bad_text_names_its_line(site: Site) -> None:
+    consultation = make_questionnaire(site, published=False)
+    official = site.user(Role.OFFICIAL)
+    site.login(official)
+    assert site.client.get(PAGE).status_code == 200
+    form = site.client.get(f"{PAGE}/import")
+    assert form.status_code == 200
+    bad = QUESTIONNAIRE_MD.replace("[choix unique]", "[au hasard]")
+    preview = site.client.post(f"{PAGE}/preview", data={"source": bad, "format": "markdown"})
+    assert preview.status_code == 422
+    assert "Ligne 5" in preview.text and "au hasard" in preview.text
+    good = site.client.post(
+        f"{PAGE}/preview", data={"source": QUESTIONNAIRE_MD, "format": "markdown"}
+    )
+    assert good.status_code == 200 and "4 questions" in good.text
+    published = site.client.post(
+        f"{PAGE}/versions", data={"source": QUESTIONNAIRE_MD, "format": "markdown"}
+    )
+    assert published.status_code == 303
+    assert "Décrivez votre proposition" in site.client.get(PAGE).text
+    assert consultation.slug == QUESTIONNAIRE_SLUG
+
+
+def test_another_ministrys_official_cannot_import_questions(site: Site) -> None:
+    make_questionnaire(site, published=False)
+    site.login(site.official_of_another_ministry())
+    assert site.client.get(f"{PAGE}/import").status_code == 403
+    refused = site.client.post(f"{PAGE}/versions", data={"source": QUESTIONNAIRE_MD})
+    assert refused.status_code == 403
+    assert site.client.get(f"{PAGE}/answers/import").status_code == 403
+    assert "Décrivez" not in site.client.get(PAGE).text
