@@ -16,7 +16,7 @@ from consult.errors import NotFound
 from consult.questionnaires.answers_import import ImportReport
 from consult.questionnaires.format import ParsedQuestionnaire
 from consult.questionnaires.models import QuestionKind, QuestionnaireResponse
-from consult.questionnaires.results import Results, questionnaire_results
+from consult.questionnaires.results import Results, questionnaire_results, results_are_public
 from consult.questionnaires.services import (
     Given,
     Questionnaire,
@@ -58,12 +58,6 @@ def _lenient(questionnaire: Questionnaire, values: Mapping[str, Sequence[str]]) 
         else:
             given[q.key] = Given(choices=tuple(numbers))
     return given
-
-
-def results_are_public(now_phase: Phase) -> bool:
-    """The public reads the figures once answers are closed (they would sway those still
-    answering); officials read them at any time."""
-    return now_phase not in (Phase.DRAFT, Phase.OPEN)
 
 
 async def questionnaire_page(

@@ -202,7 +202,7 @@ async def import_answers(
                 given,
                 author=None,
                 now=now,
-                pseudonym=_("Participant {ref}").format(ref=ref[:60]),
+                pseudonym=ref,
             )
             report.created += 1
             pending += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.consultations.models import Phase
 from consult.contributions.models import Contribution, Visibility
 from consult.questionnaires.models import (
     Question,
@@ -76,6 +77,12 @@ class Results:
     respondents: int
     questions: list[QuestionResult]
     run: SynthesisRun | None
+
+
+def results_are_public(now_phase: Phase) -> bool:
+    """The public reads the figures once answers are closed (they would sway those still
+    answering); officials read them at any time."""
+    return now_phase not in (Phase.DRAFT, Phase.OPEN)
 
 
 def _bars(labels: list[str], counts: Counter[int], first: int, answered: int) -> list[Bar]:
