@@ -49,9 +49,13 @@ def test_answers_imported_from_csv_are_kept_once_and_bad_rows_named(site: Site) 
         assert f"<td>{line}</td>" in page
     assert site.scalar(select(func.count()).select_from(QuestionnaireResponse)) == 41
     texts = site.scalar(
-        select(func.count()).select_from(Contribution).where(Contribution.kind == ContributionKind.RESPONSE)
+        select(func.count())
+        .select_from(Contribution)
+        .where(Contribution.kind == ContributionKind.RESPONSE)
     )
-    assert texts == sum(1 for a in answers if a.proposal) + sum(1 for a in answers if a.who_leads) + 1
+    assert (
+        texts == sum(1 for a in answers if a.proposal) + sum(1 for a in answers if a.who_leads) + 1
+    )
     # the same file again adds nothing
     again = _import(site, csv_text)
     assert "40 déjà présentes" in again or "40 already present" in again
@@ -80,7 +84,13 @@ def test_an_open_question_is_synthesised_answered_as_groups_and_crossed_with_cho
     named = [c for c in clusters if not c.is_other and c.title]
     assert len(named) >= 3, [c.title for c in clusters]
     assert all(c.quotes for c in named)
-    lobbying = next(c for c in named if "agenda" in c.title.lower() or "lobbies" in c.title.lower() or "représentants" in c.title.lower())
+    lobbying = next(
+        c
+        for c in named
+        if "agenda" in c.title.lower()
+        or "lobbies" in c.title.lower()
+        or "représentants" in c.title.lower()
+    )
 
     report = site.client.get(f"{BASE}/synthesis/articles/q3")
     assert report.status_code == 200
@@ -90,18 +100,27 @@ def test_an_open_question_is_synthesised_answered_as_groups_and_crossed_with_cho
     # the group is answered once; the answer reaches the citizen's own response
     url = f"{BASE}/answers/cluster/{lobbying.id}"
     done = site.client.post(
-        url, data={"state": "accepted", "reason": "Nous publierons les agendas.", "action": "publish"}
+        url,
+        data={"state": "accepted", "reason": "Nous publierons les agendas.", "action": "publish"},
     )
     assert done.status_code == 303, done.text
     mine = site.scalar(select(Contribution.id).where(Contribution.author_id == citizen.id))
-    assert site.scalar(
-        select(ContributionOutcome.answer_id).where(ContributionOutcome.contribution_id == mine)
-    ) is not None
+    assert (
+        site.scalar(
+            select(ContributionOutcome.answer_id).where(ContributionOutcome.contribution_id == mine)
+        )
+        is not None
+    )
 
-    # the results cross the choices with the groups of the open answers
+    # the results cross the choices with the groups of the open answers, on their own page
+    # and on the synthesis report
     results = site.client.get(f"{PAGE}/results")
     assert results.status_code == 200
-    assert lobbying.title in results.text
+    crossing = results.text.split('class="crossing"', 1)[1]
+    assert lobbying.title in crossing
+    report = site.client.get(f"{BASE}/synthesis")
+    assert report.status_code == 200
+    assert lobbying.title in report.text.split('class="crossing"', 1)[1]
 
     site.client.cookies.clear()
     site.login(citizen)
