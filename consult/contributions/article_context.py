@@ -38,10 +38,7 @@ class ArticleContext:
 async def load_article_context(
     session: AsyncSession, consultation: Consultation, version: BillVersion, article_key: str
 ) -> ArticleContext:
-    """The article and its alinéas in `version`, or NotFound (a questionnaire's questions are
-    answered on the questionnaire's own page, not as articles)."""
-    if consultation.is_questionnaire:
-        raise NotFound(article_key)
+    """The article and its alinéas in `version`, or NotFound."""
     article = await session.scalar(
         select(Provision).where(
             Provision.version_id == version.id,

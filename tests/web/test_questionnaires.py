@@ -208,3 +208,52 @@ def test_another_ministrys_official_cannot_import_questions(site: Site) -> None:
     assert refused.status_code == 403
     assert site.client.get(f"{PAGE}/answers/import").status_code == 403
     assert "Décrivez" not in site.client.get(PAGE).text
+
+
+def test_every_page_of_a_questionnaire_consultation_answers(site: Site) -> None:
+    """The questionnaire's own pages, and the pages it shares with bills (inbox, feedback,
+    dashboard, a contribution, moderation), for a visitor and an official, plain and htmx."""
+    make_questionnaire(site)
+    site.login(site.user())
+    assert (
+        site.client.post(PAGE, data={"revision": "0", PROPOSAL: PROPOSAL_TEXT}).status_code == 303
+    )
+    response_id = site.scalar(select(Contribution.id))
+    site.client.cookies.clear()
+    base = f"/consultations/{QUESTIONNAIRE_SLUG}"
+    public = [
+        base,
+        PAGE,
+        f"{base}/contributions/{response_id}",
+        f"{base}/feedback",
+        f"{base}/synthesis",
+    ]
+    official_only = [
+        f"{PAGE}/results",
+        f"{PAGE}/import",
+        f"{PAGE}/answers/import",
+        f"{base}/inbox",
+        f"{base}/inbox/articles/q3",
+        f"{base}/dashboard",
+        f"{base}/moderation",
+        f"{base}/answers/contribution/{response_id}",
+    ]
+    for path in public:
+        assert site.client.get(path).status_code == 200, path
+    site.login(site.user(Role.OFFICIAL))
+    for path in public + official_only:
+        plain = site.client.get(path)
+        assert plain.status_code == 200, path
+        partial = site.client.get(
+            path, headers={"HX-Request": "true", "HX-Request-Type": "partial"}
+        )
+        assert partial.status_code == 200, path
+    inbox = site.client.get(f"{base}/inbox/articles/q3").text
+    assert PROPOSAL_TEXT in inbox
+    # a question is no article: its address leads to the questionnaire, and nothing is posted
+    article = site.client.get(f"{base}/articles/q3")
+    assert article.status_code == 303 and article.headers["location"] == PAGE
+    refused = site.client.post(
+        f"{base}/articles/q3/arguments", data={"stance": "pour", "body": "Oui."}
+    )
+    assert refused.status_code == 404

@@ -46,8 +46,11 @@ Preview = Callable[[ArticleContext, FormData], Awaitable[ArticleForm]]
 
 
 async def _article(ctx: RequestContext) -> ArticleContext:
-    """The article of the path, in the latest version: contributions are made on it."""
+    """The article of the path, in the latest version: contributions are made on it (a
+    questionnaire's questions are answered on the questionnaire's own page)."""
     consultation = await ctx.consultation()
+    if consultation.is_questionnaire:
+        raise NotFound(ctx.path("key"))
     version = await get_version(ctx.db, consultation, None)
     return await load_article_context(ctx.db, consultation, version, ctx.path("key"))
 
