@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -442,7 +442,7 @@ def questionnaire_import(file: Path, slug: str) -> None:
     from consult.questionnaires.services import publish_questionnaire
 
     text = _read_utf8(file)
-    fmt = "json" if file.suffix.lower() == ".json" else "markdown"
+    fmt: Literal["markdown", "json"] = "json" if file.suffix.lower() == ".json" else "markdown"
     try:
         parsed = parse_questionnaire(text, fmt)
     except QuestionnaireParseError as error:

@@ -39,8 +39,8 @@ QUESTIONNAIRE_SUMMARY = (
     " chacun à proposer des actions concrètes pour une action publique plus transparente, plus"
     " participative et plus collaborative."
 )
-QUESTIONNAIRE_MD = """La France accueille le sommet mondial du **Partenariat pour un gouvernement
-ouvert**. Proposez les engagements que l’État devrait y prendre : chaque proposition sera lue,
+QUESTIONNAIRE_MD = """La France accueille le sommet mondial du **Partenariat pour un gouvernement \
+ouvert**. Proposez les engagements que l’État devrait y prendre : chaque proposition sera lue, \
 regroupée avec celles qui lui ressemblent et recevra une réponse.
 
 ## Vous

@@ -14,7 +14,6 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from consult.bills.models import ProvisionKind
 from consult.bills.parser import ParsedBill, ParsedProvision
 from consult.i18n import gettext as _
 from consult.questionnaires.models import QuestionKind
@@ -87,7 +86,7 @@ class ParsedQuestionnaire:
         for number, (heading, questions) in enumerate(self.sections(), start=1):
             articles = tuple(
                 ParsedProvision(
-                    kind=ProvisionKind.ARTICLE,
+                    kind="article",
                     key=q.key,
                     number=str(self.questions.index(q) + 1),
                     heading=q.prompt,
@@ -96,7 +95,7 @@ class ParsedQuestionnaire:
                     label=QUESTION_LABEL,
                     children=(
                         ParsedProvision(
-                            ProvisionKind.ALINEA,
+                            "alinea",
                             f"{q.key}-al-1",
                             "1",
                             "",
@@ -111,7 +110,7 @@ class ParsedQuestionnaire:
             if heading:
                 top.append(
                     ParsedProvision(
-                        ProvisionKind.SECTION,
+                        "section",
                         f"section-{number}",
                         str(number),
                         heading,

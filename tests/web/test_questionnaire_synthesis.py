@@ -18,7 +18,10 @@ from tests.support.synthesis import run_rows, start_and_finish
 
 BASE = f"/consultations/{QUESTIONNAIRE_SLUG}"
 PAGE = f"{BASE}/questionnaire"
-MINE = "Publier en ligne l’agenda des ministres et de leurs cabinets chaque semaine. On saurait enfin qui rencontre qui avant qu’une loi soit écrite."
+MINE = (
+    "Publier en ligne l’agenda des ministres et de leurs cabinets chaque semaine. On saurait"
+    " enfin qui rencontre qui avant qu’une loi soit écrite."
+)
 
 
 def _import(site: Site, text: str, name: str = "answers.csv") -> str:
@@ -41,8 +44,12 @@ def test_answers_imported_from_csv_are_kept_once_and_bad_rows_named(site: Site) 
         "Quelle action proposez-vous ?,q4,q5,authorZipCode",
         1,
     )
-    bad = '\nogp-9001,7,,Une idée.,,\nogp-9002,1,,,,9\nogp-9003,1,"1|Numérique et communs",Ouvrir le code.,,\n'
-    page = _import(site, csv_text + bad.lstrip("\n"))
+    bad = (
+        "ogp-9001,7,,Une idée.,,\n"
+        "ogp-9002,1,,,,9\n"
+        'ogp-9003,1,"1|Numérique et communs",Ouvrir le code.,,\n'
+    )
+    page = _import(site, csv_text + bad)
     assert "41 réponses importées" in page or "41 responses imported" in page
     assert "authorZipCode" in page  # said to be ignored
     for line in ("42", "43"):

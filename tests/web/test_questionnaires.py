@@ -170,7 +170,7 @@ def test_results_are_for_officials_while_open_then_for_everyone(site: Site) -> N
     assert results.status_code == 200
     assert "3 participants" in results.text
     # the figures are text (2 of 3 chose the citizen option: 67 %), the bars only draw them
-    assert "67 %" in results.text and "100 %" in results.text
+    assert "2 (67&nbsp;%)" in results.text and "3 (100&nbsp;%)" in results.text
     assert '<svg class="result-bar"' in results.text
     site.client.cookies.clear()
     _close(site)
