@@ -92,7 +92,7 @@ _SUBJECTS: list[tuple[int, list[str], list[str], list[str]]] = [
         ],
         [
             "La Haute Autorité pour la transparence de la vie publique.",
-            "Les cabinets ministériels, contrôlés par la Haute Autorité.",
+            "Les cabinets ministériels eux-mêmes.",
         ],
     ),
     (
@@ -110,8 +110,8 @@ _SUBJECTS: list[tuple[int, list[str], list[str], list[str]]] = [
             "Les journalistes et les associations pourraient analyser les contrats.",
         ],
         [
-            "La mission Etalab, avec les collectivités et les acheteurs publics.",
-            "Les acheteurs publics, avec la direction des achats de l’État.",
+            "La mission Etalab.",
+            "La direction des achats de l’État.",
         ],
     ),
     (
@@ -132,7 +132,7 @@ _SUBJECTS: list[tuple[int, list[str], list[str], list[str]]] = [
         ],
         [
             "Le Conseil économique, social et environnemental.",
-            "Le Parlement, avec des associations de démocratie participative.",
+            "Le Parlement.",
         ],
     ),
     (
@@ -171,7 +171,7 @@ _SUBJECTS: list[tuple[int, list[str], list[str], list[str]]] = [
         ],
         [
             "La direction interministérielle du numérique.",
-            "Les administrations qui développent des logiciels, avec les communautés du libre.",
+            "Les administrations qui développent des logiciels.",
         ],
     ),
     (
@@ -190,12 +190,85 @@ _SUBJECTS: list[tuple[int, list[str], list[str], list[str]]] = [
         ],
         [
             "Le Défenseur des droits.",
-            "L’Agence française anticorruption, avec les syndicats.",
+            "L’Agence française anticorruption.",
         ],
     ),
 ]
 # Brief answers, as every real call for proposals receives some.
 _BRIEF = ["Plus de transparence !", "Écouter vraiment les citoyens.", "Je n’ai pas d’idée précise."]
+# What people write around their proposal: how they put it, who they are, how they end. Each
+# answer draws one of each, so that two answers on one subject are rarely the same text (a text
+# sent by many is a copy-paste campaign for the synthesis, which real calls also receive).
+_LEADS = [
+    "Je propose de {}",
+    "Il faudrait {}",
+    "L’État devrait {}",
+    "Ma proposition\u00a0: {}",
+    "Nous demandons de {}",
+    "Pourquoi ne pas {}",
+    "Une idée simple\u00a0: {}",
+    "Il est temps de {}",
+    "{}",
+]
+_WHO = [
+    "Je suis enseignante dans un collège de Bretagne.",
+    "Je travaille depuis vingt ans dans une préfecture.",
+    "Notre association d’habitants existe depuis 2009.",
+    "Je suis étudiant en droit public à Lyon.",
+    "Je suis élu d’une petite commune rurale.",
+    "Je suis journaliste indépendante.",
+    "Je suis développeur dans une jeune entreprise.",
+    "Retraité, je suis les débats publics de près.",
+    "Je suis infirmière et mère de trois enfants.",
+    "Je milite dans une association de consommateurs.",
+    "",
+    "",
+]
+_ENDS = [
+    "Merci de nous consulter.",
+    "C’est une question de confiance.",
+    "Cela ne coûterait presque rien.",
+    "D’autres pays le font déjà.",
+    "La démocratie en sortirait renforcée.",
+    "J’espère que cette idée sera retenue.",
+    "",
+    "",
+]
+_PARTNERS = [
+    "avec les associations",
+    "avec les collectivités",
+    "en lien avec les chercheurs",
+    "avec des citoyens volontaires",
+    "sous le contrôle du Parlement",
+    "avec l’appui des syndicats",
+]
+
+_BECAUSE = [
+    "pour garantir son indépendance",
+    "car ils connaissent le terrain",
+    "dès l’année prochaine",
+    "avec un budget dédié",
+    "et en rendant compte chaque année",
+    "avec un calendrier public",
+    "sans attendre une loi",
+]
+
+
+def _lowered(sentence: str) -> str:
+    return sentence[0].lower() + sentence[1:]
+
+
+def _proposal(chance: random.Random, openings: list[str], details: list[str]) -> str:
+    """One proposal on a subject, written in one's own way."""
+    lead = chance.choice(_LEADS)
+    opening = chance.choice(openings)
+    parts = [
+        chance.choice(_WHO),
+        lead.format(_lowered(opening) if lead != "{}" else opening),
+        *chance.sample(details, chance.randint(1, 2)),
+        chance.choice(_ENDS),
+    ]
+    return " ".join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -219,9 +292,11 @@ def demo_answers(count: int, seed: int = 2016) -> list[DemoAnswer]:
             proposal, theme, leads = chance.choice(_BRIEF), chance.randint(1, 5), ""
         else:
             theme, openings, details, leaders = chance.choice(_SUBJECTS)
-            parts = [chance.choice(openings), *chance.sample(details, chance.randint(1, 2))]
-            proposal = " ".join(parts)
-            leads = chance.choice(leaders) if chance.random() < 0.7 else ""
+            proposal = _proposal(chance, openings, details)
+            leads = ""
+            if chance.random() < 0.6:
+                extra = [chance.choice(_PARTNERS), chance.choice(_BECAUSE)]
+                leads = f"{chance.choice(leaders)[:-1]}, {', '.join(chance.sample(extra, 2))}."
         themes = {theme} | {t for t in range(1, 6) if t != theme and chance.random() < 0.2}
         who = chance.choices(range(1, 6), weights=(60, 20, 10, 5, 5))[0]
         scale = chance.choices((1, 2, 3, 4, 5), weights=(30, 35, 20, 10, 5))[0]
