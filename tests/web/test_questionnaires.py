@@ -3,11 +3,11 @@ refused with a clear 4xx (and nothing lost) on bad input, when closed, from a st
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consult.accounts.models import Role
-from consult.consultations.models import ConsultationPhase, Phase
+from consult.accounts.models import Role, VerificationLevel
+from consult.consultations.models import Consultation, ConsultationPhase, Phase
 from consult.contributions.models import Contribution, ContributionKind
 from consult.questionnaires.models import QuestionAnswer, QuestionnaireResponse
 from tests.support.questionnaires import (
@@ -19,6 +19,7 @@ from tests.support.questionnaires import (
     WHO,
     make_questionnaire,
 )
+from tests.support.seeding import ministry
 from tests.support.site import Site
 
 PAGE = f"/consultations/{QUESTIONNAIRE_SLUG}/questionnaire"
@@ -257,3 +258,60 @@ def test_every_page_of_a_questionnaire_consultation_answers(site: Site) -> None:
         f"{base}/articles/q3/arguments", data={"stance": "pour", "body": "Oui."}
     )
     assert refused.status_code == 404
+
+
+def test_an_official_creates_a_questionnaire_consultation_from_the_form(site: Site) -> None:
+    site.db(ministry)
+    site.login(site.user(Role.OFFICIAL))
+    form = site.client.get("/consultations/new")
+    assert 'value="questionnaire"' in form.text
+    data = {"title": "Appel à idées", "slug": "appel", "open": "2027-03-01T09:00"}
+    odd = site.client.post("/consultations", data={**data, "kind": "sondage"})
+    assert odd.status_code == 422 and "un projet de loi ou un questionnaire" in odd.text
+    created = site.client.post("/consultations", data={**data, "kind": "questionnaire"})
+    assert created.status_code == 303
+    assert created.headers["location"] == "/consultations/appel/questionnaire/import"
+    # a consultation on a bill has no questionnaire, and a questionnaire no bill import
+    assert site.client.get("/consultations/appel/questionnaire").status_code == 200
+    published = site.client.post(
+        "/consultations/appel/questionnaire/versions", data={"source": QUESTIONNAIRE_MD}
+    )
+    assert published.status_code == 303
+    overview = site.client.get("/consultations/appel")
+    assert "Répondre au questionnaire" not in overview.text  # not open yet
+    assert "Lire le questionnaire" in overview.text and "Le projet de loi" not in overview.text
+
+
+def test_a_questionnaire_asking_for_a_confirmed_address_refuses_the_others(site: Site) -> None:
+    make_questionnaire(site)
+
+    async def require(session: AsyncSession) -> None:
+        await session.execute(
+            update(Consultation).values(participation_requires=VerificationLevel.EMAIL)
+        )
+
+    site.db(require)
+    site.login(site.user())
+    refused = site.client.post(PAGE, data={"revision": "0", WHO: "1"})
+    assert refused.status_code == 422 and "confirmer leur adresse" in refused.text
+    assert _responses(site) == 0
+
+
+def test_an_answer_hidden_by_moderation_leaves_the_figures_and_the_synthesis(site: Site) -> None:
+    make_questionnaire(site)
+    site.login(site.user())
+    sent = site.client.post(PAGE, data={"revision": "0", WHO: "1", PROPOSAL: "Des insultes."})
+    assert sent.status_code == 303
+    site.client.cookies.clear()
+    site.login(site.user(Role.OFFICIAL))
+    response_id = site.scalar(select(Contribution.id))
+    hidden = site.client.post(
+        f"/consultations/{QUESTIONNAIRE_SLUG}/moderation/contributions/{response_id}",
+        data={"action": "hide", "reason": "Propos injurieux."},
+    )
+    assert hidden.status_code == 303, hidden.text
+    results = site.client.get(f"{PAGE}/results").text
+    open_question = results.split('id="result-q3"', 1)[1].split("</section>", 1)[0]
+    assert "0 réponse" in open_question
+    closed_question = results.split('id="result-q1"', 1)[1].split("</section>", 1)[0]
+    assert "1 réponse" in closed_question
