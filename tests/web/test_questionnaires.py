@@ -251,6 +251,8 @@ def test_every_page_of_a_questionnaire_consultation_answers(site: Site) -> None:
         assert partial.status_code == 200, path
     inbox = site.client.get(f"{base}/inbox/articles/q3").text
     assert PROPOSAL_TEXT in inbox
+    dashboard = site.client.get(f"{base}/dashboard").text
+    assert f"{PAGE}/results" in dashboard and "/versions/next" not in dashboard
     # a question is no article: its address leads to the questionnaire, and nothing is posted
     article = site.client.get(f"{base}/articles/q3")
     assert article.status_code == 303 and article.headers["location"] == PAGE
