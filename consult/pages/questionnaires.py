@@ -22,6 +22,7 @@ from consult.questionnaires.services import (
     Questionnaire,
     load_questionnaire,
     saved_response,
+    small_number,
 )
 from consult.synthesis.runs import latest_draft_run, latest_report_run
 
@@ -50,7 +51,7 @@ def _lenient(questionnaire: Questionnaire, values: Mapping[str, Sequence[str]]) 
     given: dict[str, Given] = {}
     for q in questionnaire.questions:
         sent = list(values.get(f"q-{q.key}", ()))
-        numbers = [int(v) for v in sent if v.strip().isdigit() and len(v.strip()) < 7]
+        numbers = [n for n in (small_number(v) for v in sent) if n is not None]
         if q.kind is QuestionKind.OPEN:
             given[q.key] = Given(text=sent[0] if sent else "")
         elif q.kind is QuestionKind.SCALE:

@@ -24,7 +24,7 @@ from consult.contributions.writing import MAX_BODY
 from consult.errors import FormError
 from consult.i18n import gettext as _
 from consult.questionnaires.models import Question, QuestionKind, QuestionnaireResponse
-from consult.questionnaires.services import Given, Questionnaire, apply_given
+from consult.questionnaires.services import Given, Questionnaire, apply_given, small_number
 from consult.text import normalise_user_text
 
 REFERENCE_COLUMNS = ("reference", "ref", "id", "referenceid")
@@ -104,21 +104,23 @@ def read_cell(question: Question, cell: str) -> Given:
         return Given(text=cell)
     if question.kind is QuestionKind.SCALE:
         low, high = question.scale_min or 0, question.scale_max or 0
-        if not cell.lstrip("-").isdigit() or not low <= int(cell) <= high:
+        value = small_number(cell)
+        if value is None or not low <= value <= high:
             raise ValueError(
                 _("{key}: “{value}” is not a point between {low} and {high}").format(
                     key=question.key, value=cell[:40], low=low, high=high
                 )
             )
-        return Given(value=int(cell))
+        return Given(value=value)
     labels = {_fold(option): number for number, option in enumerate(question.options, start=1)}
     chosen: set[int] = set()
     for part in (p.strip() for p in cell.split("|")):
         if not part:
             continue
         number = labels.get(_fold(part))
-        if number is None and part.isdigit() and 1 <= int(part) <= len(question.options):
-            number = int(part)
+        typed = small_number(part)
+        if number is None and typed is not None and 1 <= typed <= len(question.options):
+            number = typed
         if number is None:
             raise ValueError(
                 _("{key}: “{value}” is not one of the options").format(

@@ -9,6 +9,7 @@ an older revision of the response, so that nothing saved in between is overwritt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -239,11 +240,14 @@ async def _given(
     }
 
 
-def _number(raw: str) -> int | None:
+_NUMBER = re.compile(r"-?[0-9]{1,6}")
+
+
+def small_number(raw: str) -> int | None:
+    """A whole number of up to 6 ASCII digits, maybe negative, as typed in a form or a file;
+    None for anything else (« ² » and other digits `int` or `str.isdigit` would take)."""
     raw = raw.strip()
-    if not raw or len(raw) > 6 or not raw.lstrip("-").isdigit():
-        return None
-    return int(raw)
+    return int(raw) if _NUMBER.fullmatch(raw) else None
 
 
 def read_given(
@@ -268,7 +272,7 @@ def read_given(
             else:
                 given[q.key] = Given(text=text)
         elif q.kind is QuestionKind.SCALE:
-            value = _number(sent[0]) if len(sent) == 1 else None
+            value = small_number(sent[0]) if len(sent) == 1 else None
             low, high = q.scale_min or 0, q.scale_max or 0
             if sent and (value is None or not low <= value <= high):
                 errors[name] = _("Choose a point between {low} and {high}.").format(
@@ -277,7 +281,7 @@ def read_given(
             else:
                 given[q.key] = Given(value=value)
         else:
-            numbers = [_number(v) for v in sent]
+            numbers = [small_number(v) for v in sent]
             chosen = sorted({n for n in numbers if n is not None})
             if any(n is None or not 1 <= n <= len(q.options) for n in numbers):
                 errors[name] = _("Choose among the options shown.")

@@ -317,3 +317,20 @@ def test_an_answer_hidden_by_moderation_leaves_the_figures_and_the_synthesis(sit
     assert "0 réponse" in open_question
     closed_question = results.split('id="result-q1"', 1)[1].split("</section>", 1)[0]
     assert "1 réponse" in closed_question
+
+
+def test_odd_values_are_refused_never_a_server_error(site: Site) -> None:
+    make_questionnaire(site)
+    site.login(site.user())
+    odd = ["²", "٣", "1e3", "-1", "0", "99999999999999999999", " 2 ", "", "1,2", "🙂", "\u200b1"]
+    for field in (WHO, THEMES, SCALE):
+        for value in odd:
+            response = site.client.post(PAGE, data={"revision": "0", field: value})
+            assert response.status_code in (303, 409, 422), (field, value, response.status_code)
+    # a well-formed number with spaces around is taken; nothing else was
+    assert site.rows(select(QuestionAnswer.choices, QuestionAnswer.value)) in (
+        [([2], None)],
+        [([], 2)],
+    )
+    stale = site.client.post(PAGE, data={"revision": "x", WHO: "1"})
+    assert stale.status_code == 409
