@@ -294,6 +294,8 @@ def test_a_questionnaire_asking_for_a_confirmed_address_refuses_the_others(site:
 
     site.db(require)
     site.login(site.user())
+    page = site.client.get(PAGE).text
+    assert "confirmer leur adresse électronique" in page and "Envoyer mes réponses" not in page
     refused = site.client.post(PAGE, data={"revision": "0", WHO: "1"})
     assert refused.status_code == 422 and "confirmer leur adresse" in refused.text
     assert _responses(site) == 0
