@@ -5,10 +5,12 @@ groups of a synthesis run).
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.consultations.models import Phase
@@ -136,7 +138,10 @@ async def questionnaire_results(
     db: AsyncSession, questionnaire: Questionnaire, run: SynthesisRun | None
 ) -> Results:
     """Counts for every closed question; open questions count their visible answers. With a
-    run, each choice question is crossed with the groups of every open question."""
+    run, each choice question is crossed with the groups of every open question.
+
+    The counts are one grouped query (as many rows as distinct answers per question, not as
+    answers); answers are read one by one only to cross them with the groups of a run."""
     consultation_id = questionnaire.consultation.id
     respondents = (
         await db.scalar(
@@ -146,58 +151,83 @@ async def questionnaire_results(
         )
         or 0
     )
-    rows = (
-        await db.execute(
-            select(
-                QuestionAnswer.response_id,
-                QuestionAnswer.question_id,
-                QuestionAnswer.choices,
-                QuestionAnswer.value,
-                QuestionAnswer.contribution_id,
-            )
-            .join(QuestionnaireResponse, QuestionnaireResponse.id == QuestionAnswer.response_id)
-            .where(QuestionnaireResponse.consultation_id == consultation_id)
-        )
-    ).all()
-    hidden = set(
-        (
-            await db.scalars(
-                select(Contribution.id).where(
-                    Contribution.consultation_id == consultation_id,
-                    Contribution.visibility != Visibility.VISIBLE,
-                )
-            )
-        ).all()
-    )
-    by_question: dict[int, list[tuple[int, list[int], int | None, int | None]]] = defaultdict(list)
-    for response_id, question_id, choices, value, contribution_id in rows:
-        if contribution_id is not None and contribution_id in hidden:
-            continue
-        by_question[question_id].append((response_id, list(choices or []), value, contribution_id))
+    answered: Counter[int] = Counter()
+    chosen: dict[int, Counter[int]] = defaultdict(Counter)
+    for question_id, choices, value, count in await _grouped(db, consultation_id):
+        answered[question_id] += count
+        for number in json.loads(choices or "[]"):
+            chosen[question_id][int(number)] += count
+        if value is not None:
+            chosen[question_id][int(value)] += count
     open_keys = [q.key for q in questionnaire.questions if q.kind is QuestionKind.OPEN]
     groups = await _groups_of(db, run, open_keys) if run is not None else {}
+    by_question = await _answers(db, consultation_id) if any(groups.values()) else {}
     results: list[QuestionResult] = []
     for q in questionnaire.questions:
-        answers = by_question.get(q.id, [])
-        result = QuestionResult(q, len(answers))
+        result = QuestionResult(q, answered[q.id])
+        counts = chosen[q.id]
         if q.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE):
-            counts: Counter[int] = Counter(c for _, choices, _, _ in answers for c in choices)
-            result.bars = _bars(list(q.options), counts, 1, len(answers))
+            result.bars = _bars(list(q.options), counts, 1, result.answered)
+            answers = by_question.get(q.id, [])
             result.crossings = [
                 crossing
                 for other in questionnaire.questions
-                if other.kind is QuestionKind.OPEN
+                if other.kind is QuestionKind.OPEN and answers
                 for crossing in [_cross(q, other, answers, by_question.get(other.id, []), groups)]
                 if crossing is not None
             ]
         elif q.kind is QuestionKind.SCALE:
             low, high = q.scale_min or 0, q.scale_max or 0
-            values = [v for _, _, v, _ in answers if v is not None]
             labels = [str(point) for point in range(low, high + 1)]
-            result.bars = _bars(labels, Counter(values), low, len(answers))
-            result.mean = sum(values) / len(values) if values else None
+            result.bars = _bars(labels, counts, low, result.answered)
+            total = sum(counts.values())
+            result.mean = sum(v * n for v, n in counts.items()) / total if total else None
         results.append(result)
     return Results(respondents, results, run)
+
+
+def _visible_answers(consultation_id: int) -> Any:
+    """The consultation's answers, those whose text moderation hid left out."""
+    return (
+        select(QuestionAnswer)
+        .join(QuestionnaireResponse, QuestionnaireResponse.id == QuestionAnswer.response_id)
+        .outerjoin(Contribution, Contribution.id == QuestionAnswer.contribution_id)
+        .where(
+            QuestionnaireResponse.consultation_id == consultation_id,
+            or_(
+                QuestionAnswer.contribution_id.is_(None),
+                Contribution.visibility == Visibility.VISIBLE,
+            ),
+        )
+    )
+
+
+async def _grouped(db: AsyncSession, consultation_id: int) -> list[Any]:
+    """(question, choices as JSON text, value, how many) for each distinct answer."""
+    choices = cast(QuestionAnswer.choices, Text)
+    query = (
+        _visible_answers(consultation_id)
+        .with_only_columns(QuestionAnswer.question_id, choices, QuestionAnswer.value, func.count())
+        .group_by(QuestionAnswer.question_id, choices, QuestionAnswer.value)
+    )
+    return list((await db.execute(query)).all())
+
+
+async def _answers(
+    db: AsyncSession, consultation_id: int
+) -> dict[int, list[tuple[int, list[int], int | None, int | None]]]:
+    """Question id -> (response, choices, value, contribution) of each visible answer."""
+    query = _visible_answers(consultation_id).with_only_columns(
+        QuestionAnswer.response_id,
+        QuestionAnswer.question_id,
+        QuestionAnswer.choices,
+        QuestionAnswer.value,
+        QuestionAnswer.contribution_id,
+    )
+    by_question: dict[int, list[tuple[int, list[int], int | None, int | None]]] = defaultdict(list)
+    for response_id, question_id, choices, value, contribution_id in await db.execute(query):
+        by_question[question_id].append((response_id, list(choices or []), value, contribution_id))
+    return by_question
 
 
 def _cross(

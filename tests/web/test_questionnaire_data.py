@@ -8,6 +8,7 @@ import io
 import zipfile
 from datetime import timedelta
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.consultations.models import Consultation, ConsultationPhase, Phase
@@ -60,6 +61,7 @@ def _rows(archive: zipfile.ZipFile, name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
 
 
+@pytest.mark.each_database
 def test_the_api_gives_the_questions_and_the_figures_once_closed(site: Site) -> None:
     consultation = make_questionnaire(site)
     _answer(
