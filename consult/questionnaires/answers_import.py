@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.audit.services import record_event
+from consult.contributions.models import Contribution
 from consult.contributions.writing import MAX_BODY
 from consult.errors import FormError
 from consult.i18n import gettext as _
@@ -161,6 +162,7 @@ async def import_answers(
         ).all()
     )
     pending = 0
+    written: list[Contribution] = []
     try:
         for row in reader:
             line = reader.line_num
@@ -197,7 +199,7 @@ async def import_answers(
                 answers=[],
             )
             db.add(response)
-            report.contributions += await apply_given(
+            written += await apply_given(
                 db,
                 questionnaire,
                 response,
@@ -216,6 +218,7 @@ async def import_answers(
             RowError(reader.line_num, _("unreadable CSV ({detail})").format(detail=error))
         )
     await db.flush()
+    report.contributions = [c.id for c in written]
     await record_event(
         db,
         actor_id,

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from consult.contributions.models import Contribution
 from consult.db import Base, UTCDateTime, utcnow
 
 
@@ -127,3 +128,5 @@ class QuestionAnswer(Base):
     )
 
     response: Mapped[QuestionnaireResponse] = relationship(back_populates="answers")
+    contribution: Mapped[Contribution | None] = relationship(lazy="raise")
+    """Set with a new open answer, so that both are saved by one flush."""

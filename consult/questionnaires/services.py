@@ -342,7 +342,7 @@ async def save_response(
         response.updated_at = now
     changed = await apply_given(db, questionnaire, response, given, author=respondent, now=now)
     await db.flush()
-    return response, changed
+    return response, [c.id for c in changed]
 
 
 async def apply_given(
@@ -354,11 +354,11 @@ async def apply_given(
     author: User | None,
     now: datetime,
     pseudonym: str = "",
-) -> list[int]:
-    """Make the response's answers those of `given`; the ids of the open answers written or
-    rewritten."""
+) -> list[Contribution]:
+    """Make the response's answers those of `given`; the contributions of the open answers
+    written or rewritten (new ones get their id when the session is next flushed)."""
     existing = {a.question_id: a for a in response.answers}
-    changed: list[int] = []
+    changed: list[Contribution] = []
     for q in questionnaire.questions:
         answer = existing.get(q.id)
         new = given.get(q.key, Given())
@@ -370,11 +370,11 @@ async def apply_given(
             answer = QuestionAnswer(question_id=q.id, choices=[])
             response.answers.append(answer)
         if q.kind is QuestionKind.OPEN:
-            contribution_id = await _write_text(
+            written = await _write_text(
                 db, questionnaire, q, answer, new.text, author, now, pseudonym, response
             )
-            if contribution_id is not None:
-                changed.append(contribution_id)
+            if written is not None:
+                changed.append(written)
         else:
             answer.choices, answer.value = list(new.choices), new.value
     return changed
@@ -405,8 +405,9 @@ async def _write_text(
     now: datetime,
     pseudonym: str,
     response: QuestionnaireResponse,
-) -> int | None:
-    """Store an open answer's text as its contribution; the id when written or changed."""
+) -> Contribution | None:
+    """Store an open answer's text as its contribution; the contribution when written or
+    changed. A new one is saved with the answer that points at it, at the next flush."""
     contribution = (
         await db.get(Contribution, answer.contribution_id) if answer.contribution_id else None
     )
@@ -414,8 +415,7 @@ async def _write_text(
         if contribution.body == text:
             return None
         contribution.body = text
-        await db.flush()
-        return contribution.id
+        return contribution
     contribution = Contribution(
         consultation_id=questionnaire.consultation.id,
         version_id=questionnaire.version.id,
@@ -428,9 +428,8 @@ async def _write_text(
         external_ref=(f"{response.external_ref}:{question.key}" if response.external_ref else None),
     )
     db.add(contribution)
-    await db.flush()
-    answer.contribution_id = contribution.id
-    return contribution.id
+    answer.contribution = contribution
+    return contribution
 
 
 def is_open(questionnaire: Questionnaire, now: datetime) -> bool:
