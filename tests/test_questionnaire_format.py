@@ -4,12 +4,21 @@ clear refusal naming the line for what cannot be read."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
+from consult import i18n
 from consult.questionnaires.format import QuestionnaireParseError, parse_questionnaire
 from consult.questionnaires.models import QuestionKind
 from tests.support.questionnaires import QUESTIONNAIRE_MD
+
+
+@pytest.fixture(autouse=True)
+def in_french() -> Iterator[None]:
+    """The messages officials read, in French whatever a test before left set."""
+    with i18n.language("fr"):
+        yield
 
 
 def test_markdown_gives_sections_questions_options_scales_and_limits() -> None:
