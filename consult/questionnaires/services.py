@@ -24,7 +24,6 @@ from consult.audit.services import record_event
 from consult.bills.models import BillVersion
 from consult.bills.services import latest_version, publish_version
 from consult.consultations.models import Consultation
-from consult.consultations.services import accepts_contributions
 from consult.contributions.article_context import require_open
 from consult.contributions.models import Contribution, ContributionKind
 from consult.contributions.writing import MAX_BODY
@@ -83,10 +82,6 @@ class Questionnaire:
                 found.append(Section(question.section, []))
             found[-1].questions.append(question)
         return found
-
-    def by_key(self) -> dict[str, Question]:
-        """Question key -> question."""
-        return {q.key: q for q in self.questions}
 
 
 @dataclass(frozen=True)
@@ -430,8 +425,3 @@ async def _write_text(
     db.add(contribution)
     answer.contribution = contribution
     return contribution
-
-
-def is_open(questionnaire: Questionnaire, now: datetime) -> bool:
-    """Whether answers are taken now."""
-    return accepts_contributions(questionnaire.consultation, now)
