@@ -101,6 +101,7 @@ def test_json_gives_the_same_questions_with_keys_of_its_own() -> None:
     [
         ("{", "JSON valide"),
         ('{"questions": []}', "sections"),
+        ("[" * 100_000 + "]" * 100_000, "sections"),
         ('{"sections": [{"questions": [{"kind": "free", "prompt": "Q"}]}]}', "open, single"),
         ('{"sections": [{"questions": [{"kind": "open", "prompt": "Q", "key": "Q 1"}]}]}', "clé"),
         (

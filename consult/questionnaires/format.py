@@ -389,6 +389,10 @@ def _parse_json(text: str) -> ParsedQuestionnaire:
         raise QuestionnaireParseError(
             error.lineno, _("This is not valid JSON: {reason}.").format(reason=error.msg)
         ) from None
+    except RecursionError:  # brackets nested thousands deep: no questionnaire is
+        raise QuestionnaireParseError(
+            0, _("The JSON must be an object with a list of “sections”.")
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("sections"), list):
         raise QuestionnaireParseError(0, _("The JSON must be an object with a list of “sections”."))
     questions: list[ParsedQuestion] = []
