@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import click
 
@@ -121,6 +121,7 @@ def serve(host: str, port: int, workers: int, forwarded_allow_ips: str) -> None:
 @click.option("--no-serve", is_flag=True, help="Only prepare the database.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Create the database, seed the demo consultation and run the site."""
+    from consult.demo.questionnaire import QUESTIONNAIRE_SLUG, seed_questionnaire_demo
     from consult.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_SLUG, seed_demo
     from consult.migrate import upgrade
 
@@ -131,7 +132,11 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     _ensure_sqlite_dir(settings)
     upgrade(settings.database_url)
     asyncio.run(_with_session(settings, seed_demo))
+    asyncio.run(_with_session(settings, seed_questionnaire_demo))
     click.echo(f"Demo consultation: http://{host}:{port}/consultations/{DEMO_SLUG}")
+    click.echo(
+        f"Demo questionnaire: http://{host}:{port}/consultations/{QUESTIONNAIRE_SLUG}/questionnaire"
+    )
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role.value:<10} {account.email}")
@@ -414,6 +419,98 @@ def contributions_import(file: Path, slug: str, source_format: str | None) -> No
     click.echo(
         f"{report.created} imported, {report.already_present} already present, "
         f"{votes}{len(report.errors)} rejected"
+    )
+    if report.errors:
+        sys.exit(1)
+
+
+@main.group()
+def questionnaire() -> None:
+    """Questionnaires: their questions and the answers collected elsewhere."""
+
+
+def _read_utf8(file: Path) -> str:
+    try:
+        return file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file}: not valid UTF-8 (byte {exc.start + 1})") from exc
+
+
+async def _questionnaire_consultation(session: Any, slug: str) -> Any:
+    from sqlalchemy import select
+
+    from consult.consultations.models import Consultation
+
+    consultation = await session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None or not consultation.is_questionnaire:
+        raise click.ClickException(f"no questionnaire consultation at “{slug}”")
+    return consultation
+
+
+@questionnaire.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--consultation", "slug", required=True, help="The consultation's address.")
+def questionnaire_import(file: Path, slug: str) -> None:
+    """Publish the questions of FILE (Markdown, or JSON for a .json file)."""
+    from consult.errors import FormError
+    from consult.questionnaires.format import QuestionnaireParseError, parse_questionnaire
+    from consult.questionnaires.services import publish_questionnaire
+
+    text = _read_utf8(file)
+    fmt: Literal["markdown", "json"] = "json" if file.suffix.lower() == ".json" else "markdown"
+    try:
+        parsed = parse_questionnaire(text, fmt)
+    except QuestionnaireParseError as error:
+        raise click.ClickException(f"{file}: {error}") from error
+
+    async def work(session: Any) -> Any:
+        consultation = await _questionnaire_consultation(session, slug)
+        try:
+            return await publish_questionnaire(
+                session,
+                consultation,
+                parsed,
+                source_text=text,
+                source_format=fmt,
+                published_by=None,
+            )
+        except FormError as error:
+            raise click.ClickException(error.first_message) from error
+
+    _run(lambda settings: _with_session(settings, work))
+    click.echo(f"{len(parsed.questions)} questions published")
+
+
+@questionnaire.command("import-answers")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--consultation", "slug", required=True, help="The consultation's address.")
+def questionnaire_import_answers(file: Path, slug: str) -> None:
+    """Import answers from a CSV FILE: one row per participant (safe to run twice)."""
+    from consult.db import utcnow
+    from consult.errors import FormError
+    from consult.questionnaires.answers_import import import_answers
+    from consult.questionnaires.services import load_questionnaire
+
+    text = _read_utf8(file)
+
+    async def work(session: Any) -> Any:
+        consultation = await _questionnaire_consultation(session, slug)
+        questionnaire = await load_questionnaire(session, consultation)
+        if questionnaire is None:
+            raise click.ClickException(f"“{slug}” has no questions yet: import them first")
+        try:
+            return await import_answers(session, questionnaire, text, now=utcnow(), actor_id=None)
+        except FormError as error:
+            raise click.ClickException(error.first_message) from error
+
+    report = _run(lambda settings: _with_session(settings, work))
+    for error in report.errors:
+        click.echo(f"{file}:{error.line}: {error.reason}", err=True)
+    if report.ignored_columns:
+        click.echo(f"columns ignored: {', '.join(report.ignored_columns)}", err=True)
+    click.echo(
+        f"{report.created} imported, {report.already_present} already present, "
+        f"{len(report.errors)} rejected"
     )
     if report.errors:
         sys.exit(1)

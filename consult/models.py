@@ -18,7 +18,12 @@ from consult.answers.models import (
 )
 from consult.audit.models import AuditEvent
 from consult.bills.models import BillVersion, Provision, ProvisionKind
-from consult.consultations.models import Consultation, ConsultationPhase, Phase
+from consult.consultations.models import (
+    Consultation,
+    ConsultationKind,
+    ConsultationPhase,
+    Phase,
+)
 from consult.contributions.models import (
     Contribution,
     ContributionKind,
@@ -34,6 +39,12 @@ from consult.moderation.models import ModerationEvent, Report, Suspension
 from consult.notifications.models import AccountNotice, Notification, NotificationStatus
 from consult.organisations.models import Organisation, OrganisationMember
 from consult.protection.models import LoginFailure, SpentFormToken
+from consult.questionnaires.models import (
+    Question,
+    QuestionAnswer,
+    QuestionKind,
+    QuestionnaireResponse,
+)
 from consult.revisions.models import (
     ArticleRedline,
     ContributionAnchor,
@@ -65,6 +76,7 @@ __all__ = [
     "BillVersion",
     "ClusterEdit",
     "Consultation",
+    "ConsultationKind",
     "ConsultationPhase",
     "Contribution",
     "ContributionAnchor",
@@ -83,6 +95,10 @@ __all__ = [
     "Phase",
     "Provision",
     "ProvisionKind",
+    "Question",
+    "QuestionAnswer",
+    "QuestionKind",
+    "QuestionnaireResponse",
     "RecoveryCode",
     "Report",
     "Role",

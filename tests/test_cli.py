@@ -13,6 +13,7 @@ from sqlalchemy import Executable, Row, func, select
 from consult.accounts.models import Role, User
 from consult.bills.models import BillVersion
 from consult.cli import main
+from consult.consultations.models import Consultation
 from consult.db import create_engine, create_session_factory
 from consult.demo.seed import DEMO_SLUG
 from consult.synthesis.models import SynthesisRun
@@ -39,6 +40,16 @@ def query(url: str, statement: Executable) -> list[Row[Any]]:
     return asyncio.run(run())
 
 
+def _bill_versions() -> Executable:
+    """The versions of the demo's bill (the demo's questionnaire is published as one too)."""
+    return (
+        select(func.count())
+        .select_from(BillVersion)
+        .join(Consultation, Consultation.id == BillVersion.consultation_id)
+        .where(Consultation.slug == DEMO_SLUG)
+    )
+
+
 def invoke(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(main, ["--language", "en", *args], input=input)
 
@@ -51,14 +62,14 @@ def test_demo_then_import_a_new_version_and_create_an_official(
     assert f"/consultations/{DEMO_SLUG}" in result.output
     again = invoke("demo", "--no-serve")  # idempotent
     assert again.exit_code == 0, again.output
-    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(1,)]
+    assert query(cli_env, _bill_versions()) == [(1,)]
 
     bill = tmp_path / "v2.txt"
     bill.write_text("Article 1er\nTexte révisé.\n", encoding="utf-8")
     imported = invoke("bill", "import", str(bill), "--consultation", DEMO_SLUG)
     assert imported.exit_code == 0, imported.output
     assert "version 2" in imported.output
-    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(2,)]
+    assert query(cli_env, _bill_versions()) == [(2,)]
 
     created = invoke(
         "user",
@@ -91,7 +102,7 @@ def test_bad_bill_file_is_reported_with_its_line_and_nothing_is_saved(
     assert "UTF-8" in invoke("bill", "import", str(latin1), "--consultation", DEMO_SLUG).output
     unknown = invoke("bill", "import", str(bill), "--consultation", "nope")
     assert unknown.exit_code == 1
-    assert query(cli_env, select(func.count()).select_from(BillVersion)) == [(1,)]
+    assert query(cli_env, _bill_versions()) == [(1,)]
 
 
 def test_user_create_refuses_bad_input(cli_env: str) -> None:
@@ -251,3 +262,54 @@ def test_organisations_from_the_command_line(cli_env: str) -> None:
         ),
     )
     assert [tuple(row) for row in held] == [("ministere-de-la-culture", "Ministère de la Culture")]
+
+
+def test_the_demo_holds_a_questionnaire_and_answers_are_imported_from_csv(
+    cli_env: str, tmp_path: Path
+) -> None:
+    from consult.demo.questionnaire import DEMO_RESPONSES, QUESTIONNAIRE_SLUG
+    from consult.questionnaires.models import QuestionnaireResponse
+
+    result = invoke("demo", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert f"/consultations/{QUESTIONNAIRE_SLUG}/questionnaire" in result.output
+
+    def responses() -> int:
+        return int(
+            query(
+                cli_env,
+                select(func.count())
+                .select_from(QuestionnaireResponse)
+                .join(Consultation, Consultation.id == QuestionnaireResponse.consultation_id)
+                .where(Consultation.slug == QUESTIONNAIRE_SLUG),
+            )[0][0]
+        )
+
+    # the imported answers, and the demo citizen's own
+    assert responses() == DEMO_RESPONSES + 1
+    assert invoke("demo", "--no-serve").exit_code == 0  # idempotent
+    assert responses() == DEMO_RESPONSES + 1
+
+    answers = tmp_path / "answers.csv"
+    answers.write_text(
+        "reference,q1,Quelle action proposez-vous ?\n"
+        "papier-1,Agent public,Ouvrir les registres des lobbies.\n"
+        "papier-2,Astronaute,Une idée.\n",
+        encoding="utf-8",
+    )
+    imported = invoke(
+        "questionnaire", "import-answers", str(answers), "--consultation", QUESTIONNAIRE_SLUG
+    )
+    assert imported.exit_code == 1
+    assert "1 imported, 0 already present, 1 rejected" in imported.output
+    assert "answers.csv:3: q1: “Astronaute” is not one of the options" in imported.output
+    assert responses() == DEMO_RESPONSES + 2
+
+    questions = tmp_path / "questions.md"
+    questions.write_text("### Une autre question ? [texte]\n", encoding="utf-8")
+    refused = invoke(
+        "questionnaire", "import", str(questions), "--consultation", QUESTIONNAIRE_SLUG
+    )
+    assert refused.exit_code != 0 and "already answered" in refused.output
+    bill = invoke("questionnaire", "import", str(questions), "--consultation", DEMO_SLUG)
+    assert bill.exit_code != 0 and "no questionnaire consultation" in bill.output

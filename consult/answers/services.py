@@ -48,6 +48,7 @@ ANSWERABLE_KINDS = (
     ContributionKind.ANNOTATION,
     ContributionKind.AMENDMENT,
     ContributionKind.ARGUMENT,
+    ContributionKind.RESPONSE,
 )
 # States that need no reason yet: the decision is still to come.
 REASON_OPTIONAL = frozenset({AnswerState.UNDER_REVIEW})

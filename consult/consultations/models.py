@@ -24,13 +24,33 @@ class Phase(enum.StrEnum):
 PHASE_ORDER = tuple(Phase)
 
 
+class ConsultationKind(enum.StrEnum):
+    """What the public is consulted on."""
+
+    BILL = "bill"
+    """A draft bill, article by article."""
+    QUESTIONNAIRE = "questionnaire"
+    """A questionnaire the ministry writes: open and closed questions (docs/questionnaires.md)."""
+
+
 class Consultation(Base):
-    """A draft bill submitted to the public by a ministry."""
+    """A draft bill or a questionnaire submitted to the public by a ministry."""
 
     __tablename__ = "consultations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[ConsultationKind] = mapped_column(
+        Enum(
+            ConsultationKind,
+            name="consultation_kind",
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ConsultationKind.BILL,
+        server_default="bill",
+    )
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     ministry: Mapped[str] = mapped_column(String(200), default="")
@@ -51,6 +71,11 @@ class Consultation(Base):
         order_by="ConsultationPhase.starts_at",
         lazy="selectin",
     )
+
+    @property
+    def is_questionnaire(self) -> bool:
+        """Consulted on a questionnaire rather than a bill."""
+        return self.kind is ConsultationKind.QUESTIONNAIRE
 
     def phase_at(self, now: datetime) -> Phase:
         """The phase in force at `now`: the latest one that has started, else draft."""

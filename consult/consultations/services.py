@@ -13,7 +13,13 @@ from sqlalchemy.orm import joinedload
 
 from consult.accounts.models import Role, User
 from consult.audit.services import record_event
-from consult.consultations.models import PHASE_ORDER, Consultation, ConsultationPhase, Phase
+from consult.consultations.models import (
+    PHASE_ORDER,
+    Consultation,
+    ConsultationKind,
+    ConsultationPhase,
+    Phase,
+)
 from consult.errors import FormError, NotFound
 from consult.i18n import DISPLAY_TIMEZONE, SUPPORTED_LANGUAGES
 from consult.i18n import gettext as _
@@ -51,6 +57,7 @@ async def create_consultation(
     languages: list[str] | None = None,
     participation_requires: int = 0,
     input_errors: Mapping[str, str] | None = None,
+    kind: str = ConsultationKind.BILL,
 ) -> Consultation:
     """Create a consultation with its schedule, or raise FormError field by field
     (`input_errors`: what was already found wrong in the input, such as unreadable dates,
@@ -77,6 +84,8 @@ async def create_consultation(
             )
     if participation_requires not in (0, 1, 2):
         errors["participation_requires"] = _("Choose who may take part.")
+    if kind not in {k.value for k in ConsultationKind}:
+        errors["kind"] = _("Choose what the public is consulted on: a bill or a questionnaire.")
     chosen_languages = languages or ["fr"]
     if any(code not in SUPPORTED_LANGUAGES for code in chosen_languages):
         errors["languages"] = _("Choose among the supported languages.")
@@ -85,6 +94,7 @@ async def create_consultation(
     ministry = " ".join(ministry.split()) or organisation.name
     consultation = Consultation(
         slug=slug,
+        kind=ConsultationKind(kind),
         title=title,
         summary=summary,
         ministry=ministry,

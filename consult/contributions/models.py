@@ -35,6 +35,7 @@ class ContributionKind(enum.StrEnum):
     ARGUMENT = "argument"  # for, against or neutral, on an article or an amendment
     REPLY = "reply"  # an answer in a thread
     SOURCE = "source"  # a link with a note
+    RESPONSE = "response"  # the answer to an open question of a questionnaire
 
 
 class Stance(enum.StrEnum):

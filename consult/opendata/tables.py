@@ -20,6 +20,7 @@ from consult.answers.models import Answer
 from consult.bills.models import BillVersion, Provision
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, ImportedArticleVotes, Vote
+from consult.db import utcnow
 from consult.opendata.public import (
     Pseudonyms,
     PublicAnswer,
@@ -30,6 +31,8 @@ from consult.opendata.public import (
     public_contribution,
     published_answers,
 )
+from consult.questionnaires.models import Question, QuestionAnswer, QuestionnaireResponse
+from consult.questionnaires.results import results_are_public
 from consult.revisions.models import VersionChange
 from consult.synthesis.models import (
     SynthesisCampaign,
@@ -58,6 +61,8 @@ class Export:
     run_id: int | None
     pseudonyms: Pseudonyms
     batch: int = BATCH
+    answers_public: bool = True
+    """A questionnaire's closed answers are exported once it is closed (as its results)."""
 
 
 Batches = AsyncIterator[list[Row]]
@@ -276,6 +281,72 @@ async def _answers(export: Export) -> Batches:
         yield batch
 
 
+async def _questions(export: Export) -> Batches:
+    async with export.factory() as db:
+        rows = (
+            await db.scalars(
+                select(Question)
+                .where(Question.consultation_id == export.consultation_id)
+                .order_by(Question.position)
+            )
+        ).all()
+    yield [
+        (
+            q.key,
+            q.position + 1,
+            q.section,
+            q.kind.value,
+            q.prompt,
+            q.help,
+            " | ".join(q.options),
+            "" if q.scale_min is None else q.scale_min,
+            "" if q.scale_max is None else q.scale_max,
+            q.min_label,
+            q.max_label,
+        )
+        for q in rows
+    ]
+
+
+async def _questionnaire_answers(export: Export) -> Batches:
+    if not export.answers_public:
+        return
+    pseudonyms = export.pseudonyms
+    async for batch in _keyset(
+        export,
+        lambda after: (
+            select(
+                QuestionAnswer.id,
+                QuestionnaireResponse.respondent_id,
+                QuestionnaireResponse.external_ref,
+                Question.key,
+                QuestionAnswer.choices,
+                QuestionAnswer.value,
+                QuestionAnswer.contribution_id,
+            )
+            .join(QuestionnaireResponse, QuestionnaireResponse.id == QuestionAnswer.response_id)
+            .join(Question, Question.id == QuestionAnswer.question_id)
+            .where(
+                QuestionnaireResponse.consultation_id == export.consultation_id,
+                *([QuestionAnswer.id > after] if after is not None else []),
+            )
+            .order_by(QuestionAnswer.id)
+        ),
+        lambda row: row[0],
+        lambda rows: [
+            (
+                pseudonyms.of(respondent, ref or ""),
+                key,
+                "|".join(str(c) for c in choices or []),
+                "" if value is None else value,
+                contribution or "",
+            )
+            for _id, respondent, ref, key, choices, value, contribution in rows
+        ],
+    ):
+        yield batch
+
+
 async def _clusters(export: Export) -> Batches:
     if export.run_id is None:
         return
@@ -451,6 +522,49 @@ async def _opinion_targets(export: Export) -> Batches:
     for start in range(0, len(rows), export.batch):
         yield rows[start : start + export.batch]
 
+
+_QUESTIONNAIRE_TABLES: tuple[Table, ...] = (
+    Table(
+        "questions",
+        (
+            (
+                "key",
+                "The question's key; the answers to an open question are contributions "
+                "with it as article_key.",
+            ),
+            ("position", "Order in the questionnaire, from 1."),
+            ("section", "The heading of its section ('' when none)."),
+            ("kind", "open, single (one option), multiple (any options) or scale."),
+            ("prompt", "The question."),
+            ("help", "What the questionnaire says under it (Markdown)."),
+            ("options", "A choice question's options, numbered from 1, separated by ' | '."),
+            ("scale_min", "A scale's lowest point."),
+            ("scale_max", "A scale's highest point."),
+            ("min_label", "What a scale's lowest point means."),
+            ("max_label", "What a scale's highest point means."),
+        ),
+        _questions,
+    ),
+    Table(
+        "questionnaire_answers",
+        (
+            (
+                "respondent",
+                "Pseudonym of the participant (as `author` in contributions); one "
+                "response per participant.",
+            ),
+            ("question", "The question's key."),
+            ("choices", "The option numbers chosen, separated by '|'."),
+            ("value", "The point chosen on a scale."),
+            (
+                "contribution_id",
+                "For an open question: the contribution that holds the text "
+                "(its row in contributions).",
+            ),
+        ),
+        _questionnaire_answers,
+    ),
+)
 
 TABLES: tuple[Table, ...] = (
     Table(
@@ -638,6 +752,7 @@ TABLES: tuple[Table, ...] = (
         ),
         _opinion_targets,
     ),
+    *_QUESTIONNAIRE_TABLES,
 )
 
 
@@ -657,4 +772,5 @@ async def export_of(
         run.id if run is not None else None,
         Pseudonyms(secret_key),
         batch,
+        results_are_public(consultation.phase_at(utcnow())),
     )

@@ -18,6 +18,8 @@ from consult.contributions.models import Contribution
 from consult.contributions.votes import Tally, article_tally
 from consult.errors import NotFound
 from consult.pages.synthesis_map import ClusterMap, cluster_map
+from consult.questionnaires.results import Results, questionnaire_results
+from consult.questionnaires.services import load_questionnaire
 from consult.synthesis.edits import cluster_members
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.opinions import GroupFigures, group_figures
@@ -64,6 +66,9 @@ class ReportPage:
     opinion_figures: Mapping[int, GroupFigures] = field(default_factory=dict)
     """Officials reviewing an article: group id -> how the opinion groups voted on its
     contributions (counts only)."""
+    questions: Results | None = None
+    """A questionnaire's figures, its choices crossed with the groups of this run's open
+    answers (the whole consultation's report of a questionnaire)."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +196,20 @@ async def report_page(
         opinion_figures=(
             await _opinion_figures(db, report) if report and is_official and not whole else {}
         ),
+        questions=await _questions(db, consultation, report) if whole else None,
     )
+
+
+async def _questions(
+    db: AsyncSession, consultation: Consultation, report: ScopeReport | None
+) -> Results | None:
+    """A questionnaire's results crossed with the report's groups (None for a bill)."""
+    if report is None or not consultation.is_questionnaire:
+        return None
+    questionnaire = await load_questionnaire(db, consultation)
+    if questionnaire is None:
+        return None
+    return await questionnaire_results(db, questionnaire, report.run)
 
 
 async def run_page(

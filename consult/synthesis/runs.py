@@ -57,6 +57,7 @@ SYNTHESISED_KINDS = (
     ContributionKind.ANNOTATION,
     ContributionKind.AMENDMENT,
     ContributionKind.ARGUMENT,
+    ContributionKind.RESPONSE,
 )
 # A run whose heartbeat is older than this is stalled: its worker was killed (or its job lost
 # with Redis, for a queued run) and the sweep queues it again. The setting

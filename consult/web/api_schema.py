@@ -10,9 +10,10 @@ import enum
 from typing import Any, get_args
 
 from consult.answers.models import AnswerScope, AnswerState
-from consult.consultations.models import Phase
+from consult.consultations.models import ConsultationKind, Phase
 from consult.contributions.models import ContributionKind, Stance, Visibility
 from consult.opendata.public import ChangeOrigin
+from consult.questionnaires.models import QuestionKind
 from consult.revisions.redline import Kind as RedlineKind
 
 # The longest page of a list the API answers.
@@ -112,6 +113,7 @@ def _get(
 
 _SUMMARY = {
     "slug": _STRING,
+    "kind": {"enum": _values(ConsultationKind)},
     "title": _STRING,
     "ministry": _STRING,
     "phase": {"enum": _values(Phase)},
@@ -203,6 +205,39 @@ SCHEMAS: dict[str, Any] = {
         }
     ),
     "Counts": _object(_COUNTS),
+    "Question": _object(
+        {
+            "key": {**_STRING, "description": "An open question's answers have it as article_key"},
+            "section": _STRING,
+            "kind": {"enum": _values(QuestionKind)},
+            "prompt": _STRING,
+            "help": _STRING,
+            "options": {"type": "array", "items": _STRING},
+            "scale": {
+                "oneOf": [
+                    _object({"min": _INT, "max": _INT, "min_label": _STRING, "max_label": _STRING}),
+                    {"type": "null"},
+                ]
+            },
+            "results": {
+                "description": (
+                    "null while the questionnaire is open. `counts`: per option, or per point "
+                    "of the scale from its minimum (empty for an open question)"
+                ),
+                "oneOf": [
+                    _object({"answered": _INT, "counts": {"type": "array", "items": _INT}}),
+                    {"type": "null"},
+                ],
+            },
+        }
+    ),
+    "Questionnaire": _object(
+        {
+            "introduction": _STRING,
+            "respondents": {**_NULLABLE_INT, "description": "null while it is open"},
+            "questions": {"type": "array", "items": _ref("Question")},
+        }
+    ),
 }
 
 
@@ -216,7 +251,8 @@ def openapi_document(server: str = "") -> dict[str, Any]:
             "title": "consult read API",
             "version": "1",
             "description": (
-                "Public consultations on draft bills: their versions, the contributions "
+                "Public consultations on draft bills and questionnaires: their versions and "
+                "questions, the contributions "
                 "received, the answers given and what changed in the text. Read only; authors "
                 "are pseudonymised, as in the open-data export. A contribution hidden by "
                 "moderation keeps its place with its texts withheld: `quote` and `url` null, "
@@ -318,6 +354,12 @@ def openapi_document(server: str = "") -> dict[str, Any]:
                         },
                     }
                 ),
+                [_SLUG],
+            ),
+            f"{one}/questionnaire": _get(
+                "getQuestionnaire",
+                "The questions of a questionnaire consultation and, once closed, its figures",
+                _ref("Questionnaire"),
                 [_SLUG],
             ),
             "/api/v1/openapi.json": {

@@ -13,6 +13,8 @@ from consult.answers.models import AnswerState, state_name
 from consult.consultations.models import Phase
 from consult.i18n import gettext as _
 from consult.i18n import pgettext
+from consult.questionnaires.format import QUESTION_LABEL
+from consult.questionnaires.models import QuestionKind
 from consult.synthesis.models import RunStatus
 
 
@@ -42,7 +44,10 @@ def phase_name(phase: Phase | str) -> str:
 
 
 def article_name(provision: Division) -> str:
-    """ "Article 2 bis", or "Single article"."""
+    """ "Article 2 bis", or "Single article"; "Question 3" for an open question of a
+    questionnaire (decision 0030)."""
+    if getattr(provision, "label", "") == QUESTION_LABEL:
+        return _("Question %(number)s") % {"number": provision.number}
     if provision.number == "unique":
         return _("Single article")
     return _("Article %(number)s") % {"number": provision.number}
@@ -60,6 +65,17 @@ def division_name(provision: Division, with_heading: bool = True) -> str:
     if with_heading and provision.heading:
         return _("%(division)s: %(heading)s") % {"division": name, "heading": provision.heading}
     return name
+
+
+def question_kind_name(kind: QuestionKind | str) -> str:
+    """ "Open question", "Single choice"... for a question of a questionnaire."""
+    names = {
+        "open": _("Open question"),
+        "single": _("Single choice"),
+        "multiple": _("Multiple choice"),
+        "scale": _("Scale"),
+    }
+    return names[str(kind)]
 
 
 def role_name(role: Role | str) -> str:
@@ -122,6 +138,7 @@ LABELS = {
     "article_name": article_name,
     "division_name": division_name,
     "role_name": role_name,
+    "question_kind_name": question_kind_name,
     "answer_state_name": state_name,
     "answer_states": ANSWER_STATES,
 }

@@ -109,6 +109,12 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "consultation": (PAGE, PAGE),
     "memorandum": (PAGE, PAGE),
     "bill_import_form": (LOGIN, PAGE),
+    # The demo's consultation is on a bill: its questionnaire pages are not found (the
+    # questionnaire's own pages are walked in tests/web/test_questionnaires.py).
+    "questionnaire": (ABSENT, ABSENT),
+    "questionnaire_results": (ABSENT, ABSENT),
+    "questionnaire_import_form": (LOGIN, ABSENT),
+    "questionnaire_answers_import_form": (LOGIN, ABSENT),
     "article": (PAGE, PAGE),
     "contribution": (PAGE, PAGE),
     "report_form": (LOGIN, PAGE),
@@ -143,6 +149,7 @@ GET_ROUTES: dict[str, tuple[str, str]] = {
     "api_contribution": (PAGE, PAGE),
     "api_answers": (PAGE, PAGE),
     "api_feedback": (PAGE, PAGE),
+    "api_questionnaire": (ABSENT, ABSENT),
     "organisations": (LOGIN, DENIED),
     "organisation": (LOGIN, DENIED),
 }

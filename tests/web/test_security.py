@@ -227,6 +227,8 @@ ACTING_DATA: dict[str, dict[str, str]] = {
     "consultation_update": {"title": "Un titre repris", "open": "2026-01-01T09:00"},
     "bill_preview": {"source": "Article 1er\n\nUn texte remplacé.", "format": "markdown"},
     "bill_publish": {"source": "Article 1er\n\nUn texte remplacé.", "format": "markdown"},
+    "questionnaire_preview": {"source": "### Une question ? [texte]", "format": "markdown"},
+    "questionnaire_publish": {"source": "### Une question ? [texte]", "format": "markdown"},
     "version_draft_save": {"amendment": "1"},
     "version_text_save": {"source": "Article 1er\n\nUn texte remplacé."},
     "version_publish": {

@@ -2,7 +2,7 @@
 article and contribution (counts only)
 
 Revision ID: 0019_opinion_groups
-Revises: 0017_moderation
+Revises: 0018_questionnaires
 Create Date: 2026-12-06 00:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import consult.db
 
 revision: str = "0019_opinion_groups"
-down_revision: str | None = "0017_moderation"
+down_revision: str | None = "0018_questionnaires"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

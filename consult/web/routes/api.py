@@ -35,6 +35,13 @@ from consult.opendata.public import (
     version_changes,
     version_text,
 )
+from consult.questionnaires.models import Question, QuestionKind
+from consult.questionnaires.results import (
+    QuestionResult,
+    questionnaire_results,
+    results_are_public,
+)
+from consult.questionnaires.services import load_questionnaire
 from consult.web.api_schema import MAX_PER_PAGE, openapi_document
 from consult.web.context import Handler, RequestContext
 from consult.web.permissions import PUBLIC
@@ -123,6 +130,7 @@ def _summary(ctx: RequestContext, consultation: Consultation) -> JsonObject:
     slug = consultation.slug
     return {
         "slug": slug,
+        "kind": consultation.kind.value,
         "title": consultation.title,
         "ministry": consultation.ministry,
         "phase": consultation.phase_at(ctx.now).value,
@@ -298,6 +306,49 @@ async def feedback(ctx: RequestContext) -> Response:
     )
 
 
+def _question(result: QuestionResult | Question, public: bool) -> JsonObject:
+    q = result.question if isinstance(result, QuestionResult) else result
+    scale = None
+    if q.kind is QuestionKind.SCALE:
+        scale = {
+            "min": q.scale_min,
+            "max": q.scale_max,
+            "min_label": q.min_label,
+            "max_label": q.max_label,
+        }
+    figures = None
+    if public and isinstance(result, QuestionResult):
+        figures = {"answered": result.answered, "counts": [bar.count for bar in result.bars]}
+    return {
+        "key": q.key,
+        "section": q.section,
+        "kind": q.kind.value,
+        "prompt": q.prompt,
+        "help": q.help,
+        "options": list(q.options),
+        "scale": scale,
+        "results": figures,
+    }
+
+
+@_json_errors
+async def questionnaire(ctx: RequestContext) -> Response:
+    """The questions of a questionnaire consultation, with their figures once it is closed."""
+    found = await load_questionnaire(ctx.db, await ctx.consultation())
+    if found is None:
+        raise NotFound("questionnaire")
+    public = results_are_public(found.consultation.phase_at(ctx.now))
+    results = await questionnaire_results(ctx.db, found, None) if public else None
+    questions = results.questions if results is not None else found.questions
+    return _json(
+        {
+            "introduction": found.introduction,
+            "respondents": results.respondents if results is not None else None,
+            "questions": [_question(q, public) for q in questions],
+        }
+    )
+
+
 API = "/api/v1"
 ONE = f"{API}/consultations/{{slug}}"
 
@@ -313,4 +364,5 @@ routes = [
     ),
     route(f"{ONE}/answers", answers, PUBLIC, name="api_answers"),
     route(f"{ONE}/feedback", feedback, PUBLIC, name="api_feedback"),
+    route(f"{ONE}/questionnaire", questionnaire, PUBLIC, name="api_questionnaire"),
 ]

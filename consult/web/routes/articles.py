@@ -16,6 +16,8 @@ from consult.web.routing import route
 async def show(ctx: RequestContext) -> Response:
     """One article of the latest version, or of `?version=N`."""
     consultation = await ctx.consultation()
+    if consultation.is_questionnaire:  # its open questions are answered on its own page
+        return ctx.redirect(ctx.url_for("questionnaire", slug=consultation.slug))
     raw_version = ctx.query.get("version")
     version_number = whole_number(raw_version)
     if raw_version is not None and version_number is None:

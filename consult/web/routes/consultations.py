@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from starlette.responses import Response
 
+from consult.consultations.models import ConsultationKind
 from consult.consultations.services import (
     create_consultation,
     read_schedule,
@@ -107,7 +108,7 @@ def _chosen(
 
 async def create(ctx: RequestContext) -> Response:
     """Create a consultation for an organisation this person acts for (theirs when they have
-    one), then go to its bill import."""
+    one), then go to the import of its bill or of its questions."""
     form = await read_form(ctx.request)
     choices = await organisations_for_new_consultation(ctx.db, ctx.member)
     phase_starts, input_errors = read_schedule(form)
@@ -124,13 +125,17 @@ async def create(ctx: RequestContext) -> Response:
             organisation=organisation,
             participation_requires=whole_number(form.text("participation_requires")) or 0,
             input_errors=input_errors,
+            kind=form.text("kind") or ConsultationKind.BILL,
         )
     except FormError as error:
         shown = ConsultationForm(dict(form), error.fields, organisations=choices)
         return ctx.render(
             "consultations/new.html", shown, block="consultation_form", status_code=422
         )
-    return ctx.redirect(ctx.url_for("bill_import_form", slug=consultation.slug))
+    first_step = (
+        "questionnaire_import_form" if consultation.is_questionnaire else "bill_import_form"
+    )
+    return ctx.redirect(ctx.url_for(first_step, slug=consultation.slug))
 
 
 routes = [

@@ -25,7 +25,7 @@ from consult.contributions.writing import (
     create_reply,
     create_source,
 )
-from consult.errors import FormError
+from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.jobs import embed_contribution
 from consult.pages.articles import ArticleForm, SimilarPreview, article_votes
@@ -50,8 +50,11 @@ Preview = Callable[[ArticleContext, FormData], Awaitable[ArticleForm]]
 
 
 async def _article(ctx: RequestContext) -> ArticleContext:
-    """The article of the path, in the latest version: contributions are made on it."""
+    """The article of the path, in the latest version: contributions are made on it (a
+    questionnaire's questions are answered on the questionnaire's own page)."""
     consultation = await ctx.consultation()
+    if consultation.is_questionnaire:
+        raise NotFound(ctx.path("key"))
     version = await get_version(ctx.db, consultation, None)
     return await load_article_context(ctx.db, consultation, version, ctx.path("key"))
 
@@ -259,6 +262,8 @@ async def _contribution_on_article(ctx: RequestContext) -> tuple[Consultation, C
     """The contribution of the path, which must be on the article of the path, an article of
     the latest version: one query, as a vote needs no more of the article than that."""
     consultation = await ctx.consultation()
+    if consultation.is_questionnaire:  # open answers are not voted on
+        raise NotFound(ctx.path("key"))
     contribution = await contribution_on_article(
         ctx.db, consultation, ctx.path_id("contribution_id"), ctx.path("key")
     )

@@ -1,0 +1,1 @@
+"""Questionnaires: consultations on questions the ministry writes, and the responses to them."""
