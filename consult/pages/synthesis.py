@@ -18,13 +18,18 @@ from consult.contributions.models import Contribution
 from consult.contributions.votes import Tally, article_tally
 from consult.errors import NotFound
 from consult.pages.synthesis_map import ClusterMap, cluster_map
-from consult.questionnaires.results import Results, questionnaire_results
+from consult.questionnaires.results import (
+    Results,
+    questionnaire_results,
+    results_are_public,
+    results_json,
+)
 from consult.questionnaires.services import load_questionnaire
 from consult.synthesis.edits import cluster_members
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.opinions import GroupFigures, group_figures
 from consult.synthesis.pipeline import CONSULTATION_SCOPE
-from consult.synthesis.report import ArticleSummary, ScopeReport, load_report
+from consult.synthesis.report import ArticleSummary, ScopeReport, load_report, report_json
 from consult.synthesis.runs import (
     STALLED_AFTER,
     active_run,
@@ -175,6 +180,7 @@ async def report_page(
     run_id: int | None,
     *,
     is_official: bool,
+    now: datetime,
     published_now: bool = False,
 ) -> ReportPage:
     """A report page; officials also see the run under way and the recent runs."""
@@ -196,20 +202,53 @@ async def report_page(
         opinion_figures=(
             await _opinion_figures(db, report) if report and is_official and not whole else {}
         ),
-        questions=await _questions(db, consultation, report) if whole else None,
+        questions=(
+            await _questions(db, consultation, report, now, is_official=is_official)
+            if whole
+            else None
+        ),
     )
 
 
 async def _questions(
-    db: AsyncSession, consultation: Consultation, report: ScopeReport | None
+    db: AsyncSession,
+    consultation: Consultation,
+    report: ScopeReport | None,
+    now: datetime,
+    *,
+    is_official: bool,
 ) -> Results | None:
-    """A questionnaire's results crossed with the report's groups (None for a bill)."""
+    """A questionnaire's results crossed with the report's groups (None for a bill, and for
+    the public while answers are taken: figures would sway those still answering)."""
     if report is None or not consultation.is_questionnaire:
+        return None
+    if not (is_official or results_are_public(consultation.phase_at(now))):
         return None
     questionnaire = await load_questionnaire(db, consultation)
     if questionnaire is None:
         return None
     return await questionnaire_results(db, questionnaire, report.run)
+
+
+async def report_document(
+    db: AsyncSession,
+    consultation: Consultation,
+    scope: str,
+    run_id: int | None,
+    *,
+    is_official: bool,
+    now: datetime,
+) -> dict[str, Any] | None:
+    """A report as JSON (schema in docs/synthesis.md), None when there is none yet; the whole
+    report of a questionnaire carries its closed questions' figures and crossings, as its page."""
+    report, _articles = await scope_report(db, consultation, scope, run_id, is_official=is_official)
+    if report is None:
+        return None
+    document = report_json(report, consultation.slug)
+    if consultation.is_questionnaire and scope == CONSULTATION_SCOPE:
+        questions = await _questions(db, consultation, report, now, is_official=is_official)
+        document["questions"] = results_json(questions) if questions is not None else None
+    return document
 
 
 async def run_page(

@@ -261,3 +261,49 @@ def _cross(
     if not any(shares for _, shares in rows):
         return None
     return Crossing(open_question, rows)
+
+
+def results_json(results: Results) -> dict[str, Any]:
+    """The figures as JSON (schema in docs/synthesis.md): what the report page shows, counts
+    and crossings with the run's groups, never who answered what."""
+    return {
+        "respondents": results.respondents,
+        "run": results.run.id if results.run is not None else None,
+        "questions": [
+            {
+                "key": r.question.key,
+                "section": r.question.section,
+                "kind": r.question.kind.value,
+                "prompt": r.question.prompt,
+                "answered": r.answered,
+                "options": [
+                    {"label": bar.label, "count": bar.count, "share": round(bar.share, 4)}
+                    for bar in r.bars
+                ],
+                "mean": round(r.mean, 4) if r.mean is not None else None,
+                "crossings": [
+                    {
+                        "question": crossing.question.key,
+                        "options": [
+                            {
+                                "label": bar.label,
+                                "grouped": bar.count,
+                                "groups": [
+                                    {
+                                        "id": g.cluster_id,
+                                        "title": g.title,
+                                        "count": g.count,
+                                        "share": round(g.share, 4),
+                                    }
+                                    for g in shares
+                                ],
+                            }
+                            for bar, shares in crossing.rows
+                        ],
+                    }
+                    for crossing in r.crossings
+                ],
+            }
+            for r in results.questions
+        ],
+    }

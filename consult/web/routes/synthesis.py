@@ -11,11 +11,10 @@ from consult.errors import FormError, NotFound
 from consult.i18n import gettext as _
 from consult.input import whole_number
 from consult.jobs import synthesize
-from consult.pages.synthesis import report_page, run_page, scope_report, split_page
+from consult.pages.synthesis import report_document, report_page, run_page, split_page
 from consult.synthesis.edits import editable_cluster, merge_clusters, rename_cluster, split_cluster
 from consult.synthesis.models import RunStatus, SynthesisCluster, SynthesisRun
 from consult.synthesis.pipeline import CONSULTATION_SCOPE, SynthesisParams
-from consult.synthesis.report import report_json
 from consult.synthesis.review import publish_run, summarise_group, summarise_run
 from consult.synthesis.runs import get_run, run_job_id, runs_to_resume, start_run
 from consult.web.context import RequestContext
@@ -51,6 +50,7 @@ async def report(ctx: RequestContext) -> Response:
         _scope(ctx),
         _run_asked(ctx),
         is_official=await ctx.is_official_of(consultation),
+        now=ctx.now,
         published_now=ctx.query.get("published") == "1",
     )
     return ctx.render("synthesis/report.html", page)
@@ -60,19 +60,21 @@ async def report_as_json(ctx: RequestContext) -> Response:
     """A synthesis report as JSON (schema in docs/synthesis.md)."""
     consultation = await ctx.consultation()
     official = await ctx.is_official_of(consultation)
-    found, _articles = await scope_report(
-        ctx.db, consultation, _scope(ctx), _run_asked(ctx), is_official=official
+    document = await report_document(
+        ctx.db, consultation, _scope(ctx), _run_asked(ctx), is_official=official, now=ctx.now
     )
-    if found is None:
+    if document is None:
         return JSONResponse({"error": "no synthesis has been published yet"}, status_code=404)
-    return JSONResponse(report_json(found, consultation.slug))
+    return JSONResponse(document)
 
 
 async def report_as_pdf(ctx: RequestContext) -> Response:
     """A synthesis report as a PDF."""
     consultation, scope = await ctx.consultation(), _scope(ctx)
     official = await ctx.is_official_of(consultation)
-    page = await report_page(ctx.db, consultation, scope, _run_asked(ctx), is_official=official)
+    page = await report_page(
+        ctx.db, consultation, scope, _run_asked(ctx), is_official=official, now=ctx.now
+    )
     if page.report is None:
         raise NotFound(scope)
     html = ctx.render_document("synthesis/print.html", page)
