@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from consult.synthesis.models import (
     SynthesisRun,
 )
 from consult.synthesis.runs import SYNTHESISED_KINDS
+from tests.support.pdf import pdf_text
 from tests.support.seeding import read_in_english
 from tests.support.site import Site, htmx_headers
 from tests.support.synthesis import run_rows as rows
@@ -240,8 +242,27 @@ def test_the_pdf_report_is_rendered(site: Site) -> None:
     pdf = site.client.get(f"{BASE}/report.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-") and len(pdf.content) > 5000
+    text = "".join(pdf_text(pdf.content).split())  # lines break anywhere in a table cell
+    assert "Byarticle" in text and "Votesonthearticle" in text and "amendmentsaccepted" in text
     article = site.client.get(f"{BASE}/articles/art-13/report.pdf")
     assert article.status_code == 200 and article.content.startswith(b"%PDF-")
+
+
+def test_a_bills_synthesis_still_speaks_of_articles_and_amendments(site: Site) -> None:
+    site.login(site.user(Role.OFFICIAL))
+    start_and_finish(site)
+    whole = site.client.get(BASE).text
+    assert "By article" in whole and "Votes on the article" in whole
+    assert "Amendments accepted" in whole and re.search(r"\d+ amendments? accepted", whole)
+    assert "Closed questions" not in whole and "By open question" not in whole
+    assert "annotation, amendment and argument" in whole
+    article = site.client.get(f"{BASE}/articles/art-13").text
+    assert "Read the article and its contributions" in article
+    assert f'href="/consultations/{DEMO_SLUG}/articles/art-13"' in article
+    assert "Read the answers to this question" not in article
+    assert re.search(r"\d+ amendments? accepted", article)
+    document = site.client.get(f"{BASE}/report.json").json()
+    assert "questions" not in document and document["amendments"]["listed"] >= 0
 
 
 def test_progress_is_polled_while_the_run_is_under_way(site: Site) -> None:
