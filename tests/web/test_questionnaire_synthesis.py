@@ -185,9 +185,7 @@ def test_a_questionnaires_synthesis_speaks_of_questions_and_exports_its_figures(
     make_questionnaire(site, source=QUESTIONNAIRE_MD)
     site.login(site.user(Role.OFFICIAL))
     # answers that never name a bill's words themselves, so that any such word is the page's
-    answers = [
-        a for a in demo_answers(200) if not BILL_WORDS.search(f"{a.proposal} {a.who_leads}")
-    ]
+    answers = [a for a in demo_answers(200) if not BILL_WORDS.search(f"{a.proposal} {a.who_leads}")]
     assert len(answers) >= 120
     _import(site, answers_csv(answers))
     site.drain_jobs()
@@ -205,7 +203,9 @@ def test_a_questionnaires_synthesis_speaks_of_questions_and_exports_its_figures(
         for page in (whole, question):
             text = visible_text(page.text)
             assert "Question 3" in text
-            assert not BILL_WORDS.search(text), [text[max(m.start() - 80, 0) : m.end() + 40] for m in BILL_WORDS.finditer(text)]
+            assert not BILL_WORDS.search(text), [
+                text[max(m.start() - 80, 0) : m.end() + 40] for m in BILL_WORDS.finditer(text)
+            ]
         assert read_answers in visible_text(question.text)
         assert f'href="{BASE}/inbox/articles/q3"' in question.text
         assert site.client.get(f"{BASE}/inbox/articles/q3").status_code == 200
