@@ -207,6 +207,10 @@ def test_a_questionnaires_synthesis_speaks_of_questions_and_exports_its_figures(
                 text[max(m.start() - 80, 0) : m.end() + 40] for m in BILL_WORDS.finditer(text)
             ]
         assert read_answers in visible_text(question.text)
+        representative = (
+            "Réponses représentatives" if language == "fr" else "Representative answers"
+        )
+        assert representative in visible_text(question.text)
         assert f'href="{BASE}/inbox/articles/q3"' in question.text
         assert site.client.get(f"{BASE}/inbox/articles/q3").status_code == 200
     site.client.headers["Accept-Language"] = "fr"
