@@ -7,6 +7,13 @@ typed text with the configured embedder and scores every row by one matrix produ
 L2-normalised, so the product is the exact cosine): 100,000 rows of 512 floats take about 20 ms
 on one core, which needs no approximate index.
 
+Embedding a draft and searching are CPU work, done off the event loop by one executor per
+finder with a fixed number of threads (one per core, at most four): four typists at once queue
+for the cores instead of each starting its own computation. The process's BLAS library runs
+one thread, set once when the first search comes (never changed around a call, which raced
+between threads and left two BLAS threads per search competing for two cores): the executor's
+threads are the parallelism. Decision 0034 has the measurements.
+
 The matrix is loaded once from the database, in the background, with its own session, and
 brought up to date on each search from what was added since: contributions with a higher id
 (looking back a little, since ids are not committed in order), and contributions seen earlier
@@ -29,10 +36,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +53,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
-from consult.nlp.embed import Embedder
+from consult.nlp.embed import Embedder, limit_blas_threads
 from consult.synthesis.embeddings import text_of
 from consult.synthesis.models import Embedding
 
@@ -70,6 +80,26 @@ _SAME_ARTICLE_BONUS = 2.0
 # looks again at this many ids below the highest one it has seen.
 REFRESH_LOOKBACK_IDS = 1000
 _IN_CHUNK = 900  # under SQLite's bound-parameter limit
+# Threads that embed drafts and search, per finder: one per core, at most this many.
+MAX_SEARCH_THREADS = 4
+
+_blas_lock = threading.Lock()
+_blas_limited = False
+
+
+def _one_blas_thread() -> None:
+    """Run this process's BLAS on one thread, once (see the module's docstring)."""
+    global _blas_limited
+    with _blas_lock:
+        if not _blas_limited:
+            limit_blas_threads(1)
+            _blas_limited = True
+
+
+def default_search_threads() -> int:
+    """One search thread per core, at most `MAX_SEARCH_THREADS`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_SEARCH_THREADS))
 
 
 def minimum_similarity(model_id: str) -> float:
@@ -236,6 +266,7 @@ class SimilarContributionFinder:
         max_age: float = 6 * 60 * 60,
         load_wait: float = 5.0,
         waiting_interval: float = 1.0,
+        search_threads: int | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.embedder_factory = embedder_factory
@@ -246,6 +277,22 @@ class SimilarContributionFinder:
         self._embedder: Embedder | None = None
         self._indexes: OrderedDict[tuple[int, str], ConsultationIndex] = OrderedDict()
         self._building: dict[tuple[int, str], asyncio.Task[ConsultationIndex]] = {}
+        self.search_threads = search_threads or default_search_threads()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def _search_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            _one_blas_thread()
+            self._executor = ThreadPoolExecutor(
+                self.search_threads, thread_name_prefix="similar-search"
+            )
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the search threads (a new search starts them again)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     @property
     def embedder(self) -> Embedder:
@@ -269,8 +316,10 @@ class SimilarContributionFinder:
             query = embedder.embed([text])[0]
             return index.search(query, article_key, bound, SHOWN)
 
-        # The embedder and the matrix product are CPU-bound: off the event loop.
-        return await anyio.to_thread.run_sync(embed_and_search)
+        # The embedder and the matrix product are CPU-bound: off the event loop, in the
+        # finder's own threads, as many as there are cores.
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._search_executor(), embed_and_search)
 
     def forget(self, consultation_id: int, contribution_ids: Sequence[int]) -> None:
         """Drop contributions found hidden or deleted from this consultation's indexes."""
