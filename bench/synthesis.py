@@ -36,6 +36,7 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -100,6 +101,9 @@ INSERT_BATCH = 5000
 TARGET_RATIO = 0.90
 TARGET_AFTER_EMBEDDING_S = 60.0
 TARGET_AT = 100_000
+MILLION = 1_000_000
+TARGET_MILLION_S = 3600.0
+TARGET_MILLION_MB = 8 * 1024
 
 
 # --------------------------------------------------------------------------- memory
@@ -187,12 +191,17 @@ class StageClock:
 
 
 class TimedEmbedder:
-    """The embedder the run uses, counting the time spent inside the model."""
+    """The embedder the run uses, counting the time spent inside the model (the time when at
+    least one embed call is under way: the stage may run two at once)."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.seconds = 0.0
         self.texts = 0
+        self.processes = int(getattr(embedder, "processes", 0))
+        self._lock = threading.Lock()
+        self._running = 0
+        self._since = 0.0
 
     @property
     def model_id(self) -> str:
@@ -206,11 +215,18 @@ class TimedEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed with the wrapped model, timing it."""
-        started = time.perf_counter()
-        vectors = self.embedder.embed(texts)
-        self.seconds += time.perf_counter() - started
-        self.texts += len(texts)
-        return vectors
+        with self._lock:
+            if self._running == 0:
+                self._since = time.perf_counter()
+            self._running += 1
+        try:
+            return self.embedder.embed(texts)
+        finally:
+            with self._lock:
+                self._running -= 1
+                self.texts += len(texts)
+                if self._running == 0:
+                    self.seconds += time.perf_counter() - self._since
 
 
 @dataclass
@@ -452,6 +468,40 @@ def print_quality(figures: RunFigures, corpus: list[SyntheticContribution]) -> N
     )
 
 
+def print_million(size: int, figures: RunFigures, model: float) -> None:
+    """What this size says of a million contributions, stage by stage, beside the targets.
+
+    Each stage is scaled by its own rate at this size, linearly (no stage's work grows faster
+    than its input: the clustering of an article lays out a bounded sample, the copy detector
+    compares candidate pairs from MinHash buckets); the embedding stage by the distinct share
+    of the texts. The peak is scaled from the growth of the biggest stage over the process at
+    rest, linearly too. Both are estimates, to be checked by running the size itself.
+    """
+    if size >= MILLION:
+        return
+    factor = MILLION / size
+    clock = figures.clock
+    seconds = {stage: clock.seconds.get(stage, 0.0) * factor for stage in STAGES}
+    total = sum(seconds.values())
+    rest = min(clock.start_mb.values(), default=0.0)
+    peak = max(clock.peak_mb.values(), default=0.0)
+    million_peak = rest + (peak - rest) * factor
+    print(f"  1,000,000 contributions, scaled linearly from {size:,}:")
+    for stage in STAGES:
+        rate = size / clock.seconds[stage] if clock.seconds.get(stage) else 0.0
+        print(
+            f"    {stage.value:<12}{seconds[stage] / 60:>7.1f} min  ({rate:,.0f} contributions/s)"
+        )
+    embedding_only = figures.embedded * factor / model / 60 if model else 0.0
+    print(
+        f"    in all {total / 60:.1f} min (target <= {TARGET_MILLION_S / 60:.0f} min: "
+        f"{_target(total <= TARGET_MILLION_S)}); the model alone would take "
+        f"{embedding_only:.1f} min of it; peak about {million_peak / 1024:.1f} GiB "
+        f"(target <= {TARGET_MILLION_MB / 1024:.0f} GiB: "
+        f"{_target(million_peak <= TARGET_MILLION_MB)}); {_load()}"
+    )
+
+
 # --------------------------------------------------------------------------- one size
 
 
@@ -472,7 +522,12 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
         load = getattr(embedder, "load", None)
         if load is not None:
             load()
+        # As a worker does when it starts: the embedding processes load their model once.
+        start_processes = getattr(embedder, "start_processes", None)
+        if start_processes is not None:
+            start_processes()
         loaded_in = time.perf_counter() - started
+        embedding_processes = int(getattr(embedder, "processes", 0))
         distinct = sorted({text for c in corpus if (text := _text(c))})
         sample = random.Random(seed).sample(distinct, min(sample_size, len(distinct)))
         speed_before = model_speed(embedder, sample)
@@ -499,16 +554,22 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
         stage = first.embedded / stage_seconds if stage_seconds else 0.0
         inside = first.embedded / first.model_seconds if first.model_seconds else 0.0
         ratio = stage / model if model else 0.0
+        where = (
+            f"{embedding_processes} embedding processes, one BLAS thread each"
+            if embedding_processes
+            else "in the run's process"
+        )
         print(
-            f"  model alone ({embedder.model_id}, loaded in {loaded_in:.1f} s): "
+            f"  model alone ({embedder.model_id}, {where}, loaded in {loaded_in:.1f} s): "
             f"{speed_before:.0f} sentences/s before the run, {speed_after:.0f} after "
             f"({len(sample):,} of the same texts, one embed call)"
         )
         print(
-            f"  embedding stage: {first.embedded:,} distinct texts in {stage_seconds:.1f} s = "
-            f"{stage:.0f} texts/s; {first.model_seconds:.1f} s of it inside the model "
-            f"({inside:.0f} texts/s), so {1 - first.model_seconds / stage_seconds:.1%} of the "
-            "stage is outside the model (lookups, storing, reading vectors back)"
+            f"  embedding stage: {first.embedded:,} distinct texts of {size:,} contributions in "
+            f"{stage_seconds:.1f} s = {stage:.0f} texts/s; the model was at work "
+            f"{first.model_seconds:.1f} s of it ({inside:.0f} texts/s), so "
+            f"{1 - first.model_seconds / stage_seconds:.1%} of the stage is outside the model "
+            "(lookups, storing, reading vectors back)"
         )
         print(
             f"  ratio stage / model: {ratio:.2f} (target >= {TARGET_RATIO:.2f}: "
@@ -522,6 +583,7 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
             else f"the target of {TARGET_AFTER_EMBEDDING_S:.0f} s is for {TARGET_AT:,}"
         )
         print(f"  stages after embedding: {after:.1f} s ({target})")
+        print_million(size, first, model)
         print_run("second run, same data", second)
         print(
             f"  second run embedded {second.embedded:,} texts (target 0: "

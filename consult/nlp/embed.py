@@ -30,6 +30,7 @@ import multiprocessing.connection
 import os
 import re
 import threading
+import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
@@ -309,9 +310,14 @@ def _start_embedding_process(batch_size: int, threads: int) -> None:
     _process_model = model
 
 
-def _encode_in_process(texts: list[str]) -> NDArray[np.float32]:
+def _process_id(pause: float) -> int:
+    time.sleep(pause)  # so that one process does not take every task while another starts
+    return os.getpid()
+
+
+def _embed_in_process(texts: list[str]) -> Vectors:
     assert _process_model is not None, "the embedding process was not initialised"
-    return np.asarray(_process_model._encode(texts), dtype=np.float32)
+    return _process_model.embed(texts)
 
 
 class UniversalSentenceEncoder:
@@ -375,8 +381,13 @@ class UniversalSentenceEncoder:
         worker starting up, a benchmark that must not time the start); nothing without
         ``processes``."""
         pool = self._process_pool()
-        if pool is not None:
-            list(pool.map(_encode_in_process, [["chargement"]] * self.processes))
+        started: set[int] = set()
+        # Each process loads its model before taking a task: once every one has answered, all
+        # are ready. Bounded, in case the system runs fewer at once than asked.
+        for _ in range(50):
+            if pool is None or len(started) >= self.processes:
+                break
+            started.update(pool.map(_process_id, [0.05] * self.processes))
 
     def close(self) -> None:
         """Stop the embedding processes (started again by the next large embed)."""
@@ -400,7 +411,7 @@ class UniversalSentenceEncoder:
                 )
             return self._pool
 
-    def _encode_here(self, texts: list[str]) -> NDArray[Any]:
+    def _encode(self, texts: list[str]) -> NDArray[Any]:
         self.load()
         parts = [
             self._model.encode(texts[start : start + self.batch_size])
@@ -408,26 +419,29 @@ class UniversalSentenceEncoder:
         ]
         return np.concatenate(parts, axis=0)
 
-    def _encode(self, texts: list[str]) -> NDArray[Any]:
-        pool = self._process_pool() if len(texts) >= _PROCESS_MIN_TEXTS else None
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        """Embed texts into (len(texts), 512) float32 L2-normalised rows; see :class:`Embedder`."""
+        first: dict[str, int] = {}
+        rows = [first.setdefault(text, len(first)) for text in texts]
+        pool = self._process_pool() if len(first) >= _PROCESS_MIN_TEXTS else None
         if pool is None:
-            return self._encode_here(texts)
+            return _embed_prepared(texts, self.dimension, self._encode)
+        # The processes prepare the texts too: that is a third of the work outside the model.
+        distinct = list(first)
         chunks = [
-            texts[start : start + _PROCESS_CHUNK] for start in range(0, len(texts), _PROCESS_CHUNK)
+            distinct[start : start + _PROCESS_CHUNK]
+            for start in range(0, len(distinct), _PROCESS_CHUNK)
         ]
         try:
-            return np.concatenate(list(pool.map(_encode_in_process, chunks)), axis=0)
+            vectors = np.concatenate(list(pool.map(_embed_in_process, chunks)), axis=0)
         except BrokenProcessPool:
             # A process died (killed, out of memory): the next large embed starts new ones,
             # and this one is done here.
             with self._lock:
                 if self._pool is pool:
                     self._pool = None
-            return self._encode_here(texts)
-
-    def embed(self, texts: Sequence[str]) -> Vectors:
-        """Embed texts into (len(texts), 512) float32 L2-normalised rows; see :class:`Embedder`."""
-        return _embed_prepared(texts, self.dimension, self._encode)
+            return _embed_prepared(texts, self.dimension, self._encode)
+        return vectors[np.asarray(rows, dtype=np.int64)]
 
 
 # --------------------------------------------------------------------------- sentence-transformers
