@@ -275,7 +275,7 @@ def instrument(parts: Parts) -> None:
 
             return submit(started)
 
-        executor.submit = queued_submit
+        executor.submit = queued_submit  # type: ignore[method-assign,assignment]
         return executor
 
     finder.find = find  # type: ignore[method-assign]
@@ -296,7 +296,7 @@ def instrument(parts: Parts) -> None:
 
     import consult.pages.contributions as pages
 
-    pages.find_similar_contributions = fetch  # type: ignore[assignment]
+    pages.find_similar_contributions = fetch  # type: ignore[attr-defined,assignment]
 
 
 def measure(
