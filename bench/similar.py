@@ -41,6 +41,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from sqlalchemy import insert
+from threadpoolctl import threadpool_limits
 
 from bench.embed import PARAPHRASES
 from bench.pages import load, serve
@@ -195,6 +196,8 @@ class Parts:
     def __init__(self) -> None:
         self.seconds: dict[str, list[float]] = defaultdict(list)
         self.local = threading.local()
+        # Search as the finder did before decision 0034 (see --compare).
+        self.before = False
 
     def add(self, part: str, seconds: float) -> None:
         self.seconds[part].append(seconds)
@@ -242,9 +245,16 @@ def instrument(parts: Parts) -> None:
 
             def timed_embed(texts: Any) -> Any:
                 # The search thread starts with the embedding: what came before was waiting.
-                parts.add("waiting for a search thread", time.perf_counter() - parts.local.queued)
+                queued = getattr(parts.local, "queued", None)
+                if queued is not None:
+                    parts.add("waiting for a search thread", time.perf_counter() - queued)
+                    parts.local.queued = None
                 with parts.timed("embedding the draft"):
-                    return embed(texts)
+                    if not parts.before:
+                        return embed(texts)
+                    # As the embedder did before: its BLAS threads set around each call.
+                    with threadpool_limits(limits=2, user_api="blas"):
+                        return embed(texts)
 
             embedder.embed = timed_embed
             embedder._bench_timed = True
@@ -263,6 +273,8 @@ def instrument(parts: Parts) -> None:
     original_executor = finder._search_executor
 
     def search_executor(self: Any) -> Any:
+        if parts.before:
+            return None  # the event loop's default threads, as many as asked (as before)
         executor = original_executor(self)
         submit = executor.submit
 
@@ -308,8 +320,15 @@ def measure(
     requests: int,
     levels: list[int],
     parts: Parts,
+    compare: bool,
 ) -> None:
     from consult.web.app import create_app
+
+    mode_names = {
+        "before": "before (each draft in a thread of its own, BLAS threads set to 2 around "
+        "each embedding)",
+        "now": "now (the finder's threads, one per core; BLAS on one thread, set once)",
+    }
 
     embedder = embedder_from_setting(model)
     started = time.perf_counter()
@@ -341,23 +360,35 @@ def measure(
         shown = sum(b"similar-list" in ask(target, cookie, q) for q in queries)
         print(f"  queries with at least one suggestion: {shown}/{len(queries)}")
         body = "|".join(urlencode({"form": "annotate", "body": q}) for q in queries)
-        for concurrency in levels:
-            parts.clear()
-            figures = load(target, requests, concurrency, "POST", body, cookie)
-            target_note = ""
-            if concurrency == TARGET_CONCURRENCY:
-                met = "met" if figures["p95"] <= TARGET_P95_MS else "NOT met"
-                target_note = f" (target P95 <= {TARGET_P95_MS:.0f} ms: {met})"
-            print(
-                f"  concurrency {concurrency}: {figures['rps']:.1f} req/s, "
-                f"P50 {figures['p50']:.0f} ms, P95 {figures['p95']:.0f} ms{target_note}"
-                + (f", {figures['errors']:.0f} errors" if figures["errors"] else "")
-                + f"; {_load()}"
-            )
-            print("\n".join(parts.lines()), flush=True)
+        # Before first: the new way sets the process's BLAS to one thread for good.
+        for mode in ("before", "now") if compare else ("now",):
+            parts.before = mode == "before"
+            if compare:
+                print(f"  {mode_names[mode]}:")
+            run_levels(target, requests, levels, body, cookie, parts)
     finally:
         server.should_exit = True
         time.sleep(0.5)
+
+
+def run_levels(
+    target: str, requests: int, levels: list[int], body: str, cookie: str, parts: Parts
+) -> None:
+    """Load the route at each concurrency and print the figures beside the target."""
+    for concurrency in levels:
+        parts.clear()
+        figures = load(target, requests, concurrency, "POST", body, cookie)
+        target_note = ""
+        if concurrency == TARGET_CONCURRENCY:
+            met = "met" if figures["p95"] <= TARGET_P95_MS else "NOT met"
+            target_note = f" (target P95 <= {TARGET_P95_MS:.0f} ms: {met})"
+        print(
+            f"  concurrency {concurrency}: {figures['rps']:.1f} req/s, "
+            f"P50 {figures['p50']:.0f} ms, P95 {figures['p95']:.0f} ms{target_note}"
+            + (f", {figures['errors']:.0f} errors" if figures["errors"] else "")
+            + f"; {_load()}"
+        )
+        print("\n".join(parts.lines()), flush=True)
 
 
 def _load() -> str:
@@ -370,6 +401,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4])
     parser.add_argument("--model", nargs="+", default=["use", "hashing"])
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="first search as before decision 0034 (same server, same data), then as now",
+    )
     args = parser.parse_args()
     parts = Parts()
     instrument(parts)
@@ -388,6 +424,7 @@ def main() -> None:
                 args.requests,
                 args.concurrency,
                 parts,
+                args.compare,
             )
         port += 1
         postgres = os.environ.get("CONSULT_BENCH_DATABASE_URL")
@@ -404,6 +441,7 @@ def main() -> None:
                 args.requests,
                 args.concurrency,
                 parts,
+                args.compare,
             )
             port += 1
     if not os.environ.get("CONSULT_BENCH_DATABASE_URL"):

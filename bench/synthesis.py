@@ -43,6 +43,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -468,44 +469,72 @@ def print_quality(figures: RunFigures, corpus: list[SyntheticContribution]) -> N
     )
 
 
-def print_million(size: int, figures: RunFigures, model: float) -> None:
-    """What this size says of a million contributions, stage by stage, beside the targets.
-
-    Each stage is scaled by its own rate at this size, linearly (no stage's work grows faster
-    than its input: the clustering of an article lays out a bounded sample, the copy detector
-    compares candidate pairs from MinHash buckets); the embedding stage by the distinct share
-    of the texts. The peak is scaled from the growth of the biggest stage over the process at
-    rest, linearly too. Both are estimates, to be checked by running the size itself.
-    """
-    if size >= MILLION:
-        return
-    factor = MILLION / size
+def summary(size: int, figures: RunFigures, model: float) -> dict[str, Any]:
+    """What a size's first run says of the scaling: seconds per stage, peak, model speed."""
     clock = figures.clock
-    seconds = {stage: clock.seconds.get(stage, 0.0) * factor for stage in STAGES}
-    total = sum(seconds.values())
-    rest = min(clock.start_mb.values(), default=0.0)
-    peak = max(clock.peak_mb.values(), default=0.0)
-    million_peak = rest + (peak - rest) * factor
-    print(f"  1,000,000 contributions, scaled linearly from {size:,}:")
-    for stage in STAGES:
-        rate = size / clock.seconds[stage] if clock.seconds.get(stage) else 0.0
-        print(
-            f"    {stage.value:<12}{seconds[stage] / 60:>7.1f} min  ({rate:,.0f} contributions/s)"
-        )
-    embedding_only = figures.embedded * factor / model / 60 if model else 0.0
-    print(
-        f"    in all {total / 60:.1f} min (target <= {TARGET_MILLION_S / 60:.0f} min: "
-        f"{_target(total <= TARGET_MILLION_S)}); the model alone would take "
-        f"{embedding_only:.1f} min of it; peak about {million_peak / 1024:.1f} GiB "
-        f"(target <= {TARGET_MILLION_MB / 1024:.0f} GiB: "
-        f"{_target(million_peak <= TARGET_MILLION_MB)}); {_load()}"
+    return {
+        "size": size,
+        "seconds": {stage.value: clock.seconds.get(stage, 0.0) for stage in STAGES},
+        "peak_mb": max(clock.peak_mb.values(), default=0.0),
+        "embedded": figures.embedded,
+        "model": model,
+    }
+
+
+def _at(sizes: Sequence[int], values: Sequence[float], size: int) -> float:
+    """``values`` carried to ``size``: along the line through the two largest sizes, or in
+    proportion to the one size measured."""
+    if len(sizes) < 2:
+        return values[-1] * size / sizes[-1]
+    (n1, v1), (n2, v2) = sorted(zip(sizes, values, strict=True))[-2:]
+    slope = max(0.0, (v2 - v1) / (n2 - n1))
+    return v2 + slope * (size - n2)
+
+
+def print_million(measured: Sequence[dict[str, Any]]) -> None:
+    """What the sizes measured say of a million contributions, stage by stage, beside the
+    targets: each stage along the line through the two largest sizes (its fixed part, such as
+    laying out the sample of each article, is not multiplied), or in proportion to a single
+    size (an upper bound). Both are estimates, to be checked by running the size itself."""
+    measured = sorted(measured, key=lambda figures: figures["size"])
+    if not measured or measured[-1]["size"] >= MILLION:
+        return
+    sizes = [figures["size"] for figures in measured]
+    how = (
+        f"along the line through {sizes[-2]:,} and {sizes[-1]:,}"
+        if len(sizes) > 1
+        else f"in proportion to {sizes[-1]:,}"
     )
+    print(f"1,000,000 contributions, carried {how}; {_load()}")
+    total = 0.0
+    for stage in STAGES:
+        seconds = _at(sizes, [figures["seconds"][stage.value] for figures in measured], MILLION)
+        total += seconds
+        print(f"  {stage.value:<12}{seconds / 60:>7.1f} min")
+    embedded = _at(sizes, [figures["embedded"] for figures in measured], MILLION)
+    model = measured[-1]["model"]
+    alone = embedded / model / 60 if model else 0.0
+    print(
+        f"  in all {total / 60:.1f} min (target <= {TARGET_MILLION_S / 60:.0f} min: "
+        f"{_target(total <= TARGET_MILLION_S)}); {embedded:,.0f} texts to embed, "
+        f"{alone:.1f} min for the model alone at {model:.0f} sentences/s"
+    )
+    if len(sizes) > 1:
+        peak = _at(sizes, [figures["peak_mb"] for figures in measured], MILLION)
+        print(
+            f"  peak resident memory about {peak / 1024:.1f} GiB, all processes "
+            f"(target <= {TARGET_MILLION_MB / 1024:.0f} GiB: {_target(peak <= TARGET_MILLION_MB)})"
+        )
+    else:
+        print("  peak memory: measure two sizes to carry it")
 
 
 # --------------------------------------------------------------------------- one size
 
 
-async def measure(url: str, size: int, seed: int, sample_size: int, processes: int) -> None:
+async def measure(
+    url: str, size: int, seed: int, sample_size: int, processes: int
+) -> dict[str, Any]:
     started = time.perf_counter()
     corpus = make_consultation_corpus(size, seed)
     made_in = time.perf_counter() - started
@@ -583,7 +612,6 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
             else f"the target of {TARGET_AFTER_EMBEDDING_S:.0f} s is for {TARGET_AT:,}"
         )
         print(f"  stages after embedding: {after:.1f} s ({target})")
-        print_million(size, first, model)
         print_run("second run, same data", second)
         print(
             f"  second run embedded {second.embedded:,} texts (target 0: "
@@ -591,6 +619,7 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
             f"{second.after_embedding:.1f} s after embedding; {_load()}",
             flush=True,
         )
+        return summary(size, first, model)
     finally:
         await engine.dispose()
 
@@ -601,18 +630,17 @@ def _text(contribution: SyntheticContribution) -> str:
 
 def run_size(
     size: int, seed: int, sample_size: int, database_url: str | None, processes: int
-) -> None:
-    """Measure one size on a fresh database (prints its figures)."""
+) -> dict[str, Any]:
+    """Measure one size on a fresh database (prints its figures, returns its summary)."""
     if database_url:
         url = normalise_database_url(database_url)
         downgrade(url, "base")
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size, processes))
-        return
+        return asyncio.run(measure(url, size, seed, sample_size, processes))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'synthesis.sqlite3'}"
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size, processes))
+        return asyncio.run(measure(url, size, seed, sample_size, processes))
 
 
 def main() -> None:
@@ -631,12 +659,16 @@ def main() -> None:
         help="clustering processes (CONSULT_SYNTHESIS_PROCESSES; default: one per core, max 4)",
     )
     args = parser.parse_args()
+    measured = []
     for size in args.sizes:
         # A fresh process per size, so that the memory figures are that size's own.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            pool.submit(
-                run_size, size, args.seed, args.sample, args.database_url, args.processes
-            ).result()
+            measured.append(
+                pool.submit(
+                    run_size, size, args.seed, args.sample, args.database_url, args.processes
+                ).result()
+            )
+    print_million(measured)
 
 
 if __name__ == "__main__":
