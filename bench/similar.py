@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import anyio.to_thread
 import numpy as np
 from sqlalchemy import insert
 from threadpoolctl import threadpool_limits
@@ -109,9 +110,11 @@ TARGET_P95_MS = 300.0
 TARGET_CONCURRENCY = 4
 PARTS = (
     "database: index refresh",
-    "waiting for a search thread",
+    "waiting for an embedding thread",
     "embedding the draft",
-    "cosine search",
+    "cosine scan, one draft",
+    "scan: waiting for a pass, then the pass",
+    "one pass over the matrix",
     "database: contributions found",
     "whole search (all of the above)",
 )
@@ -198,6 +201,7 @@ class Parts:
         self.local = threading.local()
         # Search as the finder did before decision 0034 (see --compare).
         self.before = False
+        self.drafts_per_pass: list[int] = []
 
     def add(self, part: str, seconds: float) -> None:
         self.seconds[part].append(seconds)
@@ -212,6 +216,7 @@ class Parts:
 
     def clear(self) -> None:
         self.seconds.clear()
+        self.drafts_per_pass.clear()
 
     def lines(self) -> list[str]:
         out = []
@@ -219,7 +224,12 @@ class Parts:
             values = self.seconds.get(part)
             if values:
                 p50, p95 = np.percentile(np.asarray(values) * 1000, [50, 95])
-                out.append(f"    {part:<34} P50 {p50:6.1f} ms, P95 {p95:6.1f} ms")
+                out.append(f"    {part:<42} P50 {p50:6.1f} ms, P95 {p95:6.1f} ms")
+        if self.drafts_per_pass:
+            out.append(
+                f"    drafts scored per pass: mean {np.mean(self.drafts_per_pass):.2f}, "
+                f"most {max(self.drafts_per_pass)}"
+            )
         return out
 
 
@@ -238,16 +248,34 @@ def instrument(parts: Parts) -> None:
 
     original_find = finder.find
 
+    async def find_before(self: Any, consultation_id: int, article_key: str, text: str) -> Any:
+        """The finder's search as it was before decision 0034: the draft embedded and the
+        matrix scanned in a thread of its own per request (anyio's, up to 40 at once), the
+        BLAS threads set to 2 around each embedding (see `timed_embed`)."""
+        embedder = self.embedder
+        index_ = await self._index(consultation_id, embedder.model_id)
+        if index_ is None:
+            return None
+        async with index_.lock:
+            await self._refresh(index_)
+        bound = similar.minimum_similarity(embedder.model_id)
+
+        def embed_and_search() -> Any:
+            query = embedder.embed([text])[0]
+            return index_.search(query, article_key, bound, similar.SHOWN)
+
+        return await anyio.to_thread.run_sync(embed_and_search)
+
     async def find(self: Any, *args: Any, **kwargs: Any) -> Any:
         embedder = self.embedder
         if not getattr(embedder, "_bench_timed", False):
             embed = embedder.embed
 
             def timed_embed(texts: Any) -> Any:
-                # The search thread starts with the embedding: what came before was waiting.
+                # The thread starts with the embedding: what came before was waiting.
                 queued = getattr(parts.local, "queued", None)
                 if queued is not None:
-                    parts.add("waiting for a search thread", time.perf_counter() - queued)
+                    parts.add("waiting for an embedding thread", time.perf_counter() - queued)
                     parts.local.queued = None
                 with parts.timed("embedding the draft"):
                     if not parts.before:
@@ -259,7 +287,10 @@ def instrument(parts: Parts) -> None:
             embedder.embed = timed_embed
             embedder._bench_timed = True
         started = time.perf_counter()
-        found = await original_find(self, *args, **kwargs)
+        if parts.before:
+            found = await find_before(self, *args, **kwargs)
+        else:
+            found = await original_find(self, *args, **kwargs)
         SEARCH_SECONDS.set(time.perf_counter() - started)
         parts.add("whole search (all of the above)", SEARCH_SECONDS.get())
         return found
@@ -267,16 +298,36 @@ def instrument(parts: Parts) -> None:
     original_search = index.search
 
     def search(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with parts.timed("cosine search"):
+        with parts.timed("cosine scan, one draft"):
             return original_search(self, *args, **kwargs)
+
+    original_search_many = index.search_many
+
+    def search_many(self: Any, queries: Any, *args: Any, **kwargs: Any) -> Any:
+        if not parts.before:
+            parts.drafts_per_pass.append(len(queries))
+        with parts.timed("one pass over the matrix"):
+            return original_search_many(self, queries, *args, **kwargs)
+
+    original_submit = similar._Searcher.submit
+
+    def submit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        future = original_submit(self, *args, **kwargs)
+        future.add_done_callback(
+            lambda _: parts.add(
+                "scan: waiting for a pass, then the pass", time.perf_counter() - started
+            )
+        )
+        return future
 
     original_executor = finder._search_executor
 
     def search_executor(self: Any) -> Any:
-        if parts.before:
-            return None  # the event loop's default threads, as many as asked (as before)
         executor = original_executor(self)
-        submit = executor.submit
+        if getattr(executor, "_bench_timed", False):
+            return executor
+        submit_ = executor.submit
 
         def queued_submit(function: Any, *args: Any, **kwargs: Any) -> Any:
             queued = time.perf_counter()
@@ -285,15 +336,18 @@ def instrument(parts: Parts) -> None:
                 parts.local.queued = queued
                 return function(*args, **kwargs)
 
-            return submit(started)
+            return submit_(started)
 
         executor.submit = queued_submit  # type: ignore[method-assign,assignment]
+        executor._bench_timed = True  # type: ignore[attr-defined]
         return executor
 
     finder.find = find  # type: ignore[method-assign]
     finder._refresh = wrap_async(finder._refresh, "database: index refresh")  # type: ignore[method-assign]
     finder._search_executor = search_executor  # type: ignore[method-assign]
     index.search = search  # type: ignore[method-assign]
+    index.search_many = search_many  # type: ignore[method-assign]
+    similar._Searcher.submit = submit  # type: ignore[method-assign]
     original_fetch = similar.find_similar_contributions
 
     async def fetch(session: Any, finder_: Any, *args: Any) -> Any:

@@ -10,6 +10,7 @@ cosines as the plain search of one draft at a time, and that a text stored many 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -148,3 +149,52 @@ async def test_a_text_posted_many_times_is_suggested_once(
         }
     assert [bodies[m.contribution_id] for m in found].count(letter) == 1
     assert found[0].same_article and bodies[found[0].contribution_id] == letter
+
+
+def test_drafts_scored_together_get_the_scores_each_gets_alone() -> None:
+    """Several drafts waiting at once share one pass over the matrix: each still gets exactly
+    the matches, in the order and with the cosines, of its search alone."""
+    from consult.synthesis.similar import ConsultationIndex, _Row
+
+    rng = np.random.default_rng(3)
+    size, dimension = 5_301, 64  # more than two blocks of the scan, and not a multiple of one
+    vectors = rng.standard_normal((size, dimension)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    # Campaign copies: rows 10-14 hold one text, so a single one of them is ever shown.
+    vectors[11:15] = vectors[10]
+    rows = [
+        _Row(
+            n + 1,
+            f"art-{n % 7}",
+            hashlib.sha256(f"{10 if 10 <= n < 15 else n}".encode()).hexdigest(),
+        )
+        for n in range(size)
+    ]
+    index = ConsultationIndex(1, "test", max_bytes=64 * 1024 * 1024)
+    index.add(rows, vectors)
+    drafts = []
+    for n in (10, 200, 4_500, 5_300):
+        draft = vectors[n] + 0.05 * rng.standard_normal(dimension).astype(np.float32)
+        drafts.append(((draft / np.linalg.norm(draft)).astype(np.float32), f"art-{n % 7}"))
+    together = index.search_many(drafts, 0.3, SHOWN)
+    for (draft, article), found in zip(drafts, together, strict=True):
+        alone = index.search(draft, article, 0.3, SHOWN)
+        assert found == alone and found
+        # And the plain rule, in float64 over the whole matrix: cosine above the bound, same
+        # article first, one row per text, among the 4 x SHOWN best rows.
+        cosines = vectors.astype(np.float64) @ draft.astype(np.float64)
+        same = np.array([row.article_key == article for row in rows])
+        ranked = np.where(cosines >= 0.3, cosines + 2.0 * same, -np.inf)
+        best = np.argsort(-ranked, kind="stable")[: 4 * SHOWN]
+        expected, seen = [], set()
+        for row in best:
+            if np.isfinite(ranked[row]) and rows[row].digest_hex not in seen:
+                seen.add(rows[row].digest_hex)
+                expected.append(rows[row].contribution_id)
+        assert [m.contribution_id for m in found] == expected
+        np.testing.assert_allclose(
+            [m.similarity for m in found], cosines[np.asarray(expected) - 1], atol=1e-6
+        )
+    # The draft close to the copied text finds it first, once (ids 11-15 hold it).
+    assert together[0][0].contribution_id in range(11, 16)
+    assert sum(m.contribution_id in range(11, 16) for m in together[0]) == 1
