@@ -349,7 +349,10 @@ class _Searcher:
                     for *_, future in self._waiting:
                         future.cancel()
                     return
-                waiting, self._waiting = self._waiting, []
+                taken, self._waiting = self._waiting, []
+            # A search whose request went away (its future cancelled) is not scored; the
+            # others can no longer be cancelled, so setting their results cannot fail.
+            waiting = [item for item in taken if item[5].set_running_or_notify_cancel()]
             groups: dict[tuple[int, float, int], list[int]] = {}
             for position, (index, _, _, bound, wanted, _) in enumerate(waiting):
                 groups.setdefault((id(index), bound, wanted), []).append(position)

@@ -198,3 +198,27 @@ def test_drafts_scored_together_get_the_scores_each_gets_alone() -> None:
     # The draft close to the copied text finds it first, once (ids 11-15 hold it).
     assert together[0][0].contribution_id in range(11, 16)
     assert sum(m.contribution_id in range(11, 16) for m in together[0]) == 1
+
+
+def test_a_typist_who_leaves_mid_search_does_not_hold_up_the_others() -> None:
+    from consult.synthesis.similar import ConsultationIndex, _Row, _Searcher
+
+    rng = np.random.default_rng(5)
+    vectors = rng.standard_normal((3_000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = ConsultationIndex(1, "test", max_bytes=16 * 1024 * 1024)
+    index.add(
+        [_Row(n + 1, "art-1", hashlib.sha256(str(n).encode()).hexdigest()) for n in range(3_000)],
+        vectors,
+    )
+    searcher = _Searcher()
+    try:
+        for _ in range(20):
+            # The page is closed while its search waits (the request's future is cancelled).
+            searcher.submit(index, vectors[0], "art-1", 0.3, SHOWN).cancel()
+            kept = searcher.submit(index, vectors[7], "art-1", 0.3, SHOWN)
+            found = kept.result(timeout=10)
+            assert found == index.search(vectors[7], "art-1", 0.3, SHOWN)
+            assert found[0].contribution_id == 8
+    finally:
+        searcher.close()
