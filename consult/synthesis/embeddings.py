@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -12,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution
 from consult.db import insert_missing, utcnow
-from consult.nlp.embed import Embedder, content_hash, prepare_text
+from consult.nlp.embed import Embedder, Vectors, content_hash, prepare_text
 from consult.synthesis.models import Embedding
 
 BATCH_SIZE = 256
@@ -56,36 +59,58 @@ async def embed_texts(
     texts: Sequence[str],
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Store embeddings of the texts not embedded yet under this model; returns how many."""
+    """Store embeddings of the texts not embedded yet under this model; returns how many.
+
+    Each distinct text is embedded once however often it comes (a campaign's letter), and the
+    embedding runs ahead of the storing: while one batch is written, the next is embedded (the
+    next two when the embedder works in processes of its own, so that they never wait for the
+    database nor for each other).
+    """
     by_hash = {content_hash(text): text for text in texts}
     known = await _known_hashes(session, embedder.model_id, list(by_hash))
     missing = [(h, t) for h, t in sorted(by_hash.items()) if h not in known]
-    for start in range(0, len(missing), BATCH_SIZE):
-        batch = missing[start : start + BATCH_SIZE]
-        # Embedding is CPU-bound: run it off the event loop so pages keep being served.
-        vectors = np.asarray(
-            await anyio.to_thread.run_sync(embedder.embed, [text for _, text in batch]),
-            dtype="<f4",
-        )
-        # Stored only where missing: the sweep, the job of a new contribution and a synthesis
-        # run may embed the same text at the same time, in as many processes.
-        await insert_missing(
-            session,
-            Embedding,
-            [
-                {
-                    "model_id": embedder.model_id,
-                    "content_hash": digest,
-                    "dimension": int(vectors.shape[1]),
-                    "vector": vectors[row].tobytes(),
-                    "created_at": utcnow(),
-                }
-                for row, (digest, _) in enumerate(batch)
-            ],
-        )
-        if progress is not None:
-            progress(len(batch))
+    batches = [missing[start : start + BATCH_SIZE] for start in range(0, len(missing), BATCH_SIZE)]
+    depth = 2 if getattr(embedder, "processes", 0) else 1
+    ahead: deque[asyncio.Future[Vectors]] = deque()
+    queued = 0
+    try:
+        for batch in batches:
+            while queued < len(batches) and len(ahead) < depth:
+                texts_of_batch = [text for _, text in batches[queued]]
+                # Embedding is CPU-bound: off the event loop, so pages keep being served.
+                ahead.append(
+                    asyncio.ensure_future(anyio.to_thread.run_sync(embedder.embed, texts_of_batch))
+                )
+                queued += 1
+            vectors = np.asarray(await ahead.popleft(), dtype="<f4")
+            await _store(session, embedder.model_id, batch, vectors)
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        for future in ahead:
+            future.cancel()
     return len(missing)
+
+
+async def _store(
+    session: AsyncSession, model_id: str, batch: Sequence[tuple[str, str]], vectors: Vectors
+) -> None:
+    # Stored only where missing: the sweep, the job of a new contribution and a synthesis
+    # run may embed the same text at the same time, in as many processes.
+    await insert_missing(
+        session,
+        Embedding,
+        [
+            {
+                "model_id": model_id,
+                "content_hash": digest,
+                "dimension": int(vectors.shape[1]),
+                "vector": vectors[row].tobytes(),
+                "created_at": utcnow(),
+            }
+            for row, (digest, _) in enumerate(batch)
+        ],
+    )
 
 
 async def embed_contributions(
@@ -132,9 +157,10 @@ async def vectors_of_texts(
     """The stored vectors of texts already passed through :func:`text_of`, in order.
 
     Callers that hold those texts already (a synthesis run of 100,000 contributions) skip
-    preparing every text once more.
+    preparing every text once more: a prepared text is its own prepared form, so its content
+    hash is the digest of the text itself.
     """
-    hashes = [content_hash(text) if text else "" for text in texts]
+    hashes = [hashlib.sha256(text.encode("utf-8")).hexdigest() if text else "" for text in texts]
     rows = {}
     wanted = sorted({h for h in hashes if h})
     for start in range(0, len(wanted), 900):

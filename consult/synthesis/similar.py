@@ -7,6 +7,13 @@ typed text with the configured embedder and scores every row by one matrix produ
 L2-normalised, so the product is the exact cosine): 100,000 rows of 512 floats take about 20 ms
 on one core, which needs no approximate index.
 
+Embedding a draft and searching are CPU work, done off the event loop by one executor per
+finder with a fixed number of threads (one per core, at most four): four typists at once queue
+for the cores instead of each starting its own computation. The process's BLAS library runs
+one thread, set once when the first search comes (never changed around a call, which raced
+between threads and left two BLAS threads per search competing for two cores): the executor's
+threads are the parallelism. Decision 0034 has the measurements.
+
 The matrix is loaded once from the database, in the background, with its own session, and
 brought up to date on each search from what was added since: contributions with a higher id
 (looking back a little, since ids are not committed in order), and contributions seen earlier
@@ -29,10 +36,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 import re
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +53,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
-from consult.nlp.embed import Embedder
+from consult.nlp.embed import Embedder, limit_blas_threads
 from consult.synthesis.embeddings import text_of
 from consult.synthesis.models import Embedding
 
@@ -70,6 +80,29 @@ _SAME_ARTICLE_BONUS = 2.0
 # looks again at this many ids below the highest one it has seen.
 REFRESH_LOOKBACK_IDS = 1000
 _IN_CHUNK = 900  # under SQLite's bound-parameter limit
+# Rows of the matrix scored against every waiting draft while they are in the processor's
+# cache: 2,048 rows of 512 floats are 4 MB.
+_BLOCK_ROWS = 2048
+# Threads that embed drafts and search, per finder: one per core, at most this many.
+MAX_SEARCH_THREADS = 4
+
+_blas_lock = threading.Lock()
+_blas_limited = False
+
+
+def _one_blas_thread() -> None:
+    """Run this process's BLAS on one thread, once (see the module's docstring)."""
+    global _blas_limited
+    with _blas_lock:
+        if not _blas_limited:
+            limit_blas_threads(1)
+            _blas_limited = True
+
+
+def default_search_threads() -> int:
+    """One search thread per core, at most `MAX_SEARCH_THREADS`."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_SEARCH_THREADS))
 
 
 def minimum_similarity(model_id: str) -> float:
@@ -200,28 +233,141 @@ class ConsultationIndex:
         Reads only the arrays it starts with, so rows appended meanwhile do not disturb it;
         called in a worker thread.
         """
+        return self.search_many([(query, article_key)], bound, wanted)[0]
+
+    def search_many(
+        self,
+        queries: Sequence[tuple[NDArray[np.float32], str]],
+        bound: float,
+        wanted: int,
+    ) -> list[list[Match]]:
+        """`search` for several (query, article) at once, in one pass over the matrix.
+
+        The scan is memory-bound (100,000 rows of 512 floats are 205 MB): the matrix is read
+        in blocks of `_BLOCK_ROWS` rows that stay in the processor's cache while every query
+        is scored against them, each by the same matrix-vector product as alone, so each
+        query gets the very scores it would get alone (tested), for little more than the time
+        of one.
+        """
         size, matrix, ids = self.size, self.matrix, self.ids
         articles, digests = self.articles, self.digests
-        if size == 0 or query.shape[0] != self.dimension:
-            return []
-        scores = matrix[:size] @ query
-        code = self.article_codes.get(article_key, -1)
-        same = articles[:size] == code
-        ranked = np.where(scores >= bound, scores + same * _SAME_ARTICLE_BONUS, -np.inf)
-        # Enough candidates to survive dropping copies of one text and hidden contributions.
-        take = min(size, wanted * 4)
-        best = np.argpartition(-ranked, take - 1)[:take] if take < size else np.arange(size)
-        best = best[np.argsort(-ranked[best], kind="stable")]
-        matches: list[Match] = []
-        seen: set[int] = set()
-        for row in best:
-            if not np.isfinite(ranked[row]):
-                break
-            if int(digests[row]) in seen:
-                continue
-            seen.add(int(digests[row]))
-            matches.append(Match(int(ids[row]), float(scores[row]), bool(same[row])))
-        return matches
+        asked = [
+            index for index, (query, _) in enumerate(queries) if query.shape == (self.dimension,)
+        ]
+        found: list[list[Match]] = [[] for _ in queries]
+        if size == 0 or not asked:
+            return found
+        scores = np.empty((len(asked), size), np.float32)
+        for start in range(0, size, _BLOCK_ROWS):
+            end = min(size, start + _BLOCK_ROWS)
+            block = matrix[start:end]
+            for row, index in enumerate(asked):
+                np.matmul(block, queries[index][0], out=scores[row, start:end])
+        for row, index in enumerate(asked):
+            found[index] = _best(
+                scores[row],
+                articles[:size],
+                ids,
+                digests,
+                self.article_codes.get(queries[index][1], -1),
+                bound,
+                wanted,
+            )
+        return found
+
+
+def _best(
+    scores: NDArray[np.float32],
+    articles: NDArray[np.int32],
+    ids: NDArray[np.int64],
+    digests: NDArray[np.int64],
+    code: int,
+    bound: float,
+    wanted: int,
+) -> list[Match]:
+    """The best rows of `scores` above `bound`, same article first, one per distinct text."""
+    size = len(scores)
+    same = articles == code
+    ranked = np.where(scores >= bound, scores + same * _SAME_ARTICLE_BONUS, -np.inf)
+    # Enough candidates to survive dropping copies of one text and hidden contributions.
+    take = min(size, wanted * 4)
+    best = np.argpartition(-ranked, take - 1)[:take] if take < size else np.arange(size)
+    best = best[np.argsort(-ranked[best], kind="stable")]
+    matches: list[Match] = []
+    seen: set[int] = set()
+    for row in best:
+        if not np.isfinite(ranked[row]):
+            break
+        if int(digests[row]) in seen:
+            continue
+        seen.add(int(digests[row]))
+        matches.append(Match(int(ids[row]), float(scores[row]), bool(same[row])))
+    return matches
+
+
+class _Searcher:
+    """One thread that scores the drafts waiting for the same index together (see
+    `ConsultationIndex.search_many`): while it scans for some, others are embedded and wait,
+    and the next pass takes them all."""
+
+    def __init__(self) -> None:
+        self._waiting: list[
+            tuple[ConsultationIndex, NDArray[np.float32], str, float, int, Future[list[Match]]]
+        ] = []
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def submit(
+        self,
+        index: ConsultationIndex,
+        query: NDArray[np.float32],
+        article_key: str,
+        bound: float,
+        wanted: int,
+    ) -> Future[list[Match]]:
+        future: Future[list[Match]] = Future()
+        with self._ready:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="similar-scan", daemon=True)
+                self._thread.start()
+            self._waiting.append((index, query, article_key, bound, wanted, future))
+            self._ready.notify()
+        return future
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._waiting and not self._closed:
+                    self._ready.wait()
+                if self._closed:
+                    for *_, future in self._waiting:
+                        future.cancel()
+                    return
+                taken, self._waiting = self._waiting, []
+            # A search whose request went away (its future cancelled) is not scored; the
+            # others can no longer be cancelled, so setting their results cannot fail.
+            waiting = [item for item in taken if item[5].set_running_or_notify_cancel()]
+            groups: dict[tuple[int, float, int], list[int]] = {}
+            for position, (index, _, _, bound, wanted, _) in enumerate(waiting):
+                groups.setdefault((id(index), bound, wanted), []).append(position)
+            for (_, bound, wanted), positions in groups.items():
+                index = waiting[positions[0]][0]
+                try:
+                    results = index.search_many(
+                        [(waiting[p][1], waiting[p][2]) for p in positions], bound, wanted
+                    )
+                except Exception as error:  # each waiting search gets it
+                    for p in positions:
+                        waiting[p][5].set_exception(error)
+                    continue
+                for p, result in zip(positions, results, strict=True):
+                    waiting[p][5].set_result(result)
 
 
 class SimilarContributionFinder:
@@ -236,6 +382,7 @@ class SimilarContributionFinder:
         max_age: float = 6 * 60 * 60,
         load_wait: float = 5.0,
         waiting_interval: float = 1.0,
+        search_threads: int | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.embedder_factory = embedder_factory
@@ -246,6 +393,25 @@ class SimilarContributionFinder:
         self._embedder: Embedder | None = None
         self._indexes: OrderedDict[tuple[int, str], ConsultationIndex] = OrderedDict()
         self._building: dict[tuple[int, str], asyncio.Task[ConsultationIndex]] = {}
+        self.search_threads = search_threads or default_search_threads()
+        self._executor: ThreadPoolExecutor | None = None
+        self._searcher = _Searcher()
+
+    def _search_executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            _one_blas_thread()
+            self._executor = ThreadPoolExecutor(
+                self.search_threads, thread_name_prefix="similar-search"
+            )
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the finder's threads (a new search starts them again)."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        searcher, self._searcher = self._searcher, _Searcher()
+        searcher.close()
 
     @property
     def embedder(self) -> Embedder:
@@ -264,13 +430,13 @@ class SimilarContributionFinder:
         async with index.lock:
             await self._refresh(index)
         bound = minimum_similarity(embedder.model_id)
-
-        def embed_and_search() -> list[Match]:
-            query = embedder.embed([text])[0]
-            return index.search(query, article_key, bound, SHOWN)
-
-        # The embedder and the matrix product are CPU-bound: off the event loop.
-        return await anyio.to_thread.run_sync(embed_and_search)
+        # Embedding is CPU-bound: off the event loop, in the finder's own threads, as many as
+        # there are cores; then the scan, with the drafts that wait for it at the same time.
+        loop = asyncio.get_running_loop()
+        vectors = await loop.run_in_executor(self._search_executor(), embedder.embed, [text])
+        return await asyncio.wrap_future(
+            self._searcher.submit(index, vectors[0], article_key, bound, SHOWN)
+        )
 
     def forget(self, consultation_id: int, contribution_ids: Sequence[int]) -> None:
         """Drop contributions found hidden or deleted from this consultation's indexes."""

@@ -226,6 +226,32 @@ def test_embed_in_batches_matches_one_call_and_reports_progress() -> None:
         embed_in_batches(embedder, texts, batch_size=0)
 
 
+class CountingEmbedder(HashingEmbedder):
+    """The hashing embedder, keeping every text its model was asked to encode."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoded: list[str] = []
+
+    def _encode(self, texts: list[str]) -> Any:
+        self.encoded.extend(texts)
+        return super()._encode(texts)
+
+
+def test_a_text_sent_many_times_is_encoded_once_and_each_copy_gets_its_vector() -> None:
+    embedder = CountingEmbedder()
+    letter = "Je m'oppose à la fermeture des bibliothèques le dimanche."
+    # The same letter as a campaign posts it: verbatim, and with Markdown or spaces around it.
+    texts = [letter, "Autre avis.", letter, "", f"  **{letter}**  ", letter]
+    vectors = embedder.embed(texts)
+    assert embedder.encoded == [letter, "Autre avis."]
+    alone = HashingEmbedder().embed([letter])[0]
+    for row in (0, 2, 4, 5):
+        np.testing.assert_array_equal(vectors[row], alone)
+    np.testing.assert_array_equal(vectors[1], HashingEmbedder().embed(["Autre avis."])[0])
+    assert not vectors[3].any()
+
+
 # --------------------------------------------------------------------------- configuration
 
 
@@ -329,6 +355,37 @@ def test_use_batches_match_one_call(use: UniversalSentenceEncoder) -> None:
     small = UniversalSentenceEncoder(batch_size=4)
     small._model = use._model  # share the loaded weights; only the batching differs
     np.testing.assert_allclose(small.embed(texts), whole, atol=1e-5)
+
+
+def test_use_gives_each_copy_of_a_text_the_vector_of_the_text_alone(
+    use: UniversalSentenceEncoder,
+) -> None:
+    letter, other = PARAPHRASES[0]
+    vectors = use.embed([letter, other, letter, letter])
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    np.testing.assert_array_equal(vectors[0], vectors[3])
+    np.testing.assert_allclose(vectors[0], use.embed([letter])[0], atol=1e-6)
+
+
+def test_use_in_processes_gives_the_vectors_of_one_process() -> None:
+    """Large batches go to embedding processes (each prepares and encodes its share); the
+    rows come back in order, each copy of a text with its vector, as one process gives them."""
+    texts = [f"{text} Contribution {n}." for n in range(6) for pair in PARAPHRASES for text in pair]
+    texts += ["", texts[0], "**"]
+    alone = UniversalSentenceEncoder()
+    expected = alone.embed(texts)
+    spread = UniversalSentenceEncoder(processes=2)
+    try:
+        spread.start_processes()
+        vectors = spread.embed(texts)
+        assert spread._pool is not None  # the processes did the work
+    finally:
+        spread.close()
+    assert len(set(texts)) >= 64  # enough distinct texts for the processes to be used
+    assert vectors.shape == (len(texts), 512) and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+    np.testing.assert_array_equal(vectors[-2], vectors[0])
+    assert not vectors[-3].any() and not vectors[-1].any()
 
 
 def test_use_embeds_the_prepared_text(use: UniversalSentenceEncoder) -> None:
