@@ -4,7 +4,7 @@ a watch on the database that tells whether a refused request saved anything."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
@@ -152,10 +152,12 @@ def forms_on(html: str, page_path: str) -> list[Form]:
     return found
 
 
-def mutants(form: Form) -> Iterator[tuple[str, dict[str, str]]]:
-    """The form as sent, with one field at a time holding one bad value."""
+def mutants(
+    form: Form, values: Mapping[str, str] = BAD_VALUES
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The form as sent, with one field at a time holding one bad value (of `values`)."""
     for name in sorted(form.names):
-        for label, value in BAD_VALUES.items():
+        for label, value in values.items():
             yield f"{name}={label}", {**form.fields, name: value}
 
 
