@@ -78,16 +78,21 @@ def test_start_a_synthesis_and_watch_it_finish_without_reloading(
     expect(page.get_by_role("heading", level=1)).to_have_text("Synthèse de la consultation")
 
 
-def test_read_the_report_follow_a_quote_and_download_it(
-    page: Any, live_server: str, campaign_stage_gate: threading.Event
-) -> None:
-    campaign_stage_gate.set()
+def _run_and_open_the_report(page: Any, live_server: str) -> None:
+    """As the demo's official: start a synthesis, wait until it is done, open its report."""
     log_in_as_official(page, live_server, SYNTHESIS)
     page.get_by_role("button", name="Lancer une synthèse").click()
     progress = page.locator("#run-progress")
     expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=COMPLETION_MS)
     progress.get_by_role("link", name="Lire le rapport").click()
     page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
+
+
+def test_read_the_report_follow_a_quote_and_download_it(
+    page: Any, live_server: str, campaign_stage_gate: threading.Event
+) -> None:
+    campaign_stage_gate.set()
+    _run_and_open_the_report(page, live_server)
 
     # A draft: the official reviews it before anyone else reads it.
     expect(page.get_by_role("button", name="Publier cette synthèse")).to_be_visible()
@@ -143,12 +148,7 @@ def test_an_official_reviews_an_articles_opinion_figures_on_a_phone(
     page: Any, live_server: str, campaign_stage_gate: threading.Event
 ) -> None:
     campaign_stage_gate.set()
-    log_in_as_official(page, live_server, SYNTHESIS)
-    page.get_by_role("button", name="Lancer une synthèse").click()
-    progress = page.locator("#run-progress")
-    expect(progress.get_by_role("status")).to_have_text("Terminée", timeout=COMPLETION_MS)
-    progress.get_by_role("link", name="Lire le rapport").click()
-    page.wait_for_url(re.compile(rf".*{SYNTHESIS}\?run=\d+$"))
+    _run_and_open_the_report(page, live_server)
     # The demo's voters form opinion groups: the report says what brings them together.
     expect(page.get_by_role("heading", name="Ce qui rassemble / ce qui divise")).to_be_visible()
 
