@@ -465,38 +465,32 @@ def main() -> None:
     instrument(parts)
     print(f"{os.cpu_count()} cores; {_load()}")
     port = 18730
+
+    def measure_on(database: str, url: str, port: int, model: str) -> None:
+        measure(
+            database,
+            url,
+            port,
+            model,
+            args.contributions,
+            args.requests,
+            args.concurrency,
+            parts,
+            args.compare,
+        )
+
     for model in args.model:
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
             upgrade(url)
-            measure(
-                "sqlite",
-                url,
-                port,
-                model,
-                args.contributions,
-                args.requests,
-                args.concurrency,
-                parts,
-                args.compare,
-            )
+            measure_on("sqlite", url, port, model)
         port += 1
         postgres = os.environ.get("CONSULT_BENCH_DATABASE_URL")
         if postgres:
             url = normalise_database_url(postgres)
             downgrade(url, "base")
             upgrade(url)
-            measure(
-                "postgresql",
-                url,
-                port,
-                model,
-                args.contributions,
-                args.requests,
-                args.concurrency,
-                parts,
-                args.compare,
-            )
+            measure_on("postgresql", url, port, model)
             port += 1
     if not os.environ.get("CONSULT_BENCH_DATABASE_URL"):
         print("postgresql: set CONSULT_BENCH_DATABASE_URL (an empty database) to measure it")
