@@ -45,6 +45,7 @@ from consult.questionnaires.models import (
     QuestionKind,
     QuestionnaireResponse,
 )
+from consult.stamps import PageStamp
 from consult.revisions.models import (
     ArticleRedline,
     ContributionAnchor,
@@ -92,6 +93,7 @@ __all__ = [
     "NotificationStatus",
     "Organisation",
     "OrganisationMember",
+    "PageStamp",
     "Phase",
     "Provision",
     "ProvisionKind",
