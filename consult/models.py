@@ -45,13 +45,13 @@ from consult.questionnaires.models import (
     QuestionKind,
     QuestionnaireResponse,
 )
-from consult.stamps import PageStamp
 from consult.revisions.models import (
     ArticleRedline,
     ContributionAnchor,
     VersionChange,
     VersionDraft,
 )
+from consult.stamps import PageStamp
 from consult.synthesis.models import (
     ClusterEdit,
     Embedding,

@@ -135,6 +135,9 @@ class ArticlePage:
     """Shown contribution id -> the letter it stands for, when it is posted many times."""
     letter: Copies | None = None
     """The letter whose copies are listed (``?campaign=``), instead of the discussion."""
+    public: bool = False
+    """Rendered for every reader: the viewer's own parts (their votes, forms, token) are left
+    as slots, filled for each reader (consult.web.fragments)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,7 @@ class ArticleVotes:
     article_tally: Tally
     my_votes: Votes
     is_open: bool
+    public: bool = False
 
 
 async def find_article(
@@ -295,6 +299,7 @@ async def article_page(
     form_token: str,
     form: ArticleForm | None = None,
     posted: int | None = None,
+    public: bool = False,
 ) -> ArticlePage:
     """The article page, with `form` shown again when one was sent (`in_bill`: the article as
     `find_article` found it, read here when not given)."""
@@ -347,6 +352,7 @@ async def article_page(
         posted=posted,
         copies={copies.shown: copies for copies in letters.values()},
         letter=letter,
+        public=public,
     )
 
 
