@@ -8,6 +8,7 @@ import re
 
 import pytest
 from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role, User
 from consult.contributions.models import Contribution
@@ -191,8 +192,8 @@ def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
     _as(site, site.user())
     assert TEXT in _read(site)
 
-    async def edit(session: object) -> None:
-        await session.execute(  # type: ignore[attr-defined]
+    async def edit(session: AsyncSession) -> None:
+        await session.execute(
             update(Contribution).where(Contribution.id == target).values(body="Texte corrigé.")
         )
 
@@ -200,8 +201,8 @@ def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
     page = _read(site)
     assert TEXT not in page and "Texte corrigé." in _card(page, target)
 
-    async def count(session: object) -> None:
-        await session.execute(  # type: ignore[attr-defined]
+    async def count(session: AsyncSession) -> None:
+        await session.execute(
             text("UPDATE contributions SET votes_against = 7 WHERE id = :id"), {"id": target}
         )
 
@@ -244,8 +245,8 @@ def test_a_kept_page_carries_nothing_of_the_reader_it_was_built_for(english: Sit
 def test_a_reader_who_may_not_take_part_yet_is_told_so_on_a_kept_page(english: Site) -> None:
     site = english
 
-    async def require_confirmed_email(session: object) -> None:
-        await session.execute(  # type: ignore[attr-defined]
+    async def require_confirmed_email(session: AsyncSession) -> None:
+        await session.execute(
             text("UPDATE consultations SET participation_requires = 1 WHERE slug = :slug"),
             {"slug": SLUG},
         )
@@ -253,16 +254,16 @@ def test_a_reader_who_may_not_take_part_yet_is_told_so_on_a_kept_page(english: S
     site.db(require_confirmed_email)
     confirmed = site.user()
 
-    async def confirm(session: object) -> None:
-        await session.execute(  # type: ignore[attr-defined]
+    async def confirm(session: AsyncSession) -> None:
+        await session.execute(
             update(User).where(User.id == confirmed.id).values(verification_level=1)
         )
 
     site.db(confirm)
     unconfirmed = site.user()
 
-    async def unconfirm(session: object) -> None:
-        await session.execute(  # type: ignore[attr-defined]
+    async def unconfirm(session: AsyncSession) -> None:
+        await session.execute(
             update(User).where(User.id == unconfirmed.id).values(verification_level=0)
         )
 
