@@ -20,10 +20,14 @@ from consult.bills.services import ArticleInBill
 from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions
 from consult.contributions.article_context import ArticleContext
-from consult.contributions.votes import votes_of
 from consult.input import whole_number
-from consult.pages.articles import ArticleForm, ListingOptions, article_page, find_article
-from consult.stamps import page_stamp
+from consult.pages.articles import (
+    ArticleForm,
+    ListingOptions,
+    article_page,
+    find_article,
+    stamp_and_votes,
+)
 from consult.web.antispam import form_token
 from consult.web.context import RequestContext, page_context
 from consult.web.fragments import MARKERS, Reader, renderer_of
@@ -85,7 +89,7 @@ async def show_article_page(
     options = ListingOptions.parse(ctx.query)
     lang = i18n.get_language()
     # Read first: whatever is read after it is at least as new as the stamp says.
-    stamp = await page_stamp(ctx.db, consultation.id, key)
+    stamp, my_votes = await stamp_and_votes(ctx.db, consultation, key, user)
     renderer = renderer_of(ctx.services.templates)
     phase = consultation.phase_at(now)
     page_key = (
@@ -129,7 +133,6 @@ async def show_article_page(
         html = render_block(templates, "articles/show.html", region or "article", **variables)
         title = render_block(templates, "articles/show.html", "title", **variables)
         kept = renderer.keep_page(page_key, title, html)
-    my_votes = await votes_of(ctx.db, user, consultation, renderer.page_contributions(kept), key)
     body = renderer.fill_page(
         kept,
         Reader(
