@@ -9,13 +9,16 @@ the report forms not shown on their own contributions) are filled in for each re
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from typing import cast
 
 from jinja2_fragments import render_block
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse, Response
 
 from consult import i18n
+from consult.accounts.models import Role, User
 from consult.bills.services import ArticleInBill
 from consult.consultations.models import Consultation
 from consult.consultations.services import accepts_contributions
@@ -30,7 +33,8 @@ from consult.pages.articles import (
 )
 from consult.web.antispam import form_token
 from consult.web.context import RequestContext, page_context
-from consult.web.fragments import MARKERS, Reader, renderer_of
+from consult.web.fragments import MARKERS, CardRenderer, Reader, renderer_of
+from consult.web.templating import layout_context
 
 VARY = "HX-Request, HX-Request-Type, Cookie, Accept-Language"
 
@@ -150,4 +154,45 @@ async def show_article_page(
         return HTMLResponse(body, headers={"Vary": VARY})
     title = Markup(renderer.page_title(kept))  # noqa: S704  (rendered, escaped, by the template)
     page_body = Markup(body)  # noqa: S704  (rendered, escaped, by the template)
-    return ctx.render("articles/page.html", {"title": title, "body": page_body})
+    if ctx.query.get("welcome") is not None:
+        # The newcomer is greeted by name: their layout is rendered for them alone.
+        return ctx.render("articles/page.html", {"title": title, "body": page_body})
+    return HTMLResponse(_in_layout(ctx, renderer, title, page_body), headers={"Vary": VARY})
+
+
+@dataclass(frozen=True)
+class MenuViewer:
+    """Who the layout's menu is rendered for: a role, and nothing else of a person."""
+
+    role: Role
+
+    def has_role(self, *roles: Role) -> bool:
+        """As `User.has_role`."""
+        return self.role is Role.ADMIN or self.role in roles
+
+
+_LAYOUT_SLOTS = {name: Markup(f"<consult-layout:{name}>") for name in ("nonce", "title", "body")}  # noqa: S704  (constants)
+_LAYOUT_RE = re.compile("<consult-layout:(nonce|title|body)>")
+
+
+def _in_layout(ctx: RequestContext, renderer: CardRenderer, title: Markup, body: Markup) -> str:
+    """The page's layout (header, menu, footer) around `body`, kept per language, address and
+    role of the reader, with the request's own nonce put in."""
+    request, user = ctx.request, ctx.user
+    current_path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    role = None if user is None else user.role
+    key = ("layout", "articles/page.html", i18n.get_language(), current_path, role)
+    parts = renderer.cache.get(key)
+    if parts is None:
+        variables = {
+            # A stand-in with the menu's one question (the templates' undefined is strict).
+            **layout_context(request, None if role is None else cast(User, MenuViewer(role))),
+            "csp_nonce": _LAYOUT_SLOTS["nonce"],
+            "title": _LAYOUT_SLOTS["title"],
+            "body": _LAYOUT_SLOTS["body"],
+        }
+        html = ctx.services.templates.get_template("articles/page.html").render(variables)
+        parts = renderer.cache.keep(key, tuple(_LAYOUT_RE.split(html)))
+    nonce = str(escape(request.scope.get("state", {}).get("csp_nonce", "")))
+    values = {"nonce": nonce, "title": title, "body": body}
+    return "".join(part if index % 2 == 0 else values[part] for index, part in enumerate(parts))

@@ -72,15 +72,15 @@ def _kept_pages(site: Site) -> int:
 # --- what a logged-in page costs ----------------------------------------------------------
 
 
-def test_a_logged_in_page_read_again_asks_the_database_four_things(english: Site) -> None:
-    """The session, the consultation with its phases, the article's stamp, the reader's votes:
-    nothing else while nothing the page shows has changed."""
+def test_a_logged_in_page_read_again_asks_the_database_three_things(english: Site) -> None:
+    """The session, the consultation with its phases, and the article's stamp with the
+    reader's votes: nothing else while nothing the page shows has changed."""
     site = english
     _argue(site, site.user())
     _as(site, site.user())
     first = site.statements_during(lambda: _read(site))
     again = site.statements_during(lambda: _read(site))
-    assert len(again) <= 4, again
+    assert len(again) <= 3, again
     assert len(first) > len(again) + 5  # the first reading built the page
     assert any("page_stamps" in statement for statement in again)
 
@@ -286,3 +286,24 @@ def test_a_region_of_a_kept_page_is_filled_in_for_its_reader(english: Site) -> N
     assert "<html" not in region.text and region.text.lstrip().startswith('<div id="contributions"')
     assert _pressed(_card(region.text, target)) == ["contre"]
     assert "<consult-slot" not in region.text
+
+
+def test_the_layout_around_a_kept_page_is_the_readers_own(english: Site) -> None:
+    """Its menu follows the reader's role, and its scripts carry this response's nonce."""
+    site = english
+    _as(site, site.user(Role.OFFICIAL))
+    officials = site.client.get(ARTICLE)
+    assert "New consultation" in officials.text
+    _as(site, site.user())
+    first, second = site.client.get(ARTICLE), site.client.get(ARTICLE)
+    assert "New consultation" not in first.text and "Log out" in first.text
+    nonces = []
+    for response in (first, second):
+        policy = re.search(r"'nonce-([^']+)'", response.headers["content-security-policy"])
+        assert policy, response.headers["content-security-policy"]
+        assert f'nonce="{policy.group(1)}"' in response.text
+        nonces.append(policy.group(1))
+    assert nonces[0] != nonces[1]
+    with site.anonymously() as reader:
+        anonymous = reader.get(ARTICLE).text
+    assert "Log out" not in anonymous and "Create an account" in anonymous
