@@ -13,6 +13,11 @@ of `<`, which escaped text and sanitised Markdown never contain) and is filled p
 the viewer's vote form with their vote pressed, the reply form with the page's form token
 (or shown again with its errors), the report form (not on one's own contributions), and the
 thread of replies below (cards themselves). See docs/decisions/0032-fragment-cache.md.
+
+The whole article page is kept the same way (`keep_page`, `fill_page`): rendered once for every
+reader under the article's stamp, the database's count of writes to what it shows, with markers
+that name the contribution (and, for the report form, its author) where each reader's own part
+goes. See docs/decisions/0036-page-stamps.md.
 """
 
 from __future__ import annotations
