@@ -12,6 +12,7 @@ from typing import Any, Literal, TypeVar
 import click
 
 from consult import i18n
+from consult.accounts.passwords import use_profile as use_password_profile
 from consult.settings import Settings
 
 T = TypeVar("T")
@@ -32,6 +33,8 @@ def _ensure_sqlite_dir(settings: Settings) -> None:
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     from consult.db import create_engine, create_session_factory
 
+    # A command's work may create accounts (the demo's, `user create`): hashed as set.
+    use_password_profile(settings.password_hashing)
     engine = create_engine(settings.database_url)
     try:
         async with create_session_factory(engine)() as session:

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
+from consult.accounts.passwords import PROFILE_NAMES as PASSWORD_PROFILE_NAMES
+from consult.accounts.passwords import STANDARD_PROFILE, TESTS_ONLY_PROFILE
 from consult.i18n import SUPPORTED_LANGUAGES
 
 DEFAULT_DATA_DIR = Path("var")
@@ -195,6 +197,7 @@ EMBEDDING_MODEL = Parser("`use`, `hashing`, or a sentence-transformers model nam
 RATE_LIMIT = Parser("a rate such as `100/minute` or `300/5 minutes`", _rate_limit)
 ACCESSIBILITY = Parser("`none`, `partial` or `full`", _accessibility)
 LOG_FORMAT = _one_of(LOG_FORMATS)
+PASSWORD_HASHING = _one_of(PASSWORD_PROFILE_NAMES)
 LOG_LEVEL = _one_of(LOG_LEVELS)
 METRICS_TOKEN = Parser("at least 32 characters", _metrics_token)
 
@@ -444,6 +447,18 @@ class Settings:
     mail_from: str = field(
         default="consult <noreply@localhost>",
         metadata=declare("The sender of the emails.", TEXT),
+    )
+    password_hashing: str = field(
+        default=STANDARD_PROFILE,
+        metadata=declare(
+            f"The cost of hashing passwords (Argon2id): `{STANDARD_PROFILE}`, RFC 9106's "
+            "second recommended profile (3 passes over 64 MiB, 4 lanes; about 0.2 s of CPU per "
+            f"login or registration), or `{TESTS_ONLY_PROFILE}`, one pass over 1 MiB, for test "
+            "suites only (never for real accounts; a warning is logged when a process uses "
+            "it). Hashes made with other parameters are made again at each account's next "
+            "login.",
+            PASSWORD_HASHING,
+        ),
     )
     log_format: str = field(
         default="text",

@@ -51,6 +51,15 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """Accounts seeded straight into a database (the demo's, each test's own) are hashed as
+    the test apps hash them: at a millisecond, not a fifth of a second, each."""
+    from consult.accounts.passwords import TESTS_ONLY_PROFILE, use_profile
+
+    use_profile(TESTS_ONLY_PROFILE)
+
+
+@pytest.fixture(scope="session", autouse=True)
 def compiled_catalogs() -> None:
     """Pages are tested in French and English, so the catalogues must be compiled."""
     from consult.i18n import translations_for

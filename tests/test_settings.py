@@ -43,6 +43,7 @@ SAMPLES: dict[settings_module.Parser, tuple[str, object]] = {
     settings_module.ACCESSIBILITY: (" Partial ", "partial"),
     settings_module.LOG_FORMAT: (" JSON ", "json"),
     settings_module.LOG_LEVEL: ("Warning", "warning"),
+    settings_module.PASSWORD_HASHING: ("fast-for-tests", "fast-for-tests"),
     settings_module.METRICS_TOKEN: (" " + "t" * 40 + " ", "t" * 40),
 }
 
@@ -137,6 +138,7 @@ def test_variables_outside_the_prefix_are_ignored() -> None:
         ("CONSULT_RATE_LIMIT_LOGIN", "lots", "a rate such as `100/minute`"),
         ("CONSULT_DATABASE_URL", "nonsense", "a database URL"),
         ("CONSULT_REDIS_URL", "cache:6379", "a `redis://`, `rediss://` or `unix://` URL"),
+        ("CONSULT_PASSWORD_HASHING", "md5", "`rfc9106` or `fast-for-tests`"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_and_what_it_expects(

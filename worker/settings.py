@@ -8,6 +8,7 @@ import anyio.to_thread
 from arq import cron, func
 from arq.connections import RedisSettings
 
+from consult.accounts.passwords import use_profile as use_password_profile
 from consult.db import create_engine, create_session_factory
 from consult.jobs import (
     JOBS,
@@ -26,6 +27,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     """Open the database engine once per worker process."""
     settings = Settings.from_env()
     configure_metrics(settings.metrics_directory)
+    use_password_profile(settings.password_hashing)
     engine = create_engine(settings.database_url)
     ctx["engine"] = engine
     ctx.update(job_context(settings, create_session_factory(engine)))

@@ -1,18 +1,49 @@
-"""Argon2id password hashing, run off the event loop (it is deliberately slow)."""
+"""Argon2id password hashing, run off the event loop (it is deliberately slow).
+
+How slow is a setting of the process (`CONSULT_PASSWORD_HASHING`): RFC 9106's second
+recommended profile by default; a profile costing about a millisecond exists for test suites,
+which create and log in thousands of accounts and have nothing to protect. Verifying reads the
+parameters from the hash itself, and a hash made with other parameters than the process's is
+made again at the next login (:func:`needs_rehash`), so moving between profiles needs nothing
+more.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import logging
 
 import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# argon2-cffi's defaults follow RFC 9106's second recommended profile (Argon2id).
-_hasher = PasswordHasher()  # stateless parameters, safe to share between threads
-
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
+
+STANDARD_PROFILE = "rfc9106"
+TESTS_ONLY_PROFILE = "fast-for-tests"
+PROFILES: dict[str, PasswordHasher] = {
+    # argon2-cffi's defaults: RFC 9106's second recommended profile (Argon2id, 3 passes over
+    # 64 MiB, 4 lanes).
+    STANDARD_PROFILE: PasswordHasher(),
+    # One pass over 1 MiB: Argon2id still, a thousand times cheaper, never for real accounts.
+    TESTS_ONLY_PROFILE: PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+}
+PROFILE_NAMES = tuple(PROFILES)
+
+_hasher = PROFILES[STANDARD_PROFILE]  # stateless parameters, safe to share between threads
+_dummy_hashes: dict[str, str] = {}
+
+logger = logging.getLogger(__name__)
+
+
+def use_profile(name: str) -> None:
+    """Hash the passwords of this process with the parameters of profile `name`."""
+    global _hasher
+    if name not in PROFILES:
+        raise ValueError(f"unknown password hashing profile {name!r}")
+    if name == TESTS_ONLY_PROFILE and PROFILES[name] is not _hasher:
+        logger.warning("passwords are hashed with %s: for test suites only", name)
+    _hasher = PROFILES[name]
 
 
 async def hash_password(password: str) -> str:
@@ -22,10 +53,11 @@ async def hash_password(password: str) -> str:
 
 async def verify_password(password_hash: str, password: str) -> bool:
     """Check a password against its hash in a worker thread."""
+    hasher = _hasher
 
     def _verify() -> bool:
         try:
-            return _hasher.verify(password_hash, password)
+            return hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
             return False
 
@@ -33,12 +65,14 @@ async def verify_password(password_hash: str, password: str) -> bool:
 
 
 def needs_rehash(password_hash: str) -> bool:
-    """Whether the hash was made with weaker parameters than today's."""
+    """Whether the hash was made with other parameters than this process's."""
     return _hasher.check_needs_rehash(password_hash)
 
 
-@cache
 def dummy_hash() -> str:
     """A real hash to verify against when the email is unknown, so that a login
     attempt takes the same time whether or not the account exists."""
-    return _hasher.hash("not-a-real-password-but-the-same-cost")
+    key = next(name for name, hasher in PROFILES.items() if hasher is _hasher)
+    if key not in _dummy_hashes:
+        _dummy_hashes[key] = _hasher.hash("not-a-real-password-but-the-same-cost")
+    return _dummy_hashes[key]

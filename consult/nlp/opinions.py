@@ -259,7 +259,10 @@ def _opinion_groups(
             continue
         if np.bincount(found, minlength=k).min() < min_group_size:
             continue
-        score = float(silhouette_score(points[sample], found[sample]))
+        # Rounded: the distances behind it are summed in an order that depends on the BLAS
+        # threads of the moment, and a figure that moved in its tenth decimal between two runs
+        # on the same votes would read as a different result.
+        score = round(float(silhouette_score(points[sample], found[sample])), 6)
         silhouettes[k] = score
         if best is None or score > best[0]:
             best = (score, k, found.astype(np.int64))

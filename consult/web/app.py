@@ -10,6 +10,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
+from consult.accounts.passwords import use_profile as use_password_profile
 from consult.db import create_engine, create_session_factory, utcnow
 from consult.jobs import ArqQueue, InProcessQueue, JobContext, JobQueue, embedder_for, job_context
 from consult.settings import Settings
@@ -23,6 +24,7 @@ from consult.web.middleware import (
 )
 from consult.web.observability import ObservabilityMiddleware, ScrapeState
 from consult.web.pagecache import PageCache
+from consult.web.pdf import PdfRenderer
 from consult.web.ratelimit import RateLimiter
 from consult.web.routes import all_routes
 from consult.web.routing import PublicStatic
@@ -37,6 +39,7 @@ def create_app(
 ) -> Starlette:
     """Build the web application; nothing touches the network until its lifespan starts."""
     settings = settings or Settings.from_env()
+    use_password_profile(settings.password_hashing)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -84,6 +87,7 @@ def create_app(
         templates=create_environment(),
         url_for=path_builder(app),
         page_cache=PageCache(settings.page_cache_seconds),
+        pdfs=PdfRenderer(),
         # Created here (not only in the lifespan) so middleware can use it in every test setup.
         rate_limiter=RateLimiter(settings.redis_url),
     )

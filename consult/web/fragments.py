@@ -23,7 +23,6 @@ goes. See docs/decisions/0036-page-stamps.md.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +34,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from consult.contributions.models import Contribution
+from consult.web.lru import LRU
 
 SLOTS = ("vote", "reply", "report", "children", "token")
 _SLOT_RE = re.compile("<consult-slot:(" + "|".join(SLOTS) + ")>")
@@ -118,20 +118,11 @@ class FragmentCache:
     """An LRU of rendered fragments, each stored as its static parts and slot names."""
 
     def __init__(self, max_entries: int = 5000) -> None:
-        self.max_entries = max_entries
-        self.entries: OrderedDict[Hashable, tuple[str, ...]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
+        self.entries: LRU[Hashable, tuple[str, ...]] = LRU(max_entries)
 
     def get(self, key: Hashable) -> tuple[str, ...] | None:
         """The fragment's parts, if kept."""
-        parts = self.entries.get(key)
-        if parts is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self.entries.move_to_end(key)
-        return parts
+        return self.entries.get(key)
 
     def put(self, key: Hashable, html: str) -> tuple[str, ...]:
         """Keep `html`, cut at its slots: static text at even places, slot names at odd ones."""
@@ -139,9 +130,7 @@ class FragmentCache:
 
     def keep(self, key: Hashable, parts: tuple[str, ...]) -> tuple[str, ...]:
         """Keep `parts` as they are."""
-        self.entries[key] = parts
-        while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)
+        self.entries.put(key, parts)
         return parts
 
 

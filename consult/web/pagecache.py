@@ -11,8 +11,9 @@ needed by another process.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+
+from consult.web.lru import LRU
 
 # Pages are stored with this in place of the response's CSP nonce, which differs every time.
 NONCE_PLACEHOLDER = "__consult_csp_nonce__"
@@ -33,8 +34,7 @@ class PageCache:
 
     def __init__(self, seconds: float, max_entries: int = 2000) -> None:
         self.seconds = seconds
-        self.max_entries = max_entries
-        self.entries: OrderedDict[tuple[str, ...], CachedPage] = OrderedDict()
+        self.entries: LRU[tuple[str, ...], CachedPage] = LRU(max_entries)
 
     @property
     def enabled(self) -> bool:
@@ -47,18 +47,14 @@ class PageCache:
         if page is None:
             return None
         if page.expires < time.monotonic():
-            del self.entries[key]
+            self.entries.pop(key)
             return None
-        self.entries.move_to_end(key)
         return page
 
     def put(
         self, key: tuple[str, ...], status_code: int, headers: list[tuple[str, str]], body: str
     ) -> None:
         """Keep a page for `seconds`."""
-        self.entries[key] = CachedPage(
-            time.monotonic() + self.seconds, status_code, tuple(headers), body
+        self.entries.put(
+            key, CachedPage(time.monotonic() + self.seconds, status_code, tuple(headers), body)
         )
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.max_entries:
-            self.entries.popitem(last=False)

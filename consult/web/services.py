@@ -20,6 +20,7 @@ from consult.jobs import JobQueue
 from consult.settings import Settings
 from consult.synthesis.similar import SimilarContributionFinder
 from consult.web.pagecache import PageCache
+from consult.web.pdf import PdfRenderer
 from consult.web.ratelimit import RateLimiter
 
 PathBuilder = Callable[..., str]
@@ -44,6 +45,7 @@ class Services:
     templates: Environment
     url_for: PathBuilder
     page_cache: PageCache
+    pdfs: PdfRenderer
     rate_limiter: RateLimiter
     running: Running | None = None
 

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from consult.accounts.models import Role, User
+from consult.accounts.passwords import TESTS_ONLY_PROFILE
 from consult.accounts.services import create_user
 from consult.db import utcnow
 from consult.jobs import InProcessQueue, JobFunction
@@ -51,7 +52,7 @@ class Clock:
 
 
 def make_settings(database_url: str, **overrides: Any) -> Settings:
-    """Test settings: generous rate limits unless a test lowers them."""
+    """Test settings: generous rate limits unless a test lowers them, cheap password hashing."""
     values: dict[str, Any] = {
         "database_url": database_url,
         "base_url": "http://testserver",
@@ -66,6 +67,8 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "two_factor_for_staff": False,
         "page_cache_seconds": 0,
         "embedding_model": "hashing",
+        # Thousands of accounts are created and logged in: Argon2id at a millisecond each.
+        "password_hashing": TESTS_ONLY_PROFILE,
         # Clustering in the job's own process; tests of the process pool ask for one.
         "synthesis_processes": 0,
     }

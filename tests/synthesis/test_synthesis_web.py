@@ -248,6 +248,24 @@ def test_the_pdf_report_is_rendered(site: Site) -> None:
     assert article.status_code == 200 and article.content.startswith(b"%PDF-")
 
 
+def test_a_reports_pdf_is_rendered_once_and_again_for_a_new_run(site: Site) -> None:
+    site.login(site.user(Role.OFFICIAL))
+    first_run = start_and_finish(site)
+    pdfs = site.services.pdfs
+    first = site.client.get(f"{BASE}/report.pdf")
+    assert pdfs.kept.hits == 0 and len(pdfs.kept) == 1
+    again = site.client.get(f"{BASE}/report.pdf")
+    assert again.content == first.content and pdfs.kept.hits == 1
+    # A new published run is another document: never the PDF of the one before.
+    second_run = start_and_finish(site)
+    newer = site.client.get(f"{BASE}/report.pdf")
+    assert f"-{second_run}.pdf" in newer.headers["content-disposition"]
+    assert newer.content != first.content and len(pdfs.kept) == 2
+    # Asked for by number, the earlier run's report is still the earlier PDF.
+    earlier = site.client.get(f"{BASE}/report.pdf", params={"run": first_run})
+    assert earlier.content == first.content
+
+
 def test_a_bills_synthesis_still_speaks_of_articles_and_amendments(site: Site) -> None:
     site.login(site.user(Role.OFFICIAL))
     start_and_finish(site)

@@ -19,7 +19,6 @@ from consult.synthesis.review import publish_run, summarise_group, summarise_run
 from consult.synthesis.runs import get_run, run_job_id, runs_to_resume, start_run
 from consult.web.context import RequestContext
 from consult.web.forms import read_form
-from consult.web.pdf import render_pdf
 from consult.web.permissions import CONSULTATION_OFFICIAL, PUBLIC
 from consult.web.routing import route
 
@@ -80,7 +79,7 @@ async def report_as_pdf(ctx: RequestContext) -> Response:
     html = ctx.render_document("synthesis/print.html", page)
     name = f"synthese-{consultation.slug}{'-' + scope if scope else ''}-{page.report.run.id}.pdf"
     return Response(
-        await render_pdf(html, str(ctx.request.base_url)),
+        await ctx.services.pdfs.render(html, str(ctx.request.base_url)),
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{name}"'},
     )
