@@ -51,6 +51,7 @@ from consult.revisions.models import (
     VersionChange,
     VersionDraft,
 )
+from consult.stamps import PageStamp
 from consult.synthesis.models import (
     ClusterEdit,
     Embedding,
@@ -92,6 +93,7 @@ __all__ = [
     "NotificationStatus",
     "Organisation",
     "OrganisationMember",
+    "PageStamp",
     "Phase",
     "Provision",
     "ProvisionKind",

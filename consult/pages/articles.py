@@ -5,11 +5,17 @@ preview)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult import i18n
@@ -29,7 +35,12 @@ from consult.contributions.listing import (
     amendment_footprints,
     list_contributions,
 )
-from consult.contributions.models import Contribution, ContributionKind, Visibility, VoteValue
+from consult.contributions.models import (
+    Contribution,
+    ContributionKind,
+    Visibility,
+    VoteValue,
+)
 from consult.contributions.views import (
     AmendmentView,
     describe_amendment,
@@ -40,6 +51,7 @@ from consult.contributions.votes import Tally, article_tally, votes_of
 from consult.input import whole_number
 from consult.revisions.models import AnchorStatus, ContributionAnchor
 from consult.revisions.services import PassageFate, passage_fates
+from consult.stamps import WHOLE_CONSULTATION, page_stamp
 from consult.synthesis.models import CopyKind, SynthesisCampaign, SynthesisCampaignMember
 from consult.synthesis.runs import latest_report_run
 from consult.synthesis.similar import SimilarContribution
@@ -135,6 +147,9 @@ class ArticlePage:
     """Shown contribution id -> the letter it stands for, when it is posted many times."""
     letter: Copies | None = None
     """The letter whose copies are listed (``?campaign=``), instead of the discussion."""
+    public: bool = False
+    """Rendered for every reader: the viewer's own parts (their votes, forms, token) are left
+    as slots, filled for each reader (consult.web.fragments)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,7 @@ class ArticleVotes:
     article_tally: Tally
     my_votes: Votes
     is_open: bool
+    public: bool = False
 
 
 async def find_article(
@@ -295,6 +311,7 @@ async def article_page(
     form_token: str,
     form: ArticleForm | None = None,
     posted: int | None = None,
+    public: bool = False,
 ) -> ArticlePage:
     """The article page, with `form` shown again when one was sent (`in_bill`: the article as
     `find_article` found it, read here when not given)."""
@@ -347,7 +364,45 @@ async def article_page(
         posted=posted,
         copies={copies.shown: copies for copies in letters.values()},
         letter=letter,
+        public=public,
     )
+
+
+# Written out once: this runs on every article page, and building it with the expression
+# language cost as much as asking the database.
+_STAMP_AND_VOTES = text(
+    "SELECT NULL AS contribution_id, NULL AS article_key, NULL AS value,"
+    " coalesce(sum(changes), 0) AS changes FROM page_stamps"
+    " WHERE consultation_id = :consultation AND article_key IN (:key, :whole)"
+    " UNION ALL"
+    " SELECT v.contribution_id, v.article_key, CAST(v.value AS VARCHAR(16)), NULL FROM votes v"
+    " WHERE v.voter_id = :voter AND (v.contribution_id IN (SELECT c.id FROM contributions c"
+    " WHERE c.consultation_id = :consultation AND c.article_key = :key)"
+    " OR (v.consultation_id = :consultation AND v.article_key = :key))"
+)
+
+
+async def stamp_and_votes(
+    db: AsyncSession, consultation: Consultation, article_key: str, viewer: User | None
+) -> tuple[int, Votes]:
+    """The article's page stamp (consult.stamps) and the viewer's votes on the article and its
+    contributions, in one query: all a page kept for every reader needs to be this reader's."""
+    if viewer is None:
+        return await page_stamp(db, consultation.id, article_key), {}
+    parameters = {
+        "consultation": consultation.id,
+        "key": article_key,
+        "whole": WHOLE_CONSULTATION,
+        "voter": viewer.id,
+    }
+    changes, found = 0, dict[int | str, VoteValue]()
+    rows: Sequence[Any] = (await db.execute(_STAMP_AND_VOTES, parameters)).all()
+    for contribution_id, key, value, counted in rows:
+        if counted is not None:
+            changes = int(counted)
+        elif value is not None:
+            found[contribution_id if contribution_id is not None else key] = VoteValue(value)
+    return changes, found
 
 
 async def article_votes(

@@ -13,6 +13,11 @@ of `<`, which escaped text and sanitised Markdown never contain) and is filled p
 the viewer's vote form with their vote pressed, the reply form with the page's form token
 (or shown again with its errors), the report form (not on one's own contributions), and the
 thread of replies below (cards themselves). See docs/decisions/0032-fragment-cache.md.
+
+The whole article page is kept the same way (`keep_page`, `fill_page`): rendered once for every
+reader under the article's stamp, the database's count of writes to what it shows, with markers
+that name the contribution (and, for the report form, its author) where each reader's own part
+goes. See docs/decisions/0036-page-stamps.md.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from jinja2 import Environment, Template, pass_context
 from jinja2.runtime import Context
@@ -33,6 +39,11 @@ from consult.web.lru import LRU
 SLOTS = ("vote", "reply", "report", "children", "token")
 _SLOT_RE = re.compile("<consult-slot:(" + "|".join(SLOTS) + ")>")
 MARKERS = {name: Markup(f"<consult-slot:{name}>") for name in SLOTS}  # noqa: S704  (constants)
+ARTICLE_VOTE = Markup("<consult-slot:article-vote>")
+"""Where the viewer's vote form on the article goes, in a page kept for every reader."""
+_READER_RE = re.compile(r"<consult-slot:(token|article-vote|vote:\d+|reply:\d+|report:\d+:\d*)>")
+PAGES_KEPT = 300
+"""Article pages kept per process (each some tens of kilobytes; a new stamp makes a new one)."""
 MAX_DEPTH = 3
 """Replies are offered under contributions above this depth in a thread."""
 
@@ -52,6 +63,10 @@ _MORE = (
 _VOTE = (
     '{% from "macros/votes.html" import vote_form with context %}'
     '{{ vote_form(action, dom_id, _("Your vote on this contribution"), current) }}'
+)
+_ARTICLE_VOTE = (
+    '{% from "macros/votes.html" import vote_form with context %}'
+    '{{ vote_form(action, dom_id, _("Your vote on this article"), current) }}'
 )
 
 
@@ -111,7 +126,10 @@ class FragmentCache:
 
     def put(self, key: Hashable, html: str) -> tuple[str, ...]:
         """Keep `html`, cut at its slots: static text at even places, slot names at odd ones."""
-        parts = tuple(_SLOT_RE.split(html))
+        return self.keep(key, tuple(_SLOT_RE.split(html)))
+
+    def keep(self, key: Hashable, parts: tuple[str, ...]) -> tuple[str, ...]:
+        """Keep `parts` as they are."""
         self.entries.put(key, parts)
         return parts
 
@@ -122,6 +140,7 @@ class CardRenderer:
     def __init__(self, environment: Environment, cache: FragmentCache | None = None) -> None:
         self.environment = environment
         self.cache = cache or FragmentCache()
+        self.pages = FragmentCache(PAGES_KEPT)
         self._templates: dict[str, Template] = {}
 
     def _template(self, source: str) -> Template:
@@ -187,37 +206,27 @@ class CardRenderer:
                 key = ("more", c.id, article_url, more, lang)
                 thread += "".join(self._fragment(key, _MORE, variables))
             return thread
+        if env.get("public"):
+            return _reader_marker(name, c)
         if user is None or (name != "report" and not env["is_open"]):
             return ""
         if name == "vote":
-            current = env["my_votes"].get(c.id)
-            action = url_for(
-                "vote_contribution", slug=slug, key=c.article_key, contribution_id=c.id
+            return self.vote_form(
+                slug, c.article_key, c.id, env["my_votes"].get(c.id), url_for, lang
             )
-            variables = {
-                "action": action,
-                "dom_id": f"votes-c{c.id}",
-                "current": current,
-                "url_for": url_for,
-                "lang": lang,
-            }
-            vote_key = ("vote", c.id, slug, action, current, lang)
-            return "".join(self._fragment(vote_key, _VOTE, variables))
         if not c.is_visible:
             return ""
         if name == "report":
             if c.author_id == user.id:
                 return ""
-            variables = {"slug": slug, "c": _Id(c.id), "url_for": url_for, "lang": lang}
-            return "".join(self._fragment(("report", c.id, slug, lang), _REPORT, variables))
+            return self.report_form(slug, c.id, url_for, lang)
         if c.depth >= MAX_DEPTH:
             return ""
         token = str(escape(env["form_token"]))
-        facts = _Reply(c.id, c.article_key)
         if env["form_name"] == f"reply-{c.id}":
             # Shown again with what was typed and what is wrong: for this viewer only.
             return self._template(_REPLY).render(
-                c=facts,
+                c=_Reply(c.id, c.article_key),
                 slug=slug,
                 token=token,
                 opened=True,
@@ -226,6 +235,47 @@ class CardRenderer:
                 url_for=url_for,
                 lang=lang,
             )
+        return self.reply_form(slug, c.article_key, c.id, token, url_for, lang)
+
+    def vote_form(
+        self,
+        slug: str,
+        article_key: str,
+        contribution_id: int | None,
+        current: str | None,
+        url_for: Any,
+        lang: str,
+    ) -> str:
+        """A vote form with the viewer's vote pressed (`contribution_id` None: the article's)."""
+        if contribution_id is None:
+            action = url_for("vote_article", slug=slug, key=article_key)
+            source, dom_id = _ARTICLE_VOTE, "article_votes"
+        else:
+            action = url_for(
+                "vote_contribution", slug=slug, key=article_key, contribution_id=contribution_id
+            )
+            source, dom_id = _VOTE, f"votes-c{contribution_id}"
+        variables = {
+            "action": action,
+            "dom_id": dom_id,
+            "current": current,
+            "url_for": url_for,
+            "lang": lang,
+        }
+        key = ("vote", contribution_id, slug, action, current, lang)
+        return "".join(self._fragment(key, source, variables))
+
+    def report_form(self, slug: str, contribution_id: int, url_for: Any, lang: str) -> str:
+        """The form that reports a contribution to the moderators."""
+        variables = {"slug": slug, "c": _Id(contribution_id), "url_for": url_for, "lang": lang}
+        key = ("report", contribution_id, slug, lang)
+        return "".join(self._fragment(key, _REPORT, variables))
+
+    def reply_form(
+        self, slug: str, article_key: str, contribution_id: int, token: str, url_for: Any, lang: str
+    ) -> str:
+        """The folded reply form under a contribution, with the page's form token (escaped)."""
+        facts = _Reply(contribution_id, article_key)
         variables = {
             "c": facts,
             "slug": slug,
@@ -238,6 +288,54 @@ class CardRenderer:
         }
         parts = self._fragment(("reply", facts, slug, lang), _REPLY, variables)
         return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
+
+    def keep_page(self, key: Hashable, title: str, html: str) -> tuple[str, ...]:
+        """Keep an article page rendered for every reader (its reader's parts as markers):
+        its title, the contributions it shows (for the viewer's votes), then its parts."""
+        parts = _READER_RE.split(html)
+        shown = " ".join(name[len("vote:") :] for name in parts[1::2] if name.startswith("vote:"))
+        return self.pages.keep(key, (title, shown, *parts))
+
+    @staticmethod
+    def page_title(page: tuple[str, ...]) -> str:
+        """The `<title>` of a kept page."""
+        return page[0]
+
+    @staticmethod
+    def page_contributions(page: tuple[str, ...]) -> list[int]:
+        """The contributions a kept page shows with a vote form (replies included)."""
+        return [int(number) for number in page[1].split()]
+
+    def fill_page(self, page: tuple[str, ...], reader: Reader) -> str:
+        """A kept page with `reader`'s own parts put in (their votes pressed, their token)."""
+        token = str(escape(reader.form_token))
+        out: list[str] = []
+        for index, part in enumerate(page[2:]):
+            out.append(part if index % 2 == 0 else self._reader_part(part, reader, token))
+        return "".join(out)
+
+    def _reader_part(self, slot: str, reader: Reader, token: str) -> str:
+        name, _, rest = slot.partition(":")
+        if name == "token":
+            return token
+        user, slug, key = reader.user, reader.slug, reader.article_key
+        url_for, lang = reader.url_for, reader.lang
+        if user is None:
+            return ""
+        if name == "report":
+            reported, _, author = rest.partition(":")
+            if author == str(user.id):
+                return ""  # nobody reports their own contribution
+            return self.report_form(slug, int(reported), url_for, lang)
+        if not reader.is_open:
+            return ""
+        if name == "article-vote":
+            return self.vote_form(slug, key, None, reader.my_votes.get(key), url_for, lang)
+        contribution_id = int(rest)
+        if name == "vote":
+            current = reader.my_votes.get(contribution_id)
+            return self.vote_form(slug, key, contribution_id, current, url_for, lang)
+        return self.reply_form(slug, key, contribution_id, token, url_for, lang)
 
     def forms(self, context: Context, article_url: str) -> str:
         """The four participation forms of the article: cached with a slot for the page's
@@ -257,6 +355,35 @@ class CardRenderer:
             blank |= {"values": {}, "errors": {}}
             parts = self.cache.put(key, template.render(variables | blank))
         return "".join(part if index % 2 == 0 else token for index, part in enumerate(parts))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The one reader a kept page is filled in for."""
+
+    user: Any
+    """The person logged in (a `User`), or None."""
+    slug: str
+    article_key: str
+    is_open: bool
+    my_votes: Mapping[int | str, str]
+    form_token: str
+    url_for: Any
+    lang: str
+
+
+def _reader_marker(name: str, c: Contribution) -> str:
+    """Where a reader's own part of a card goes, in a page kept for every reader: what decides
+    whether it is shown to a reader (the contribution's visibility, depth, author) goes with it."""
+    if name == "vote":
+        return f"<consult-slot:vote:{c.id}>"
+    if not c.is_visible:
+        return ""
+    if name == "report":
+        return f"<consult-slot:report:{c.id}:{c.author_id or ''}>"
+    if c.depth >= MAX_DEPTH:
+        return ""
+    return f"<consult-slot:reply:{c.id}>"
 
 
 @dataclass(frozen=True)
@@ -284,4 +411,14 @@ def install(environment: Environment) -> CardRenderer:
 
     environment.globals["contribution_card"] = contribution_card
     environment.globals["participation_forms"] = participation_forms
+    environment.globals["article_vote_slot"] = ARTICLE_VOTE
+    _renderers[environment] = renderer
     return renderer
+
+
+_renderers: WeakKeyDictionary[Environment, CardRenderer] = WeakKeyDictionary()
+
+
+def renderer_of(environment: Environment) -> CardRenderer:
+    """The renderer `install` put on `environment`."""
+    return _renderers[environment]

@@ -454,3 +454,54 @@ def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_
     upgrade(url)
     assert asyncio.run(counts()) == (1, 1)
     assert schema_differences(url) == []
+
+
+# --- page stamps: the triggers that keep them come and go with their migration -------------
+
+
+def _page_stamp_triggers(url: str) -> set[str]:
+    """The tables that have a page-stamp trigger, as the database lists them."""
+    if url.startswith("sqlite"):
+        rows = _select(
+            url,
+            "SELECT tbl_name FROM sqlite_master"
+            " WHERE type = 'trigger' AND name LIKE 'page_stamp_%'",
+        )
+    else:
+        rows = _select(
+            url,
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+            " WHERE t.tgname LIKE 'page_stamp_%'",
+        )
+    return {str(row[0]) for row in rows}
+
+
+def test_the_page_stamp_triggers_are_there_at_the_head_and_gone_below_it(
+    blank_database_url: str,
+) -> None:
+    from consult.stamps import WATCHED
+
+    url = blank_database_url
+    upgrade(url, EARLIER)
+    _seed_before_organisations(url)
+    upgrade(url)
+    # Every watched table keeps its trigger at the head: on SQLite, a later migration that
+    # copies one of these tables to alter it would drop them silently.
+    assert _page_stamp_triggers(url) == {watched.table for watched in WATCHED}
+    rename = "UPDATE consultations SET title = :title WHERE id = 2"
+    _run_sql(url, [(rename, {"title": "Autre"})])
+    assert _select(url, "SELECT consultation_id, article_key, changes FROM page_stamps") == [
+        (2, "", 1)
+    ]
+
+    downgrade(url, "0019_opinion_groups")
+    assert _page_stamp_triggers(url) == set()
+    assert "page_stamps" not in table_names(url)
+    _run_sql(url, [(rename, {"title": "Encore"})])  # nothing left to count it
+
+    upgrade(url)
+    assert _page_stamp_triggers(url) == {watched.table for watched in WATCHED}
+    _run_sql(url, [(rename, {"title": "Toujours"})])
+    assert _select(url, "SELECT consultation_id, article_key, changes FROM page_stamps") == [
+        (2, "", 1)
+    ]

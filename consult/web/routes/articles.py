@@ -6,8 +6,7 @@ from starlette.responses import Response
 
 from consult.errors import NotFound
 from consult.input import whole_number
-from consult.pages.articles import find_article
-from consult.web.article_page import render_article_page
+from consult.web.article_page import show_article_page
 from consult.web.context import RequestContext
 from consult.web.permissions import PUBLIC
 from consult.web.routing import route
@@ -22,10 +21,9 @@ async def show(ctx: RequestContext) -> Response:
     version_number = whole_number(raw_version)
     if raw_version is not None and version_number is None:
         raise NotFound(raw_version)
-    in_bill, context = await find_article(ctx.db, consultation, ctx.path("key"), version_number)
     # The region is one of this handler's own blocks; the parameter only picks between them.
     block = "contributions" if ctx.query.get("region") == "contributions" else "article"
-    return await render_article_page(ctx, context, in_bill=in_bill, block=block)
+    return await show_article_page(ctx, consultation, ctx.path("key"), version_number, block)
 
 
 routes = [route("/consultations/{slug}/articles/{key}", show, PUBLIC, name="article", cache=True)]
