@@ -44,6 +44,28 @@ def _chosen_by_the_test(metafunc: pytest.Metafunc) -> bool:
     )
 
 
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Tests marked `no_cover` run with no tracer at all (decision 0035). pytest-cov pauses its
+    own measurement around them, but in a test process started by pytest-xdist another
+    measurement then takes over the tracing (coverage resumes the one started before it), so
+    what is running is stopped here too, inside pytest-cov's pause, and started again after."""
+    if item.get_closest_marker("no_cover") is None:
+        yield
+        return
+    import coverage
+
+    stopped = []
+    while (running := coverage.Coverage.current()) is not None:
+        running.stop()
+        stopped.append(running)
+    try:
+        yield
+    finally:
+        for measurement in reversed(stopped):
+            measurement.start()
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     """Async tests (`@pytest.mark.anyio`) run on asyncio, as the application does."""
