@@ -543,3 +543,36 @@ def test_a_text_its_author_posted_again_is_shown_apart_from_campaigns(site: Site
         f"/consultations/{DEMO_SLUG}/answers/campaign/{repost.id}", follow_redirects=False
     )
     assert refused.status_code == 404
+
+
+def test_officials_summarise_the_consultation_and_a_group_and_the_public_reads_them(
+    site: Site,
+) -> None:
+    site.login(site.user(Role.OFFICIAL))
+    run_id = start_and_finish(site, publish=False)
+    groups = [c for c in rows(site, SynthesisCluster, run_id) if c.scope.startswith("art-")]
+    group = next(c for c in groups if not c.is_other)
+    other = next(c for c in groups if c.is_other)
+    run_summary = f"{BASE}/runs/{run_id}/summary"
+    saved = site.client.post(run_summary, data={"summary": "  **Three** ideas stand out.  "})
+    assert saved.status_code == 303
+    said = "Libraries should open on Sundays, say most of them."
+    assert (
+        site.client.post(f"{BASE}/clusters/{group.id}/summary", data={"summary": said}).status_code
+        == 303
+    )
+    # Too long, or on the contributions in no group: refused, and what was saved is kept.
+    too_long = site.client.post(run_summary, data={"summary": "x" * 5_001})
+    assert too_long.status_code == 422 and "at most 5000 characters" in too_long.text
+    refused = site.client.post(f"{BASE}/clusters/{other.id}/summary", data={"summary": "Non."})
+    assert refused.status_code == 422 and "no summary" in refused.text
+    assert site.client.post(f"{BASE}/runs/{run_id}/publish").status_code == 303
+    site.client.post("/account/logout")
+    site.client.cookies.clear()
+    report = site.client.get(BASE).text
+    assert (
+        "<strong>Three</strong> ideas stand out." in report and "Written by the ministry." in report
+    )
+    article = site.client.get(f"{BASE}/articles/{group.scope}").text
+    assert said in article and "Summary written by the ministry." in article
+    assert "Save the summary" not in article  # the public reads, never edits
