@@ -408,10 +408,13 @@ def corpus(seed: int) -> list[Item]:
     letters = [TEMPLATE, SAME_ARTICLE[1] * 2, SAME_ARTICLE[6] + " " + SAME_ARTICLE[7]]
     texts: list[str] = []
     for letter in letters:
-        for _ in range(rng.randint(3, 8)):
+        for copy in range(rng.randint(3, 8)):
             words = letter.split(" ")
             at = rng.randrange(len(words))
-            edit = rng.choice(["as is", "word", "upper", "sentence", "removed", "personal"])
+            # Three copies as sent, so that each letter is a campaign or reposts whatever its
+            # other copies became (a copy cut by a quarter is no longer the same letter).
+            edits = ["as is", "word", "upper", "sentence", "removed", "personal"]
+            edit = "as is" if copy < 3 else rng.choice(edits)
             if edit == "word":
                 words[at] = rng.choice(["vraiment", "donc", "aussi"])
             elif edit == "upper":
@@ -442,10 +445,10 @@ def test_result_does_not_depend_on_input_order(seed: int, rng: random.Random) ->
     rng.shuffle(shuffled)
     assert detect_copies(shuffled) == expected
     assert_invariants(expected, items, CampaignParams())
-    # The two long letters' copies are each a campaign or, when few authors sent it, reposts
-    # (the third is short: a one-word edit can take a copy below the threshold, and two
-    # people posting it once each have reposted nothing).
-    assert len(expected.campaigns) + len(expected.reposts) >= 2
+    # Each letter, sent as is at least three times, is a campaign or, when few authors sent
+    # it, reposts (found for seeds 0 to 10,000; it once failed when a letter had three copies,
+    # one cut by a quarter).
+    assert len(expected.campaigns) + len(expected.reposts) >= 3
 
 
 @settings(max_examples=25, deadline=None)
