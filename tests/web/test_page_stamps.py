@@ -7,18 +7,15 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import Role, User
 from consult.contributions.models import Contribution
 from consult.demo.seed import DEMO_SLUG
+from tests.support.cards import ARTICLE, SLUG, TEXT, argue, card_of, log_in_as, pressed
 from tests.support.seeding import REASON, read_in_english
 from tests.support.site import PASSWORD, Site, htmx_headers
-
-SLUG = "bibliotheques"
-ARTICLE = f"/consultations/{SLUG}/articles/art-1"
-TEXT = "Ouvrir le dimanche matin, pour les familles qui travaillent en semaine."
 
 
 @pytest.fixture
@@ -26,32 +23,10 @@ def english(library: Site) -> Site:
     return read_in_english(library)
 
 
-def _as(site: Site, user: User) -> None:
-    site.client.cookies.clear()
-    site.login(user)
-
-
-def _argue(site: Site, author: User, body: str = TEXT) -> int:
-    _as(site, author)
-    response = site.client.post(f"{ARTICLE}/arguments", data={"stance": "pour", "body": body})
-    assert response.status_code == 303, response.text
-    return int(site.scalar(select(func.max(Contribution.id))))
-
-
-def _card(page: str, contribution_id: int) -> str:
-    """The card of a contribution without replies, as the page shows it."""
-    start = page.index(f'<article id="c{contribution_id}"')
-    return page[start : page.index("</article>", start)]
-
-
 def _read(site: Site, url: str = ARTICLE) -> str:
     page = site.client.get(url)
     assert page.status_code == 200, page.text
     return page.text
-
-
-def _pressed(html: str) -> list[str]:
-    return re.findall(r'value="(\w+)" class="vote vote-\w+" aria-pressed="true"', html)
 
 
 def _article_widget(page: str) -> str:
@@ -76,8 +51,8 @@ def test_a_logged_in_page_read_again_asks_the_database_three_things(english: Sit
     """The session, the consultation with its phases, and the article's stamp with the
     reader's votes: nothing else while nothing the page shows has changed."""
     site = english
-    _argue(site, site.user())
-    _as(site, site.user())
+    argue(site, site.user())
+    log_in_as(site, site.user())
     first = site.statements_during(lambda: _read(site))
     again = site.statements_during(lambda: _read(site))
     assert len(again) <= 3, again
@@ -91,71 +66,71 @@ def test_a_logged_in_page_read_again_asks_the_database_three_things(english: Sit
 @pytest.mark.each_database
 def test_another_persons_vote_is_seen_at_once(english: Site) -> None:
     site = english
-    target = _argue(site, site.user())
+    target = argue(site, site.user())
     reader, voter = site.user(), site.user()
-    _as(site, reader)
-    assert "For 0" in _card(_read(site), target)
-    _as(site, voter)
+    log_in_as(site, reader)
+    assert "For 0" in card_of(_read(site), target)
+    log_in_as(site, voter)
     assert site.client.post(f"{ARTICLE}/contributions/{target}/votes", data={"value": "pour"})
     assert site.client.post(f"/consultations/{SLUG}/articles/art-1/votes", data={"value": "contre"})
-    _as(site, reader)
+    log_in_as(site, reader)
     page = _read(site)
-    assert "For 1" in _card(page, target)
+    assert "For 1" in card_of(page, target)
     assert "Against 1" in _article_widget(page)
-    assert _pressed(page) == []  # the voter's votes are theirs
+    assert pressed(page) == []  # the voter's votes are theirs
 
 
 @pytest.mark.each_database
 def test_a_new_contribution_and_a_reply_are_seen_at_once(english: Site) -> None:
     site = english
     reader = site.user()
-    _as(site, reader)
+    log_in_as(site, reader)
     assert TEXT not in _read(site)
-    target = _argue(site, site.user())
-    _as(site, reader)
-    assert TEXT in _card(_read(site), target)
+    target = argue(site, site.user())
+    log_in_as(site, reader)
+    assert TEXT in card_of(_read(site), target)
 
-    _as(site, site.user())
+    log_in_as(site, site.user())
     replied = site.client.post(
         f"{ARTICLE}/contributions/{target}/replies", data={"body": "Et le samedi soir ?"}
     )
     assert replied.status_code == 303, replied.text
-    _as(site, reader)
+    log_in_as(site, reader)
     assert "Et le samedi soir ?" in _read(site)
 
 
 @pytest.mark.each_database
 def test_a_moderators_decision_is_seen_at_once(english: Site) -> None:
     site = english
-    target = _argue(site, site.user())
+    target = argue(site, site.user())
     reader = site.user()
-    _as(site, reader)
+    log_in_as(site, reader)
     assert TEXT in _read(site)
-    _as(site, site.user(Role.MODERATOR))
+    log_in_as(site, site.user(Role.MODERATOR))
     decide = f"/consultations/{SLUG}/moderation/contributions/{target}"
     hid = site.client.post(decide, data={"action": "hide", "reason": "Hors sujet."})
     assert hid.status_code == 303, hid.text
-    _as(site, reader)
+    log_in_as(site, reader)
     page = _read(site)
     assert TEXT not in page
-    assert "Hidden by moderation: Hors sujet." in _card(page, target)
+    assert "Hidden by moderation: Hors sujet." in card_of(page, target)
 
 
 @pytest.mark.each_database
 def test_a_closed_accounts_pseudonym_is_gone_at_once(english: Site) -> None:
     site = english
     author = site.user()
-    target = _argue(site, author)
+    target = argue(site, author)
     reader = site.user()
-    _as(site, reader)
-    assert "citizen tester" in _card(_read(site), target)
-    _as(site, author)
+    log_in_as(site, reader)
+    assert "citizen tester" in card_of(_read(site), target)
+    log_in_as(site, author)
     closed = site.client.post(
         "/account/close", data={"password": PASSWORD, "contributions": "keep"}
     )
     assert closed.status_code == 200, closed.text
-    _as(site, reader)
-    card = _card(_read(site), target)
+    log_in_as(site, reader)
+    card = card_of(_read(site), target)
     assert "citizen tester" not in card and "Deleted account" in card
 
 
@@ -165,10 +140,10 @@ def test_a_new_version_is_seen_at_once(demo: Site) -> None:
     base = f"/consultations/{DEMO_SLUG}"
     article = f"{base}/articles/art-5"
     reader = site.user()
-    _as(site, reader)
+    log_in_as(site, reader)
     assert "Version 1 of the bill" in _read(site, article)
     amendment = int(site.scalar(select(Contribution.id).where(Contribution.external_ref == "c038")))
-    _as(site, site.user(Role.OFFICIAL))
+    log_in_as(site, site.user(Role.OFFICIAL))
     answered = site.client.post(
         f"{base}/answers/contribution/{amendment}",
         data={"state": "accepted", "reason": REASON, "action": "publish", "override": "1"},
@@ -179,7 +154,7 @@ def test_a_new_version_is_seen_at_once(demo: Site) -> None:
         f"{base}/versions/next/publish", data={"number": "2", "reason": "Avant la clôture."}
     )
     assert published.status_code == 303, published.text
-    _as(site, reader)
+    log_in_as(site, reader)
     page = _read(site, article)
     assert "Version 2 of the bill" in page and "trente jours" in page
 
@@ -188,8 +163,8 @@ def test_a_new_version_is_seen_at_once(demo: Site) -> None:
 def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
     """The triggers count it: no code of the site had to say that something changed."""
     site = english
-    target = _argue(site, site.user())
-    _as(site, site.user())
+    target = argue(site, site.user())
+    log_in_as(site, site.user())
     assert TEXT in _read(site)
 
     async def edit(session: AsyncSession) -> None:
@@ -199,7 +174,7 @@ def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
 
     site.db(edit)
     page = _read(site)
-    assert TEXT not in page and "Texte corrigé." in _card(page, target)
+    assert TEXT not in page and "Texte corrigé." in card_of(page, target)
 
     async def count(session: AsyncSession) -> None:
         await session.execute(
@@ -207,7 +182,7 @@ def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
         )
 
     site.db(count)
-    assert "Against 7" in _card(_read(site), target)
+    assert "Against 7" in card_of(_read(site), target)
 
 
 # --- one reader's own parts never reach another ---------------------------------------------
@@ -217,21 +192,21 @@ def test_a_write_made_in_sql_by_hand_is_seen_at_once(english: Site) -> None:
 def test_a_kept_page_carries_nothing_of_the_reader_it_was_built_for(english: Site) -> None:
     site = english
     author, voter = site.user(), site.user()
-    target = _argue(site, author)
-    _as(site, voter)
+    target = argue(site, author)
+    log_in_as(site, voter)
     assert site.client.post(f"{ARTICLE}/contributions/{target}/votes", data={"value": "pour"})
     assert site.client.post(f"{ARTICLE}/votes", data={"value": "mitige"})
     voters_page = _read(site)
-    assert _pressed(_card(voters_page, target)) == ["pour"]
-    assert _pressed(_article_widget(voters_page)) == ["mitige"]
+    assert pressed(card_of(voters_page, target)) == ["pour"]
+    assert pressed(_article_widget(voters_page)) == ["mitige"]
     assert f'id="report-c{target}"' in voters_page
     kept = _kept_pages(site)
 
     # The author reads the page the voter's reading kept (nothing changed since).
-    _as(site, author)
+    log_in_as(site, author)
     authors_page = _read(site)
     assert _kept_pages(site) == kept
-    assert _pressed(authors_page) == []
+    assert pressed(authors_page) == []
     assert f'id="report-c{target}"' not in authors_page  # one's own is not reported
     assert _tokens(authors_page) and not _tokens(authors_page) & _tokens(voters_page)
     assert "Withdraw my vote" not in authors_page
@@ -268,9 +243,9 @@ def test_a_reader_who_may_not_take_part_yet_is_told_so_on_a_kept_page(english: S
         )
 
     site.db(unconfirm)
-    _as(site, confirmed)
+    log_in_as(site, confirmed)
     assert 'action="' + ARTICLE + '/arguments"' in _read(site)
-    _as(site, unconfirmed)
+    log_in_as(site, unconfirmed)
     page = _read(site)
     assert "confirm their email address" in page
     assert 'action="' + ARTICLE + '/arguments"' not in page
@@ -278,23 +253,23 @@ def test_a_reader_who_may_not_take_part_yet_is_told_so_on_a_kept_page(english: S
 
 def test_a_region_of_a_kept_page_is_filled_in_for_its_reader(english: Site) -> None:
     site = english
-    target = _argue(site, site.user())
-    _as(site, site.user())
+    target = argue(site, site.user())
+    log_in_as(site, site.user())
     assert site.client.post(f"{ARTICLE}/contributions/{target}/votes", data={"value": "contre"})
     region = site.client.get(f"{ARTICLE}?region=contributions", headers=htmx_headers())
     assert region.status_code == 200
     assert "<html" not in region.text and region.text.lstrip().startswith('<div id="contributions"')
-    assert _pressed(_card(region.text, target)) == ["contre"]
+    assert pressed(card_of(region.text, target)) == ["contre"]
     assert "<consult-slot" not in region.text
 
 
 def test_the_layout_around_a_kept_page_is_the_readers_own(english: Site) -> None:
     """Its menu follows the reader's role, and its scripts carry this response's nonce."""
     site = english
-    _as(site, site.user(Role.OFFICIAL))
+    log_in_as(site, site.user(Role.OFFICIAL))
     officials = site.client.get(ARTICLE)
     assert "New consultation" in officials.text
-    _as(site, site.user())
+    log_in_as(site, site.user())
     first, second = site.client.get(ARTICLE), site.client.get(ARTICLE)
     assert "New consultation" not in first.text and "Log out" in first.text
     nonces = []
