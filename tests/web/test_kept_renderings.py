@@ -4,12 +4,14 @@ PDF rendered once however many readers ask for it at the same moment."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
 from consult.web import pdf as pdf_module
 from consult.web.lru import LRU
 from consult.web.pdf import PdfRenderer
+from consult.web.templating import create_environment
 from tests.support.pdf import pdf_text
 
 
@@ -92,3 +94,18 @@ async def test_a_failed_rendering_reaches_every_waiting_reader_and_is_not_kept(
     assert len(renderer.kept) == 0
     # The next reader gets it rendered.
     assert "Article 3" in pdf_text(await renderer.render(PAGE.format("Article 3")))
+
+
+def test_templates_are_compiled_once_per_process_and_again_when_edited(tmp_path: Path) -> None:
+    """Every application a process builds shares the compiled templates; an edited template
+    is compiled from its new source."""
+    (tmp_path / "page.html").write_text("<p>{{ _('Hello') }} {{ name }}</p>")
+    first = create_environment(tmp_path).get_template("page.html")
+    second = create_environment(tmp_path).get_template("page.html")
+    assert second.root_render_func.__code__ is first.root_render_func.__code__
+    assert second.render(name="<b>") == "<p>Hello &lt;b&gt;</p>"
+
+    (tmp_path / "page.html").write_text("<p>{{ name }}, again</p>")
+    edited = create_environment(tmp_path).get_template("page.html")
+    assert edited.root_render_func.__code__ is not first.root_render_func.__code__
+    assert edited.render(name="Léa") == "<p>Léa, again</p>"
