@@ -83,13 +83,18 @@ Rules every result follows:
 
 from __future__ import annotations
 
+import functools
+import importlib
+import logging
 import math
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+_log = logging.getLogger(__name__)
 
 __all__ = [
     "DEFAULT_DIMENSIONS",
@@ -339,11 +344,7 @@ class UMAPReducer:
 
     def fit_transform(self, vectors: FloatArray, seed: int) -> FloatArray:
         """The seeded layout of the rows."""
-        with warnings.catch_warnings():
-            # umap announces on import that its optional TensorFlow variant is unavailable.
-            warnings.filterwarnings("ignore", category=ImportWarning)
-            import umap
-
+        umap = _umap_with_compilation_kept()
         n = vectors.shape[0]
         if n < 4:
             # No neighbourhood to lay out; the caller never clusters so few rows anyway.
@@ -366,6 +367,39 @@ class UMAPReducer:
                 warnings.filterwarnings("ignore", message=message)
             layout = np.asarray(model.fit_transform(vectors), dtype=np.float64)
         return layout
+
+
+# umap's modules whose numba functions a fit compiles (the layout, the fuzzy graph, the spectral
+# initialisation and the helpers they call).
+_UMAP_MODULES = ("umap.umap_", "umap.layouts", "umap.utils", "umap.spectral", "umap.distances")
+
+
+@functools.cache
+def _umap_with_compilation_kept() -> Any:
+    """``umap``, its numba functions compiled once per machine rather than once per process.
+
+    Most of umap's functions are compiled on their first call in each process and the result
+    thrown away at its end: 6-10 s of CPU before the first synthesis of every worker, and more
+    than twice that under a line tracer. Kept in numba's cache (next to umap's sources, or in
+    ``NUMBA_CACHE_DIR``), later processes load them in milliseconds; numba compiles a function
+    again when its source or the argument types change. Where no cache can be written, a
+    function is compiled per process as before.
+    """
+    with warnings.catch_warnings():
+        # umap announces on import that its optional TensorFlow variant is unavailable.
+        warnings.filterwarnings("ignore", category=ImportWarning)
+        import umap
+    from numba.core.dispatcher import Dispatcher
+
+    for name in _UMAP_MODULES:
+        module = importlib.import_module(name)
+        for function in vars(module).values():
+            if isinstance(function, Dispatcher) and function.__module__ == name:
+                try:
+                    function.enable_caching()
+                except RuntimeError:  # no writable cache directory: compiled per process
+                    _log.debug("numba cannot cache %s.%s", name, function.py_func.__name__)
+    return umap
 
 
 def _exact_neighbours(

@@ -8,6 +8,9 @@ code for several seconds.
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -375,3 +378,37 @@ def test_real_model_recovers_french_topics() -> None:
     check_invariants(result, len(texts))
     score = v_measure_score(gold, result.labels)
     assert score >= 0.6, (score, result.sizes, result.outlier_rate)
+
+
+_FIT_AND_COUNT_CACHE_HITS = """
+import json
+import numpy as np
+import umap.umap_
+from consult.nlp.cluster import UMAPReducer
+
+rows = np.random.default_rng(0).normal(size=(40, 16))
+UMAPReducer().fit_transform(rows / np.linalg.norm(rows, axis=1, keepdims=True), 0)
+stats = umap.umap_.smooth_knn_dist.stats
+print(json.dumps({"hits": sum(stats.cache_hits.values()),
+                  "misses": sum(stats.cache_misses.values())}))
+"""
+
+
+def test_umaps_compiled_functions_are_kept_for_the_next_process() -> None:
+    """A worker's first synthesis loads umap's compiled code instead of compiling it again
+    (where numba keeps it: beside umap's sources, or in ``NUMBA_CACHE_DIR``)."""
+
+    def fit_in_a_new_process() -> dict[str, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", _FIT_AND_COUNT_CACHE_HITS],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        counts: dict[str, int] = json.loads(done.stdout.strip().splitlines()[-1])
+        return counts
+
+    first = fit_in_a_new_process()  # compiles and keeps, unless an earlier process did
+    assert first["hits"] + first["misses"] == 1
+    assert fit_in_a_new_process() == {"hits": 1, "misses": 0}
