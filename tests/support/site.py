@@ -30,6 +30,7 @@ from consult.organisations.models import Organisation, OrganisationMember
 from consult.organisations.services import MEMBER_ROLES
 from consult.settings import Settings
 from consult.web.services import Services, services_of_app
+from tests.support.client import InLoopTestClient
 
 T = TypeVar("T")
 PASSWORD = "correct horse battery staple"
@@ -263,7 +264,7 @@ def start_site(settings: Settings, clock: Clock) -> Iterator[Site]:
     from consult.web.app import create_app
 
     app = create_app(settings, clock=clock)
-    with TestClient(app, base_url=settings.base_url, follow_redirects=False) as client:
+    with InLoopTestClient(app, base_url=settings.base_url, follow_redirects=False) as client:
         yield Site(client, clock)
 
 
