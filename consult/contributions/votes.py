@@ -105,24 +105,28 @@ async def cast_vote(
         await lock_row(session, Contribution, contribution.id)
     existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
     if existing is None and new is not None:
+        vote = Vote(
+            voter_id=voter.id,
+            consultation_id=consultation.id,
+            article_key=None if contribution is not None else article_key,
+            contribution_id=contribution.id if contribution is not None else None,
+            value=new,
+            created_at=now,
+            updated_at=now,
+        )
+        if contribution is not None:
+            # The contribution's lock already made this person's concurrent votes take
+            # turns, so no other first vote can be in the way: no savepoint needed.
+            session.add(vote)
+            await session.flush()
+            await _shift_counter(session, contribution.id, None, new)
+            return new
         try:
             async with session.begin_nested():
-                session.add(
-                    Vote(
-                        voter_id=voter.id,
-                        consultation_id=consultation.id,
-                        article_key=None if contribution is not None else article_key,
-                        contribution_id=contribution.id if contribution is not None else None,
-                        value=new,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
+                session.add(vote)
         except IntegrityError:
             existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
         else:
-            if contribution is not None:
-                await _shift_counter(session, contribution.id, None, new)
             return new
     if existing is None:
         return None

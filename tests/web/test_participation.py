@@ -458,6 +458,23 @@ def test_article_page_query_count_does_not_grow_with_contributions(open_site: Si
     assert many == few
 
 
+@pytest.mark.each_database
+def test_a_vote_on_a_contribution_is_a_few_statements_and_no_savepoint(open_site: Site) -> None:
+    """The contribution's row lock already makes one person's votes on it take turns, so a
+    first vote needs no savepoint; a vote stays a handful of statements."""
+    post(open_site, "/arguments", {"stance": "pour", "body": "Un argument."})
+    open_site.drain_jobs()
+    target = contributions(open_site)[0].id
+    path = f"{ARTICLE}/contributions/{target}/votes"
+    for value in ("pour", "contre", ""):  # a first vote, a change, a withdrawal
+        sent = open_site.statements_during(
+            lambda value=value: open_site.client.post(path, data={"value": value})
+        )
+        assert not [s for s in sent if "SAVEPOINT" in s.upper()], sent
+        assert len(sent) <= 10, sent
+    assert contributions(open_site)[0].votes_for == 0
+
+
 def test_anti_automation(library_url: str, clock: Clock) -> None:
     with start_site(make_settings(library_url, form_min_seconds=3), clock) as site:
         site.login(site.user(Role.OFFICIAL))
