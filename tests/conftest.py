@@ -9,6 +9,7 @@ sharing a database) run on PostgreSQL too.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -74,10 +75,12 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashing() -> None:
-    """Accounts seeded straight into a database (the demo's, each test's own) are hashed as
-    the test apps hash them: at a millisecond, not a fifth of a second, each."""
+    """Accounts are hashed at a millisecond, not a fifth of a second, each: those seeded
+    straight into a database (the demo's, each test's own), and those of every process a test
+    starts (commands, workers, `consult serve`), which read the variable."""
     from consult.accounts.passwords import TESTS_ONLY_PROFILE, use_profile
 
+    os.environ["CONSULT_PASSWORD_HASHING"] = TESTS_ONLY_PROFILE
     use_profile(TESTS_ONLY_PROFILE)
 
 

@@ -11,7 +11,6 @@ from click.testing import CliRunner, Result
 from sqlalchemy import Executable, Row, func, select
 
 from consult.accounts.models import Role, User
-from consult.accounts.passwords import TESTS_ONLY_PROFILE
 from consult.bills.models import BillVersion
 from consult.cli import main
 from consult.consultations.models import Consultation
@@ -24,7 +23,6 @@ from consult.synthesis.models import SynthesisRun
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("CONSULT_DATABASE_URL", url)
-    monkeypatch.setenv("CONSULT_PASSWORD_HASHING", TESTS_ONLY_PROFILE)
     return url.replace("sqlite://", "sqlite+aiosqlite://")
 
 

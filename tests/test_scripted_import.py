@@ -12,7 +12,6 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
-from consult.accounts.passwords import TESTS_ONLY_PROFILE
 from consult.cli import main
 from consult.consultations.models import Consultation, Phase
 from consult.contributions.models import Contribution
@@ -28,7 +27,6 @@ BILL = "Article 1er\nLe texte premier.\n\nArticle 2\nLe second texte.\n"
 def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'scripted.sqlite3'}"
     monkeypatch.setenv("CONSULT_DATABASE_URL", url)
-    monkeypatch.setenv("CONSULT_PASSWORD_HASHING", TESTS_ONLY_PROFILE)
     assert invoke("db", "upgrade").exit_code == 0
     official = invoke(
         "user",

@@ -11,6 +11,7 @@ more.
 from __future__ import annotations
 
 import logging
+from functools import cache
 
 import anyio.to_thread
 from argon2 import PasswordHasher
@@ -30,20 +31,20 @@ PROFILES: dict[str, PasswordHasher] = {
 }
 PROFILE_NAMES = tuple(PROFILES)
 
-_hasher = PROFILES[STANDARD_PROFILE]  # stateless parameters, safe to share between threads
-_dummy_hashes: dict[str, str] = {}
+_profile = STANDARD_PROFILE
+_hasher = PROFILES[_profile]  # stateless parameters, safe to share between threads
 
 logger = logging.getLogger(__name__)
 
 
 def use_profile(name: str) -> None:
     """Hash the passwords of this process with the parameters of profile `name`."""
-    global _hasher
+    global _profile, _hasher
     if name not in PROFILES:
         raise ValueError(f"unknown password hashing profile {name!r}")
-    if name == TESTS_ONLY_PROFILE and PROFILES[name] is not _hasher:
+    if name == TESTS_ONLY_PROFILE and name != _profile:
         logger.warning("passwords are hashed with %s: for test suites only", name)
-    _hasher = PROFILES[name]
+    _profile, _hasher = name, PROFILES[name]
 
 
 async def hash_password(password: str) -> str:
@@ -72,7 +73,9 @@ def needs_rehash(password_hash: str) -> bool:
 def dummy_hash() -> str:
     """A real hash to verify against when the email is unknown, so that a login
     attempt takes the same time whether or not the account exists."""
-    key = next(name for name, hasher in PROFILES.items() if hasher is _hasher)
-    if key not in _dummy_hashes:
-        _dummy_hashes[key] = _hasher.hash("not-a-real-password-but-the-same-cost")
-    return _dummy_hashes[key]
+    return _dummy_hash_of(_profile)
+
+
+@cache
+def _dummy_hash_of(profile: str) -> str:
+    return PROFILES[profile].hash("not-a-real-password-but-the-same-cost")

@@ -21,7 +21,6 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from consult.accounts.models import Role
-from consult.accounts.passwords import TESTS_ONLY_PROFILE
 from consult.accounts.services import create_user
 from consult.observability import RequestIdFilter
 from consult.synthesis.models import Embedding
@@ -68,7 +67,6 @@ def test_serve_with_two_processes_logs_json_and_adds_up_their_metrics(
         "CONSULT_DATABASE_URL": library_url,
         "CONSULT_SECRET_KEY": "s" * 40,
         "CONSULT_EMBEDDING_MODEL": "hashing",
-        "CONSULT_PASSWORD_HASHING": TESTS_ONLY_PROFILE,
         "CONSULT_LOG_FORMAT": "json",
         "CONSULT_METRICS_DIRECTORY": str(shared),
         "CONSULT_RATE_LIMIT": "10000/minute",

@@ -14,8 +14,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from consult.accounts.passwords import TESTS_ONLY_PROFILE
-
 if TYPE_CHECKING:  # the killed-worker test imports this module in a bare worker process
     import pytest
 
@@ -27,14 +25,13 @@ def worker_environment(
     monkeypatch: pytest.MonkeyPatch, database_url: str, redis_url: str, **settings: str
 ) -> None:
     """The variables `worker.settings.startup` reads its settings from: this database and
-    Redis, the hashing embedder, no clustering processes and cheap password hashing, then
-    `settings` (an `smtp_port` keyword sets `CONSULT_SMTP_PORT`)."""
+    Redis, the hashing embedder and no clustering processes, then `settings` (an `smtp_port`
+    keyword sets `CONSULT_SMTP_PORT`). Passwords are hashed as the whole test session sets."""
     values = {
         "database_url": database_url,
         "redis_url": redis_url,
         "embedding_model": "hashing",
         "synthesis_processes": "0",
-        "password_hashing": TESTS_ONLY_PROFILE,
         **settings,
     }
     for name, value in values.items():
