@@ -75,14 +75,6 @@ class CompiledTemplates(BytecodeCache):
             with self._lock:
                 self._compiled[bucket.key] = (bucket.checksum, bucket.code)
 
-    def clear(self) -> None:
-        """Forget every compiled template."""
-        with self._lock:
-            self._compiled.clear()
-
-    def __len__(self) -> int:
-        return len(self._compiled)
-
 
 COMPILED_TEMPLATES = CompiledTemplates()
 
