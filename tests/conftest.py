@@ -27,6 +27,18 @@ from tests.support.databases import (
 from tests.support.seeding import seed_fresh_demo, seed_library, seed_running_demo
 from tests.support.services import postgres_url
 from tests.support.site import Clock, Site, make_settings, start_site
+from tests.support.threads import (
+    keep_main_greenlets_of_new_threads,
+    release_ended_threads_greenlets,
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    keep_main_greenlets_of_new_threads()
+
+
+def pytest_runtest_logfinish() -> None:
+    release_ended_threads_greenlets()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
