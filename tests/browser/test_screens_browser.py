@@ -308,3 +308,14 @@ def test_a_character_counter_follows_the_typing(page: Any, live_server: str) -> 
     counter = page.locator("#argue-body-count")
     page.locator("#argue-body").fill("x" * 15)
     expect(counter).to_have_text(re.compile(r"Caractères restants\s*:\s*19\D?985"))
+
+
+def test_the_accessibility_check_names_what_is_broken(page: Any) -> None:
+    """The check every screen passes does find broken rules: an image without a text
+    alternative and a field without a label."""
+    page.set_content(
+        '<!doctype html><html lang="fr"><head><title>t</title></head><body><main>'
+        '<img src="data:,"><input type="text"></main></body></html>'
+    )
+    found = {violation.split(":")[0] for violation in axe_violations(page)}
+    assert {"image-alt", "label"} <= found

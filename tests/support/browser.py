@@ -105,7 +105,9 @@ def axe_violations(page: Any) -> list[str]:
     results = Axe().run(
         page,
         options={
-            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+            "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+            # The nodes of the rules that pass are not sent back: a third of each check's time.
+            "resultTypes": ["violations"],
         },
     )
     return [f"{v['id']}: {v['help']}" for v in results.response["violations"]]
