@@ -26,6 +26,14 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return url.replace("sqlite://", "sqlite+aiosqlite://")
 
 
+@pytest.fixture
+def cli_demo(fresh_demo_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The demo as `consult demo` seeds it (copied from the session's template, not seeded
+    again), as the database of the commands a test runs."""
+    monkeypatch.setenv("CONSULT_DATABASE_URL", fresh_demo_url)
+    return fresh_demo_url
+
+
 def query(url: str, statement: Executable) -> list[Row[Any]]:
     """The rows `statement` selects, read after the command has run (its own event loop)."""
 
@@ -154,12 +162,11 @@ GOOD_AND_BAD = "\n".join(
 
 
 def test_contributions_import_keeps_good_rows_reports_bad_ones_and_is_idempotent(
-    cli_env: str, tmp_path: Path
+    cli_demo: str, tmp_path: Path
 ) -> None:
     from consult.contributions.models import Contribution
 
-    assert invoke("demo", "--no-serve").exit_code == 0
-    before = query(cli_env, select(func.count()).select_from(Contribution))[0][0]
+    before = query(cli_demo, select(func.count()).select_from(Contribution))[0][0]
     data = tmp_path / "mails.jsonl"
     data.write_text(GOOD_AND_BAD, encoding="utf-8")
     result = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
@@ -168,7 +175,7 @@ def test_contributions_import_keeps_good_rows_reports_bad_ones_and_is_idempotent
     for line in (3, 4, 5, 6, 7, 8):
         assert f"mails.jsonl:{line}:" in result.output
     rows = query(
-        cli_env,
+        cli_demo,
         select(Contribution.external_ref, Contribution.depth, Contribution.votes_for)
         .where(Contribution.external_ref.in_(["m1", "m2"]))
         .order_by(Contribution.external_ref),
@@ -178,12 +185,11 @@ def test_contributions_import_keeps_good_rows_reports_bad_ones_and_is_idempotent
     again = invoke("contributions", "import", str(data), "--consultation", DEMO_SLUG)
     # the repeated "m1" of line 8 now counts as already present too
     assert "0 imported, 3 already present, 5 rejected" in again.output
-    after = query(cli_env, select(func.count()).select_from(Contribution))[0][0]
+    after = query(cli_demo, select(func.count()).select_from(Contribution))[0][0]
     assert after == before + 2
 
 
-def test_contributions_import_reads_csv(cli_env: str, tmp_path: Path) -> None:
-    assert invoke("demo", "--no-serve").exit_code == 0
+def test_contributions_import_reads_csv(cli_demo: str, tmp_path: Path) -> None:
     data = tmp_path / "paper.csv"
     data.write_text(
         "ref,author,article,kind,stance,body\n"
@@ -197,10 +203,9 @@ def test_contributions_import_reads_csv(cli_env: str, tmp_path: Path) -> None:
 
 
 def test_synthesize_runs_a_report_from_the_terminal(
-    cli_env: str, monkeypatch: pytest.MonkeyPatch
+    cli_demo: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONSULT_EMBEDDING_MODEL", "hashing")
-    assert invoke("demo", "--no-serve").exit_code == 0
     result = invoke("synthesize", "--consultation", DEMO_SLUG, "--seed", "4")
     assert result.exit_code == 0, result.output
     assert f"/consultations/{DEMO_SLUG}/synthesis?run=1" in result.output
@@ -209,7 +214,7 @@ def test_synthesize_runs_a_report_from_the_terminal(
     assert "Grouping similar contributions: 18/18" in result.output  # 17 articles, the themes
     assert "219 contributions" in result.output and " themes" in result.output
     assert "groups on 17 articles" in result.output
-    runs = query(cli_env, select(SynthesisRun.seed, SynthesisRun.published_at))
+    runs = query(cli_demo, select(SynthesisRun.seed, SynthesisRun.published_at))
     assert runs == [(4, None)]  # the seed asked for, and a draft to review
     unknown = invoke("synthesize", "--consultation", "nope")
     assert unknown.exit_code != 0 and "no consultation" in unknown.output
