@@ -8,7 +8,8 @@ import re
 import zlib
 
 _OBJECT = re.compile(rb"(\d+) 0 obj\s*(.*?)endobj", re.S)
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM_START = re.compile(rb"stream\r?\n")
+_LENGTH = re.compile(rb"/Length (\d+)")
 _REF = rb"(\d+) 0 R"
 
 
@@ -17,9 +18,14 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes]]:
     streams included."""
     found: dict[int, tuple[bytes, bytes]] = {}
     for number, body in _OBJECT.findall(pdf):
-        stream = _STREAM.search(body)
+        stream = _STREAM_START.search(body)
         head = body[: stream.start()] if stream else body
-        data = stream.group(1) if stream else b""
+        data = b""
+        if stream:
+            # The stream's own length, not the search for "endstream": compressed data may end
+            # with a carriage return, which a pattern would take for the line's end.
+            length = int(_LENGTH.search(head).group(1))  # type: ignore[union-attr]
+            data = body[stream.end() : stream.end() + length]
         if stream and b"/FlateDecode" in head:
             data = zlib.decompress(data)
         found[int(number)] = (head, data)
