@@ -53,7 +53,3 @@ def release_ended_threads_greenlets() -> None:
         if sys.getrefcount(main) > 2:
             still_held.append(main)
     _kept.extend(still_held)
-
-
-def kept_count() -> int:
-    return len(_kept)
