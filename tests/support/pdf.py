@@ -26,8 +26,8 @@ def _objects(pdf: bytes) -> dict[int, tuple[bytes, bytes]]:
             # with a carriage return, which a pattern would take for the line's end.
             length = int(_LENGTH.search(head).group(1))  # type: ignore[union-attr]
             data = body[stream.end() : stream.end() + length]
-        if stream and b"/FlateDecode" in head:
-            data = zlib.decompress(data)
+            if b"/FlateDecode" in head:
+                data = zlib.decompress(data)
         found[int(number)] = (head, data)
     for head, data in list(found.values()):
         if b"/ObjStm" not in head:
