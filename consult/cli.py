@@ -148,6 +148,25 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 
 
 @main.command()
+def precompile() -> None:
+    """Compile the clustering's native code once, where consult is installed.
+
+    Without it, the first synthesis of every process (web or worker) compiles it for about half
+    a minute. Run it as the user who installed consult, after each install or upgrade.
+    """
+    from consult.nlp.cluster import compile_ahead
+
+    if compile_ahead():
+        click.echo("clustering: compiled code kept for every process")
+    else:
+        click.echo(
+            "clustering: nothing could be kept (numba's cache directory is not writable; "
+            "set NUMBA_CACHE_DIR): each process compiles at its first synthesis",
+            err=True,
+        )
+
+
+@main.command()
 def worker() -> None:
     """Run an arq worker (needs CONSULT_REDIS_URL)."""
     settings = Settings.from_env()

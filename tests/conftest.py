@@ -24,6 +24,7 @@ from tests.support.databases import (
     DatabaseTemplates,
     PostgresServer,
 )
+from tests.support.greenlet_index import drop_ended_greenlets, index_greenlets_at_c_speed
 from tests.support.seeding import seed_fresh_demo, seed_library, seed_running_demo
 from tests.support.services import postgres_url
 from tests.support.site import Clock, Site, make_settings, start_site
@@ -35,9 +36,23 @@ from tests.support.threads import (
 
 def pytest_configure(config: pytest.Config) -> None:
     keep_main_greenlets_of_new_threads()
+    index_greenlets_at_c_speed()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A measurement started before this file was read (pytest-cov starts it that early
+    without pytest-xdist) is started again, so that its main thread's tracer gets an index."""
+    import coverage
+
+    if (running := coverage.Coverage.current()) is not None:
+        running.stop()
+        running.start()
 
 
 def pytest_runtest_logfinish() -> None:
+    # The index first: it may hold the last reference to an ended thread's main greenlet.
+    drop_ended_greenlets()
     release_ended_threads_greenlets()
 
 

@@ -140,6 +140,16 @@ def test_every_command_is_a_real_command_of_the_product(compose: dict[str, Any])
         start = next(line for line in unit.read_text().splitlines() if line.startswith("Exec"))
         command = argv(start.split("=", 1)[1].replace("%i", "8001"))
         consult_command(["consult", *command[1:]])
+    # And so does the image the services run, built with the clustering compiled ahead.
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    built = [
+        argv(step)[1:]
+        for line in dockerfile.splitlines()
+        if line.startswith("RUN ")
+        for step in line.removeprefix("RUN ").split("&&")
+        if argv(step) and argv(step)[0].endswith("bin/consult")
+    ]
+    assert [consult_command(["consult", *step]).info_name for step in built] == ["precompile"]
 
 
 def test_every_variable_is_a_real_setting(raw: dict[str, Any], compose: dict[str, Any]) -> None:
