@@ -64,6 +64,7 @@ measurement.stop()
 data = measurement.get_data()
 (measured,) = [name for name in data.measured_files() if name.endswith("switching.py")]
 held = sum(len(index) for index in greenlet_index.indexes())
+indexes = len(greenlet_index.indexes())
 # The other thread's main greenlet ends when its thread state is destroyed, just after `join`.
 dropped = 0
 for _ in range(500):
@@ -73,7 +74,8 @@ for _ in range(500):
     time.sleep(0.01)
 print(json.dumps({{
     "arcs": sorted(data.arcs(measured)),
-    "indexes": len(greenlet_index.indexes()),
+    "indexes": indexes,
+    "indexes left": len(greenlet_index.indexes()),
     "held": held,
     "dropped": dropped,
     "left": sum(len(index) for index in greenlet_index.indexes()),
@@ -114,3 +116,5 @@ def test_greenlets_that_have_ended_are_let_go(tmp_path: Path) -> None:
     # Both `query` greenlets ended, and the other thread with its main greenlet; the main
     # thread's main greenlet is still running.
     assert (fast["dropped"], fast["left"]) == (3, 1)
+    # The ended thread's index went with them.
+    assert fast["indexes left"] == 1
