@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.contributions.models import Contribution
 from consult.nlp.embed import content_hash
-from consult.synthesis.embeddings import text_of
+from consult.synthesis.embeddings import text_of_parts
 from consult.synthesis.models import Embedding
 
 _CHUNK = 900  # stay under SQLite's bound-parameter limit
@@ -89,7 +89,7 @@ def _hashes(rows: Sequence[Any]) -> dict[int, str]:
     """The text hash of each contribution of `rows` (id, body, new text) that has a text."""
     hashes: dict[int, str] = {}
     for contribution_id, body, new_text in rows:
-        text = text_of(Contribution(body=body, new_text=new_text))
+        text = text_of_parts(body, new_text)
         if text:
             hashes[contribution_id] = content_hash(text)
     return hashes

@@ -243,9 +243,16 @@ async def synthesise_articles(
     if pool is None:
         return [await here(scope) for scope in scopes]
 
+    # A scope's input is a copy of its items and vectors: built only when a process is about
+    # to take it (one waiting per process), or every scope's copy would exist at once, a
+    # second copy of the whole run (2 GB of vectors at a million contributions).
+    in_flight = asyncio.Semaphore(2 * pool.processes)
+
     async def in_pool(scope: str) -> ScopeResult:
-        data = scope_input(scope, scopes[scope], items, vectors, copies)
-        result = await pool.run(data, params, stages)
+        async with in_flight:
+            data = scope_input(scope, scopes[scope], items, vectors, copies)
+            result = await pool.run(data, params, stages)
+            del data
         await count_one()
         return mapped(result, scopes[scope])
 

@@ -314,20 +314,48 @@ def _collapse(
     return sorted(behind), behind, letters
 
 
-def _projection(vectors: NDArray[Any], seed: int) -> NDArray[np.float64]:
-    """Seeded 2-d PCA projection scaled to [0, 1]² (a map, not a measure: axes mean nothing)."""
-    n = vectors.shape[0]
+# Rows a map's projection is fitted on. Up to this many, every row of the scope is used; beyond,
+# a seeded sample fixes the map's two axes and the other rows are placed on it a chunk at a
+# time: fitting on every row held float64 copies of the whole scope (three of 4 GB each for
+# the consultation's map at a million contributions), for a picture that a sample draws alike.
+PROJECTION_FIT_ROWS = 20_000
+# Rows placed on a fitted map at a time (each chunk is copied to float64 and centred).
+_PROJECTION_CHUNK = 4_096
+
+
+def map_projection(vectors: NDArray[Any], rows: Sequence[int], seed: int) -> NDArray[np.float64]:
+    """Seeded 2-d PCA projection of ``vectors[rows]`` scaled to [0, 1]² (a map, not a
+    measure: axes mean nothing)."""
+    n = len(rows)
     if n == 0:
         return np.zeros((0, 2))
-    centred = vectors.astype(np.float64) - vectors.mean(axis=0, dtype=np.float64)
-    if n < 3 or not np.any(centred):
-        return np.full((n, 2), 0.5)
     from sklearn.decomposition import PCA
 
-    # The seeded randomized solver is as reproducible and, from a few thousand rows, several
-    # times faster; two components of a map need no exact decomposition.
-    solver = "full" if n <= 2_000 else "randomized"
-    points = PCA(n_components=2, svd_solver=solver, random_state=seed).fit_transform(centred)
+    index = np.asarray(rows, dtype=np.intp)
+    if n <= PROJECTION_FIT_ROWS:
+        whole = vectors[index].astype(np.float64)
+        centred = whole - whole.mean(axis=0)
+        if n < 3 or not np.any(centred):
+            return np.full((n, 2), 0.5)
+        # The seeded randomized solver is as reproducible and, from a few thousand rows,
+        # several times faster; two components of a map need no exact decomposition.
+        solver = "full" if n <= 2_000 else "randomized"
+        points = PCA(n_components=2, svd_solver=solver, random_state=seed).fit_transform(centred)
+    else:
+        chunks = [
+            index[start : start + _PROJECTION_CHUNK] for start in range(0, n, _PROJECTION_CHUNK)
+        ]
+        mean = sum(vectors[chunk].sum(axis=0, dtype=np.float64) for chunk in chunks) / n
+        sample = np.sort(
+            np.random.default_rng(seed).choice(index, PROJECTION_FIT_ROWS, replace=False)
+        )
+        fitted = vectors[sample].astype(np.float64) - mean
+        if not np.any(fitted):
+            return np.full((n, 2), 0.5)
+        pca = PCA(n_components=2, svd_solver="randomized", random_state=seed).fit(fitted)
+        points = np.concatenate(
+            [pca.transform(vectors[chunk].astype(np.float64) - mean) for chunk in chunks]
+        )
     # Fix the sign of each axis so the map does not flip between equivalent solutions.
     for axis in range(2):
         column = points[:, axis]
@@ -458,7 +486,7 @@ def synthesise_article(
         return sorted(index for root in roots for index in threads[root])
 
     formed.sort(key=lambda g: (-len(members_of(g.roots)), min(g.roots)))
-    points = _projection(np.asarray(vectors[list(members)], dtype=np.float64), params.seed)
+    points = map_projection(vectors, members, params.seed)
     coordinates = {
         index: (float(points[row, 0]), float(points[row, 1])) for row, index in enumerate(members)
     }
@@ -540,7 +568,7 @@ def gather_themes(
     )
     theme_of = stages.themes.group(centroids)
     everyone = sorted(index for a in articles for g in a.clusters for index in g.members)
-    points = _projection(np.asarray(vectors[everyone], dtype=np.float64), params.seed)
+    points = map_projection(vectors, everyone, params.seed)
     coordinates = {
         index: (float(points[row, 0]), float(points[row, 1])) for row, index in enumerate(everyone)
     }

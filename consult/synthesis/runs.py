@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
 from consult.nlp.campaigns import Campaign, Copies
-from consult.synthesis.embeddings import embed_texts, text_of, vectors_of_texts
+from consult.synthesis.embeddings import embed_texts, text_of_parts, vectors_of_texts
 from consult.synthesis.models import (
     ACTIVE_STATUSES,
     CopyKind,
@@ -309,10 +309,10 @@ class _Tracker:
                 logger.warning("synthesis run %d: heartbeat not written: %s", self.run_id, error)
 
 
-def _author_key(contribution: Contribution) -> str:
-    if contribution.author_id is not None:
-        return f"account:{contribution.author_id}"
-    return f"name:{contribution.author_pseudonym}"
+def _author_key(author_id: int | None, pseudonym: str | None) -> str:
+    if author_id is not None:
+        return f"account:{author_id}"
+    return f"name:{pseudonym}"
 
 
 def id_ranges(ids: Sequence[int]) -> list[list[int]]:
@@ -332,54 +332,79 @@ def ids_of_ranges(ranges: Sequence[Sequence[int]]) -> set[int]:
     return {found for first, last in ranges for found in range(first, last + 1)}
 
 
+# Contributions read from the database at a time while a run loads its input.
+LOAD_CHUNK = 5_000
+
+
 async def _load_items(
     db: AsyncSession, consultation_id: int, fixed: Sequence[Sequence[int]] | None
 ) -> list[Item]:
     """The run's input: the visible contributions of the synthesised kinds, or, once the run
-    has fixed its input, exactly those (still stored) whose ids it recorded."""
-    query = select(Contribution).where(
+    has fixed its input, exactly those (still stored) whose ids it recorded.
+
+    Only the columns an item needs are read, a chunk at a time: loading whole contributions
+    held every one of them, with its ORM state, beside the items (gigabytes at a million).
+    """
+    query = select(
+        Contribution.id,
+        Contribution.article_key,
+        Contribution.kind,
+        Contribution.stance,
+        Contribution.body,
+        Contribution.new_text,
+        Contribution.author_id,
+        Contribution.author_pseudonym,
+        Contribution.created_at,
+        Contribution.votes_for,
+        Contribution.votes_mixed,
+        Contribution.votes_against,
+        Contribution.parent_id,
+    ).where(
         Contribution.consultation_id == consultation_id,
         Contribution.kind.in_(SYNTHESISED_KINDS),
     )
+    wanted: set[int] | None = None
     if fixed is None:
         query = query.where(Contribution.visibility == Visibility.VISIBLE)
     elif not fixed:
         return []
     else:
         query = query.where(Contribution.id.between(fixed[0][0], fixed[-1][1]))
-    contributions = (await db.scalars(query.order_by(Contribution.id))).all()
-    if fixed is not None:
         wanted = ids_of_ranges(fixed)
-        contributions = [c for c in contributions if c.id in wanted]
-    return [
-        Item(
-            id=c.id,
-            article_key=c.article_key,
-            kind=c.kind.value,
-            stance=c.stance.value if c.stance else None,
-            text=text_of(c),
-            author=_author_key(c),
-            created_at=c.created_at,
-            votes_for=c.votes_for,
-            votes_mixed=c.votes_mixed,
-            votes_against=c.votes_against,
-            parent_id=c.parent_id,
-            headline=_headline(c),
+    rows = await db.stream(query.order_by(Contribution.id).execution_options(yield_per=LOAD_CHUNK))
+    items: list[Item] = []
+    async for chunk in rows.partitions():
+        items.extend(
+            Item(
+                id=row.id,
+                article_key=row.article_key,
+                kind=row.kind.value,
+                stance=row.stance.value if row.stance else None,
+                text=text_of_parts(row.body, row.new_text),
+                author=_author_key(row.author_id, row.author_pseudonym),
+                created_at=row.created_at,
+                votes_for=row.votes_for,
+                votes_mixed=row.votes_mixed,
+                votes_against=row.votes_against,
+                parent_id=row.parent_id,
+                headline=_headline(row.kind, row.body),
+            )
+            for row in chunk
+            if wanted is None or row.id in wanted
         )
-        for c in contributions
-    ]
+    return items
 
 
 # A title line is short: a longer first line is a paragraph of the exposé.
 _HEADLINE_MAX = 120
 
 
-def _headline(contribution: Contribution) -> str:
+def _headline(kind: ContributionKind, body: str) -> str:
     """The title an amendment's author gave it: the first line of its exposé, when short (a
     proposal imported from another platform carries its title there)."""
-    if contribution.kind is not ContributionKind.AMENDMENT:
+    if kind is not ContributionKind.AMENDMENT:
         return ""
-    first = contribution.body.strip().split("\n", 1)[0].strip()
+    first = body.strip().split("\n", 1)[0].strip()
     return first if len(first) <= _HEADLINE_MAX else ""
 
 

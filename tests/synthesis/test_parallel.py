@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from consult.synthesis.parallel import ScopePool, scope_input, synthesise_articles
+from consult.synthesis.parallel import ScopeInput, ScopePool, scope_input, synthesise_articles
 from consult.synthesis.pipeline import (
     ScopeResult,
+    Stages,
     SynthesisParams,
     article_scopes,
     default_stages,
@@ -59,6 +60,48 @@ async def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(
     # Every article reported as it finished.
     assert finished == list(range(1, len(alone) + 1))
     assert any(len(result.clusters) > 1 for result in pooled)
+
+
+class _CountingPool(ScopePool):
+    """A real pool that records how many scopes it was handed at once."""
+
+    def __init__(self, processes: int) -> None:
+        super().__init__(processes)
+        self.handed = 0
+        self.most_handed = 0
+
+    async def run(self, data: ScopeInput, params: SynthesisParams, stages: Stages) -> ScopeResult:
+        self.handed += 1
+        self.most_handed = max(self.most_handed, self.handed)
+        try:
+            return await super().run(data, params, stages)
+        finally:
+            self.handed -= 1
+
+
+@pytest.mark.anyio
+async def test_scopes_are_copied_for_a_process_only_as_processes_free_up() -> None:
+    # Each scope handed to the pool is a copy of its items and vectors: handing them all at
+    # once held a second copy of the whole run.
+    items, vectors = corpus(per_topic=30, letters=6)
+    items = [replace(item, article_key=f"art-{item.id % 6}") for item in items]
+    params, stages = SynthesisParams(), default_stages()
+    copies = find_copies(items, stages.copies, params.seed)
+    finished: list[int] = []
+
+    async def scope_done(count: int) -> None:
+        finished.append(count)
+
+    counting = _CountingPool(1)
+    try:
+        results = await synthesise_articles(
+            article_scopes(items), items, vectors, copies, params, stages, counting, scope_done
+        )
+    finally:
+        counting.close()
+    assert len(results) == 6
+    assert finished == [1, 2, 3, 4, 5, 6]
+    assert counting.most_handed == 2 * counting.processes
 
 
 def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:

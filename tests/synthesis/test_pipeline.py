@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from consult.nlp.campaigns import Copies
 from consult.nlp.cluster import PCAReducer
 from consult.nlp.label import ClusterLabel
+from consult.synthesis import pipeline
 from consult.synthesis.pipeline import (
     OTHER,
     Item,
@@ -25,6 +26,7 @@ from consult.synthesis.pipeline import (
     find_copies,
     gather_themes,
     input_hash,
+    map_projection,
     synthesise_article,
 )
 from tests.support.corpus import START, TOPICS, corpus
@@ -387,3 +389,31 @@ def test_odd_texts_are_handled(text: str) -> None:
     vectors = np.vstack([vectors, np.ones((1, vectors.shape[1]), np.float32)])
     _, _articles, themes = run_all(items, vectors, SynthesisParams())
     assert sum(len(c.members) for c in themes.clusters) == len(items)
+
+
+def test_a_large_map_fitted_on_a_sample_places_every_row_as_a_map_of_every_row_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Beyond PROJECTION_FIT_ROWS the map's axes come from a seeded sample and the rows are
+    # placed a chunk at a time (a float64 copy of a million rows is 4 GB).
+    rng = np.random.default_rng(3)
+    rows = pipeline.PROJECTION_FIT_ROWS + 7_001
+    # Two blobs apart along one direction, a wide spread along a second: two clear axes.
+    side = rng.integers(0, 2, size=rows)
+    spread = np.array([1.0, 3.0] + [0.5] * 14)
+    vectors = (rng.normal(size=(rows, 16)) * spread).astype(np.float32)
+    vectors[:, 0] += 8.0 * side
+    members = range(3, rows, 1)  # a scope: not every row of the run
+
+    sampled = map_projection(vectors, members, seed=0)
+    assert sampled.shape == (len(members), 2)
+    assert np.allclose(sampled.min(axis=0), 0.0) and np.allclose(sampled.max(axis=0), 1.0)
+    assert np.array_equal(sampled, map_projection(vectors, members, seed=0))
+    # The two blobs lie apart on the map, along its first axis.
+    first, second = sampled[side[3:] == 0, 0], sampled[side[3:] == 1, 0]
+    assert abs(float(np.median(first)) - float(np.median(second))) > 0.5
+
+    monkeypatch.setattr(pipeline, "PROJECTION_FIT_ROWS", rows)
+    whole = map_projection(vectors, members, seed=0)
+    for axis in range(2):
+        assert np.corrcoef(sampled[:, axis], whole[:, axis])[0, 1] > 0.99
