@@ -243,10 +243,11 @@ async def synthesise_articles(
     if pool is None:
         return [await here(scope) for scope in scopes]
 
-    # A scope's input is a copy of its items and vectors: built only when a process is about
-    # to take it (one waiting per process), or every scope's copy would exist at once, a
-    # second copy of the whole run (2 GB of vectors at a million contributions).
-    in_flight = asyncio.Semaphore(2 * pool.processes)
+    # A scope's input is a copy of its items and vectors: built only when a process is free
+    # to take it, or every scope's copy would exist at once, a second copy of the whole run
+    # (2 GB of vectors at a million contributions). Copying one takes a fraction of a second,
+    # grouping it seconds: the processes hardly wait.
+    in_flight = asyncio.Semaphore(pool.processes)
 
     async def in_pool(scope: str) -> ScopeResult:
         async with in_flight:

@@ -92,7 +92,7 @@ async def test_scopes_are_copied_for_a_process_only_as_processes_free_up() -> No
     async def scope_done(count: int) -> None:
         finished.append(count)
 
-    counting = _CountingPool(1)
+    counting = _CountingPool(2)
     try:
         results = await synthesise_articles(
             article_scopes(items), items, vectors, copies, params, stages, counting, scope_done
@@ -101,7 +101,7 @@ async def test_scopes_are_copied_for_a_process_only_as_processes_free_up() -> No
         counting.close()
     assert len(results) == 6
     assert finished == [1, 2, 3, 4, 5, 6]
-    assert counting.most_handed == 2 * counting.processes
+    assert counting.most_handed == counting.processes
 
 
 def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:
