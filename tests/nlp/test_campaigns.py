@@ -237,6 +237,45 @@ def test_signatures_equal_datasketch_minhash() -> None:
         assert np.array_equal(reference.hashvalues, row)
 
 
+def test_the_band_index_finds_the_candidates_datasketch_s_lsh_finds() -> None:
+    # The index keeps only the bands another text shares, as numbers: the candidates each text
+    # meets must stay those of datasketch's LSH with the same bands, inserted in the same order.
+    from datasketch import MinHashLSH
+
+    params = CampaignParams()
+    rng = random.Random(5)
+    words = normalise_for_matching(TEMPLATE).split()
+    texts = []
+    for _ in range(60):
+        variant = list(words)
+        for _ in range(rng.randint(0, 4)):
+            variant[rng.randrange(len(variant))] = rng.choice(["vélo", "école", "loyer", "santé"])
+        texts.append(" ".join(variant))
+    texts += [" ".join(rng.choices(words, k=len(words))) for _ in range(60)]
+    rng.shuffle(texts)
+    sigs = signatures(texts, params)
+    index = campaigns_module._BandIndex(sigs, params)
+    bands, rows = campaigns_module._lsh_shape(params)
+    reference = MinHashLSH(
+        threshold=params.threshold, num_perm=params.num_perm, weights=campaigns_module._LSH_WEIGHTS
+    )
+    assert (reference.b, reference.r) == (bands, rows)
+    met = 0
+    for row in range(len(texts)):
+        sketch = MinHash(
+            num_perm=params.num_perm,
+            seed=params.seed,
+            hashvalues=sigs[row],
+            scheme=campaigns_module._SCHEME,
+        )
+        expected = set(reference.query(sketch))
+        assert index.query(row) == expected
+        met += len(expected)
+        reference.insert(row, sketch)
+        index.insert(row)
+    assert met > 100  # the variants met one another
+
+
 # --- grouping -------------------------------------------------------------------------------
 
 
