@@ -73,7 +73,7 @@ from consult.nlp.campaigns import Campaign
 from consult.nlp.embed import Embedder, Vectors, embedder_from_setting
 from consult.organisations.models import Organisation
 from consult.settings import default_synthesis_processes, normalise_database_url
-from consult.synthesis.embeddings import text_of
+from consult.synthesis.embeddings import text_of_parts
 from consult.synthesis.models import (
     Embedding,
     RunStage,
@@ -680,7 +680,7 @@ async def measure(
 
 
 def _text(contribution: SyntheticContribution) -> str:
-    return text_of(Contribution(body=contribution.body, new_text=contribution.new_text))
+    return text_of_parts(contribution.body, contribution.new_text)
 
 
 def run_size(
