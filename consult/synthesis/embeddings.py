@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import mmap
+import tempfile
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import anyio.to_thread
 import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -153,6 +157,14 @@ async def embed_contribution_batch(
     return EmbeddingReport(considered=len(contributions), embedded=embedded), last
 
 
+async def stored_dimension(session: AsyncSession, model_id: str) -> int:
+    """The length of the model's stored vectors (0 when it has none yet)."""
+    found = await session.scalar(
+        select(Embedding.dimension).where(Embedding.model_id == model_id).limit(1)
+    )
+    return int(found or 0)
+
+
 async def vectors_of_texts(
     session: AsyncSession, model_id: str, texts: Sequence[str]
 ) -> np.ndarray:
@@ -183,3 +195,60 @@ async def vectors_of_texts(
     if matrix is None:
         matrix = np.zeros((len(texts), 0), dtype=np.float32)
     return matrix
+
+
+# Texts whose vectors are read from the store, then written to a run's vector file, at a time.
+_SPILL_CHUNK = 50_000
+
+
+class VectorFile:
+    """A run's vectors, row ``i`` for its item ``i``, in a temporary file read a few rows at a
+    time: an article's when it is grouped, a chunk for the consultation's map.
+
+    Held in memory, they were 2 GB for the whole run at a million contributions, which kept
+    it above 8 GiB (decision 0041); read from the file, they are pages of the system's cache,
+    which it gives back under pressure. The file is deleted on :meth:`close` (and by the
+    system if the process dies).
+    """
+
+    def __init__(self, dimension: int) -> None:
+        self.dimension = dimension
+        self.count = 0
+        # Open for the object's life (closed by close()), not for a block.
+        self._file = tempfile.TemporaryFile(prefix="consult-vectors-")  # noqa: SIM115
+
+    def append(self, block: NDArray[Any]) -> None:
+        """Add rows at the end (in item order)."""
+        self._file.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+        self.count += len(block)
+
+    def rows(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
+        """The vectors of ``rows``, in that order (a copy: nothing stays mapped)."""
+        if len(rows) == 0 or self.dimension == 0:
+            return np.zeros((len(rows), self.dimension), dtype=np.float32)
+        self._file.flush()
+        with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            stored = np.frombuffer(mapped, dtype="<f4").reshape(self.count, self.dimension)
+            found = stored[np.asarray(rows, dtype=np.intp)].astype(np.float32)
+            del stored  # the map cannot be closed while an array still reads it
+        return found
+
+    def close(self) -> None:
+        self._file.close()
+
+
+async def spill_vectors(session: AsyncSession, model_id: str, texts: Sequence[str]) -> VectorFile:
+    """The stored vectors of ``texts`` (prepared, as for :func:`vectors_of_texts`) written to
+    a :class:`VectorFile`, a chunk at a time: never more than a chunk of them in memory."""
+    spilled = VectorFile(await stored_dimension(session, model_id))
+    try:
+        for start in range(0, len(texts), _SPILL_CHUNK):
+            chunk = texts[start : start + _SPILL_CHUNK]
+            block = await vectors_of_texts(session, model_id, chunk)
+            if block.shape[1] != spilled.dimension:  # none of these texts has a vector
+                block = np.zeros((len(chunk), spilled.dimension), dtype=np.float32)
+            spilled.append(block)
+    except BaseException:
+        spilled.close()
+        raise
+    return spilled

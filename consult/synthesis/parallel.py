@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from consult.nlp.campaigns import Copies
 from consult.synthesis.pipeline import (
     Item,
+    RowReader,
     ScopeResult,
     Stages,
     SynthesisParams,
@@ -63,15 +64,16 @@ def scope_input(
     scope: str,
     members: Sequence[int],
     items: Sequence[Item],
-    vectors: NDArray[np.float32],
+    scope_vectors: NDArray[np.float32],
     copies: Copies,
 ) -> ScopeInput:
-    """The part of a run that the scope made of ``members`` (indexes into ``items``) needs."""
+    """The part of a run that the scope made of ``members`` (indexes into ``items``) needs;
+    ``scope_vectors`` are the members' vectors, in the order of ``members``."""
     ids = {items[index].id for index in members}
     return ScopeInput(
         scope=scope,
         items=[items[index] for index in members],
-        vectors=np.ascontiguousarray(vectors[list(members)]),
+        vectors=scope_vectors,
         copies=Copies(
             campaigns=[c for c in copies.campaigns if not ids.isdisjoint(c.members)],
             reposts=[c for c in copies.reposts if not ids.isdisjoint(c.members)],
@@ -214,7 +216,7 @@ class ScopePool:
 async def synthesise_articles(
     scopes: dict[str, list[int]],
     items: Sequence[Item],
-    vectors: NDArray[np.float32],
+    vectors: NDArray[np.float32] | RowReader,
     copies: Copies,
     params: SynthesisParams,
     stages: Stages,
@@ -223,8 +225,11 @@ async def synthesise_articles(
 ) -> list[ScopeResult]:
     """Every article's result, in the order of ``scopes``; ``scope_done`` after each.
 
-    Without a pool the articles are grouped one after another in a thread of this process;
-    with one, in its processes, the largest first.
+    ``vectors`` is the run's matrix, or a reader of its rows (a run's :class:`VectorFile`): an
+    article's vectors are read when it is grouped and let go once it is, the results keeping
+    what the themes need of them (each group's centroid). Without a pool the articles are
+    grouped one after another in a thread of this process; with one, in its processes, the
+    largest first.
     """
     finished = 0
 
@@ -233,25 +238,33 @@ async def synthesise_articles(
         finished += 1
         await scope_done(finished)
 
+    read: RowReader = vectors.__getitem__ if isinstance(vectors, np.ndarray) else vectors
+
+    async def input_of(scope: str) -> ScopeInput:
+        members = scopes[scope]
+        rows = np.asarray(members, dtype=np.intp)
+        scope_vectors = np.ascontiguousarray(await anyio.to_thread.run_sync(read, rows))
+        return scope_input(scope, members, items, scope_vectors, copies)
+
     async def here(scope: str) -> ScopeResult:
-        result = await anyio.to_thread.run_sync(
-            synthesise_article, scope, scopes[scope], items, vectors, copies, params, stages
-        )
+        data = await input_of(scope)
+        result = await anyio.to_thread.run_sync(synthesise_input, data, params, stages)
+        del data
         await count_one()
-        return result
+        return mapped(result, scopes[scope])
 
     if pool is None:
         return [await here(scope) for scope in scopes]
 
-    # A scope's input is a copy of its items and vectors: built only when a process is free
-    # to take it, or every scope's copy would exist at once, a second copy of the whole run
-    # (2 GB of vectors at a million contributions). Copying one takes a fraction of a second,
-    # grouping it seconds: the processes hardly wait.
+    # A scope's input is a copy of its items and vectors: made only when a process is free to
+    # take it, or every scope's copy would exist at once, a copy of the whole run (2 GB of
+    # vectors at a million contributions). Making one takes a fraction of a second, grouping
+    # it seconds: the processes hardly wait.
     in_flight = asyncio.Semaphore(pool.processes)
 
     async def in_pool(scope: str) -> ScopeResult:
         async with in_flight:
-            data = scope_input(scope, scopes[scope], items, vectors, copies)
+            data = await input_of(scope)
             result = await pool.run(data, params, stages)
             del data
         await count_one()

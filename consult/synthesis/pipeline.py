@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,9 +66,9 @@ ARTICLE_FIT_LIMIT = 2_000
 _MAX_DEPTH = 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
-    """One contribution as the synthesis sees it."""
+    """One contribution as the synthesis sees it (slots: a run holds a million of them)."""
 
     id: int
     article_key: str
@@ -200,6 +200,9 @@ class GroupResult:
     """For an article group: the position of its theme."""
     generic: bool = False
     """A group of brief reactions ("d'accord", "doublon"...) rather than a topic."""
+    centroid: NDArray[np.float64] | None = field(default=None, repr=False)
+    """For an article group: the direction of its members' mean vector, which is all the
+    themes need of its vectors (the run holds no article's vectors once it is grouped)."""
 
 
 @dataclass
@@ -272,6 +275,12 @@ def _centroid(vectors: NDArray[Any], members: Sequence[int]) -> NDArray[np.float
     return _unit(np.mean([_unit(vectors[i]) for i in members], axis=0))
 
 
+def _group_centroid(group: GroupResult) -> NDArray[np.float64]:
+    if group.centroid is None:
+        raise ValueError(f"article group {group.position} was formed without its centroid")
+    return group.centroid
+
+
 def _threads(members: Sequence[int], items: Sequence[Item]) -> dict[int, list[int]]:
     """Root item index -> the root and everything below it within these members."""
     index_of = {items[index].id: index for index in members}
@@ -323,17 +332,25 @@ PROJECTION_FIT_ROWS = 20_000
 _PROJECTION_CHUNK = 4_096
 
 
-def map_projection(vectors: NDArray[Any], rows: Sequence[int], seed: int) -> NDArray[np.float64]:
+RowReader = Callable[[NDArray[np.intp]], NDArray[Any]]
+"""Reads the vectors of the given rows, in that order (a run reads them from the store)."""
+
+
+def map_projection(
+    vectors: NDArray[Any] | RowReader, rows: Sequence[int], seed: int
+) -> NDArray[np.float64]:
     """Seeded 2-d PCA projection of ``vectors[rows]`` scaled to [0, 1]² (a map, not a
-    measure: axes mean nothing)."""
+    measure: axes mean nothing). ``vectors`` is a matrix, or a reader of its rows: beyond
+    :data:`PROJECTION_FIT_ROWS` rows, the rows are read a chunk at a time."""
     n = len(rows)
     if n == 0:
         return np.zeros((0, 2))
     from sklearn.decomposition import PCA
 
+    read: RowReader = vectors.__getitem__ if isinstance(vectors, np.ndarray) else vectors
     index = np.asarray(rows, dtype=np.intp)
     if n <= PROJECTION_FIT_ROWS:
-        whole = vectors[index].astype(np.float64)
+        whole = np.asarray(read(index), dtype=np.float64)
         centred = whole - whole.mean(axis=0)
         if n < 3 or not np.any(centred):
             return np.full((n, 2), 0.5)
@@ -342,19 +359,20 @@ def map_projection(vectors: NDArray[Any], rows: Sequence[int], seed: int) -> NDA
         solver = "full" if n <= 2_000 else "randomized"
         points = PCA(n_components=2, svd_solver=solver, random_state=seed).fit_transform(centred)
     else:
-        chunks = [
-            index[start : start + _PROJECTION_CHUNK] for start in range(0, n, _PROJECTION_CHUNK)
-        ]
-        mean = sum(vectors[chunk].sum(axis=0, dtype=np.float64) for chunk in chunks) / n
         sample = np.sort(
             np.random.default_rng(seed).choice(index, PROJECTION_FIT_ROWS, replace=False)
         )
-        fitted = vectors[sample].astype(np.float64) - mean
-        if not np.any(fitted):
+        fitted = np.asarray(read(sample), dtype=np.float64)
+        if not np.any(fitted - fitted.mean(axis=0)):
             return np.full((n, 2), 0.5)
+        # PCA centres on the sample's own mean, in fitting and in placing: the whole scope's
+        # mean would change nothing but another pass over every row.
         pca = PCA(n_components=2, svd_solver="randomized", random_state=seed).fit(fitted)
+        chunks = [
+            index[start : start + _PROJECTION_CHUNK] for start in range(0, n, _PROJECTION_CHUNK)
+        ]
         points = np.concatenate(
-            [pca.transform(vectors[chunk].astype(np.float64) - mean) for chunk in chunks]
+            [pca.transform(np.asarray(read(chunk), dtype=np.float64)) for chunk in chunks]
         )
     # Fix the sign of each axis so the map does not flip between equivalent solutions.
     for axis in range(2):
@@ -515,6 +533,7 @@ def synthesise_article(
                     y=float(centre[1]),
                     discussion=None if group is None else group.discussion,
                     targets=_targets(group_members, items),
+                    centroid=None if group is None else _centroid(vectors, group_members),
                 ),
                 items,
             )
@@ -552,20 +571,17 @@ def _name(results: Sequence[GroupResult], items: Sequence[Item], labeller: Label
 def gather_themes(
     articles: Sequence[ScopeResult],
     items: Sequence[Item],
-    vectors: NDArray[np.float32],
+    vectors: NDArray[np.float32] | RowReader,
     params: SynthesisParams,
     stages: Stages,
 ) -> ScopeResult:
     """The consultation's themes: article groups gathered by subject (each article group in
-    exactly one theme; the articles' "other" contributions make the themes' "other")."""
+    exactly one theme; the articles' "other" contributions make the themes' "other").
+
+    The themes compare the article groups' centroids; ``vectors`` (a matrix, or a reader of
+    its rows) only draws the consultation's map."""
     groups = [(a, g) for a in articles for g in a.clusters if g.position != OTHER]
-    centroids = (
-        np.stack(
-            [_unit(np.mean([_unit(vectors[i]) for i in g.members], axis=0)) for _, g in groups]
-        )
-        if groups
-        else np.zeros((0, vectors.shape[1] if vectors.ndim == 2 else 0))
-    )
+    centroids = np.stack([_group_centroid(g) for _, g in groups]) if groups else np.zeros((0, 0))
     theme_of = stages.themes.group(centroids)
     everyone = sorted(index for a in articles for g in a.clusters for index in g.members)
     points = map_projection(vectors, everyone, params.seed)

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
 from consult.nlp.campaigns import Campaign, Copies
-from consult.synthesis.embeddings import embed_texts, text_of_parts, vectors_of_texts
+from consult.synthesis.embeddings import VectorFile, embed_texts, spill_vectors, text_of_parts
 from consult.synthesis.models import (
     ACTIVE_STATUSES,
     CopyKind,
@@ -41,6 +41,7 @@ from consult.synthesis.parallel import ScopePool, synthesise_articles
 from consult.synthesis.pipeline import (
     Item,
     ScopeResult,
+    Stages,
     SynthesisParams,
     SynthesisPipeline,
     article_scopes,
@@ -524,61 +525,83 @@ async def _execute(
             await embed_texts(db, embedder, texts[start : start + EMBED_CHUNK])
             await db.commit()  # keep what is embedded if the run is interrupted
             await progress(RunStage.EMBEDDING, min(start + EMBED_CHUNK, len(texts)), len(texts))
-        vectors = await vectors_of_texts(db, embedder.model_id, [item.text for item in items])
-
-        await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
-        copies = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
-
-        scopes = article_scopes(items)
-        # One step per article, then one for the themes that gather them.
-        steps = len(scopes) + 1
-        await progress(RunStage.CLUSTERING, 0, steps, force=True)
-
-        async def scope_done(finished: int) -> None:
-            await progress(RunStage.CLUSTERING, finished, steps, force=True)
-
-        articles = await synthesise_articles(
-            scopes, items, vectors, copies, params, stages, pool, scope_done
-        )
-        themes = await anyio.to_thread.run_sync(
-            gather_themes, articles, items, vectors, params, stages
-        )
-        await progress(RunStage.CLUSTERING, steps, steps, force=True)
-
-        await progress(RunStage.SAVING, 0, len(items), force=True)
-        await db.commit()  # end the reads: the saving transaction starts below
-        # The run's row first: PostgreSQL locks it and SQLite takes its write lock, so a sweep
-        # that would take the run for dead waits for this transaction, then finds it done.
-        held = await db.execute(
-            update(SynthesisRun).where(progress.held()).values(heartbeat_at=clock())
-        )
-        if not held.rowcount:  # type: ignore[attr-defined]
-            await db.rollback()
-            raise RunSuperseded(run_id)
-        await _save(db, run_id, items, copies, themes, articles)
-        described = stages.describe()
-        await db.execute(
-            update(SynthesisRun)
-            .where(SynthesisRun.id == run_id)
-            .values(
-                status=RunStatus.SUCCEEDED,
-                stage=RunStage.DONE,
-                done=len(items),
-                total=len(items),
-                model_id=embedder.model_id,
-                stages=described,
-                input_hash=input_hash(
-                    embedder.model_id, {"params": params.as_json(), "stages": described}, items
-                ),
-                contribution_count=len(items),
-                finished_at=clock(),
-                heartbeat_at=clock(),
-                error="",
+        del texts
+        # The vectors wait in a file, read an article at a time (decision 0041).
+        vectors = await spill_vectors(db, embedder.model_id, [item.text for item in items])
+        try:
+            await _group_and_save(
+                db, run_id, items, vectors, params, stages, pool, progress, clock, embedder.model_id
             )
-        )
-        await db.commit()
+        finally:
+            vectors.close()
     if progress.listener is not None:
         progress.listener(RunStage.DONE, len(items), len(items))
+
+
+async def _group_and_save(
+    db: AsyncSession,
+    run_id: int,
+    items: list[Item],
+    vectors: VectorFile,
+    params: SynthesisParams,
+    stages: Stages,
+    pool: ScopePool | None,
+    progress: _Tracker,
+    clock: Callable[[], datetime],
+    model_id: str,
+) -> None:
+    """The stages after embedding: copies, articles, themes, then the results saved."""
+    await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
+    copies = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
+
+    scopes = article_scopes(items)
+    # One step per article, then one for the themes that gather them.
+    steps = len(scopes) + 1
+    await progress(RunStage.CLUSTERING, 0, steps, force=True)
+
+    async def scope_done(finished: int) -> None:
+        await progress(RunStage.CLUSTERING, finished, steps, force=True)
+
+    articles = await synthesise_articles(
+        scopes, items, vectors.rows, copies, params, stages, pool, scope_done
+    )
+    themes = await anyio.to_thread.run_sync(
+        gather_themes, articles, items, vectors.rows, params, stages
+    )
+    await progress(RunStage.CLUSTERING, steps, steps, force=True)
+
+    await progress(RunStage.SAVING, 0, len(items), force=True)
+    await db.commit()  # end the reads: the saving transaction starts below
+    # The run's row first: PostgreSQL locks it and SQLite takes its write lock, so a sweep
+    # that would take the run for dead waits for this transaction, then finds it done.
+    held = await db.execute(
+        update(SynthesisRun).where(progress.held()).values(heartbeat_at=clock())
+    )
+    if not held.rowcount:  # type: ignore[attr-defined]
+        await db.rollback()
+        raise RunSuperseded(run_id)
+    await _save(db, run_id, items, copies, themes, articles)
+    described = stages.describe()
+    await db.execute(
+        update(SynthesisRun)
+        .where(SynthesisRun.id == run_id)
+        .values(
+            status=RunStatus.SUCCEEDED,
+            stage=RunStage.DONE,
+            done=len(items),
+            total=len(items),
+            model_id=model_id,
+            stages=described,
+            input_hash=input_hash(
+                model_id, {"params": params.as_json(), "stages": described}, items
+            ),
+            contribution_count=len(items),
+            finished_at=clock(),
+            heartbeat_at=clock(),
+            error="",
+        )
+    )
+    await db.commit()
 
 
 async def _opinions_stage(

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,9 +38,25 @@ async def _run(pool: ScopePool | None) -> tuple[list[ScopeResult], list[int]]:
         finished.append(count)
 
     results = await synthesise_articles(
-        article_scopes(items), items, vectors, copies, params, stages, pool, scope_done
+        article_scopes(items),
+        items,
+        vectors,
+        copies,
+        params,
+        stages,
+        pool,
+        scope_done,
     )
     return results, finished
+
+
+def _comparable(result: ScopeResult) -> dict[str, Any]:
+    """``result`` as plain data (each group's centroid as a list, which compares by value)."""
+    plain = asdict(result)
+    for group in plain["clusters"]:
+        if group["centroid"] is not None:
+            group["centroid"] = group["centroid"].tolist()
+    return plain
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +73,7 @@ async def test_a_pool_gives_the_same_clusters_quotes_and_map_as_one_process(
     alone, _ = await _run(None)
     pooled, finished = await _run(pool)
     assert [result.scope for result in pooled] == [result.scope for result in alone]
-    assert [asdict(result) for result in pooled] == [asdict(result) for result in alone]
+    assert [_comparable(result) for result in pooled] == [_comparable(result) for result in alone]
     # Every article reported as it finished.
     assert finished == list(range(1, len(alone) + 1))
     assert any(len(result.clusters) > 1 for result in pooled)
@@ -80,14 +97,23 @@ class _CountingPool(ScopePool):
 
 
 @pytest.mark.anyio
-async def test_scopes_are_copied_for_a_process_only_as_processes_free_up() -> None:
-    # Each scope handed to the pool is a copy of its items and vectors: handing them all at
-    # once held a second copy of the whole run.
+async def test_an_article_s_vectors_are_read_only_when_a_process_is_free_to_group_it() -> None:
+    # Each scope handed to the pool is a copy of its items and vectors: reading them all at
+    # once held the whole run's vectors (2 GB at a million contributions) for the whole stage.
     items, vectors = corpus(per_topic=30, letters=6)
     items = [replace(item, article_key=f"art-{item.id % 6}") for item in items]
     params, stages = SynthesisParams(), default_stages()
     copies = find_copies(items, stages.copies, params.seed)
+    scopes = article_scopes(items)
     finished: list[int] = []
+    reads: list[list[int]] = []
+    most_outstanding = 0
+
+    def read(rows: np.ndarray) -> np.ndarray:
+        nonlocal most_outstanding
+        reads.append(rows.tolist())
+        most_outstanding = max(most_outstanding, len(reads) - len(finished))
+        return vectors[rows]
 
     async def scope_done(count: int) -> None:
         finished.append(count)
@@ -95,13 +121,23 @@ async def test_scopes_are_copied_for_a_process_only_as_processes_free_up() -> No
     counting = _CountingPool(2)
     try:
         results = await synthesise_articles(
-            article_scopes(items), items, vectors, copies, params, stages, counting, scope_done
+            scopes, items, read, copies, params, stages, counting, scope_done
         )
     finally:
         counting.close()
     assert len(results) == 6
     assert finished == [1, 2, 3, 4, 5, 6]
     assert counting.most_handed == counting.processes
+    # Each article read once, whole, and never more than one per process at a time.
+    assert sorted(reads) == sorted(scopes.values())
+    assert most_outstanding == counting.processes
+    # What the themes need of the vectors travels back with each group.
+    for result in results:
+        for group in result.clusters:
+            if group.position >= 0:
+                assert group.centroid is not None
+                expected = np.mean([v / np.linalg.norm(v) for v in vectors[group.members]], axis=0)
+                assert np.allclose(group.centroid, expected / np.linalg.norm(expected))
 
 
 def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:
@@ -114,7 +150,7 @@ def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:
     copies = find_copies(items, default_stages().copies, 0)
     assert copies.campaigns and copies.reposts
     for scope, members in article_scopes(items).items():
-        data = scope_input(scope, members, items, vectors, copies)
+        data = scope_input(scope, members, items, vectors[members], copies)
         assert [item.id for item in data.items] == [items[index].id for index in members]
         assert (data.vectors == vectors[members]).all()
         ids = {item.id for item in data.items}
@@ -125,7 +161,8 @@ def test_a_scope_travels_with_only_its_own_items_and_copies() -> None:
             assert kept == [group for group in every if not ids.isdisjoint(group.members)]
     # the repost group goes with both of its articles, as a repost group
     assert all(
-        scope_input(scope, members, items, vectors, copies).copies.reposts == copies.reposts
+        scope_input(scope, members, items, vectors[members], copies).copies.reposts
+        == copies.reposts
         for scope, members in article_scopes(items).items()
     )
 
