@@ -199,6 +199,8 @@ async def vectors_of_texts(
 
 # Texts whose vectors are read from the store, then written to a run's vector file, at a time.
 _SPILL_CHUNK = 50_000
+# Bytes of a run's vector file mapped at a time when rows are read from it.
+_WINDOW_BYTES = 64 * 1024 * 1024
 
 
 class VectorFile:
@@ -224,13 +226,37 @@ class VectorFile:
 
     def rows(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
         """The vectors of ``rows``, in that order (a copy: nothing stays mapped)."""
-        if len(rows) == 0 or self.dimension == 0:
-            return np.zeros((len(rows), self.dimension), dtype=np.float32)
+        wanted = np.asarray(rows, dtype=np.intp)
+        found = np.zeros((len(wanted), self.dimension), dtype=np.float32)
+        if len(wanted) == 0 or self.dimension == 0:
+            return found
         self._file.flush()
-        with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            stored = np.frombuffer(mapped, dtype="<f4").reshape(self.count, self.dimension)
-            found = stored[np.asarray(rows, dtype=np.intp)].astype(np.float32)
-            del stored  # the map cannot be closed while an array still reads it
+        # The file is mapped a window at a time, in row order: the pages of a mapping count
+        # in the process's resident memory while it is mapped, and an article's rows are
+        # spread over the whole file (mapping it whole counted 1.9 GB more at a million).
+        row_bytes = self.dimension * 4
+        per_window = max(1, _WINDOW_BYTES // row_bytes)
+        order = np.argsort(wanted, kind="stable")
+        ordered = wanted[order]
+        start = 0
+        while start < len(ordered):
+            first = int(ordered[start])
+            end = int(np.searchsorted(ordered, first + per_window, side="left"))
+            last = int(ordered[end - 1])
+            offset = first * row_bytes // mmap.ALLOCATIONGRANULARITY * mmap.ALLOCATIONGRANULARITY
+            length = (last + 1) * row_bytes - offset
+            with mmap.mmap(
+                self._file.fileno(), length, access=mmap.ACCESS_READ, offset=offset
+            ) as window:
+                stored = np.frombuffer(
+                    window,
+                    dtype="<f4",
+                    count=(last + 1 - first) * self.dimension,
+                    offset=first * row_bytes - offset,
+                ).reshape(-1, self.dimension)
+                found[order[start:end]] = stored[ordered[start:end] - first]
+                del stored  # a map cannot be closed while an array still reads it
+            start = end
         return found
 
     def close(self) -> None:

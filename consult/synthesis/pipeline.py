@@ -333,7 +333,7 @@ _PROJECTION_CHUNK = 4_096
 
 
 RowReader = Callable[[NDArray[np.intp]], NDArray[Any]]
-"""Reads the vectors of the given rows, in that order (a run reads them from the store)."""
+"""Reads the vectors of the given rows, in that order (a run reads them from its vector file)."""
 
 
 def map_projection(

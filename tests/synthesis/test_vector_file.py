@@ -14,8 +14,6 @@ from consult.nlp.embed import embedder_from_setting, prepare_text
 from consult.synthesis import embeddings
 from consult.synthesis.embeddings import embed_texts, spill_vectors, vectors_of_texts
 
-pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
-
 
 @pytest.fixture
 async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
@@ -34,6 +32,33 @@ def _mapped_vector_files() -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("window_rows", [1, 3, 1000])
+def test_rows_read_window_by_window_are_the_rows_written(
+    window_rows: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Windows smaller than a page, a few rows, and the whole file at once.
+    dimension = 24
+    monkeypatch.setattr(embeddings, "_WINDOW_BYTES", window_rows * dimension * 4)
+    matrix = np.random.default_rng(3).standard_normal((1000, dimension)).astype(np.float32)
+    spilled = embeddings.VectorFile(dimension)
+    try:
+        for start in range(0, len(matrix), 128):
+            spilled.append(matrix[start : start + 128])
+        rng = np.random.default_rng(4)
+        for rows in [
+            rng.choice(1000, 300, replace=False),  # an article's rows, spread over the file
+            rng.integers(0, 1000, 500),  # with repeats
+            np.arange(1000)[::-1],
+            np.array([999, 0]),
+        ]:
+            assert np.array_equal(spilled.rows(rows), matrix[rows])
+        assert _mapped_vector_files() == []
+    finally:
+        spilled.close()
+
+
+@pytest.mark.anyio
+@pytest.mark.each_database
 async def test_the_file_gives_each_row_its_stored_vector_in_any_order(
     factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,6 +92,8 @@ async def test_the_file_gives_each_row_its_stored_vector_in_any_order(
         spilled.close()
 
 
+@pytest.mark.anyio
+@pytest.mark.each_database
 async def test_a_model_with_no_vector_yet_gives_empty_rows(
     factory: async_sessionmaker[AsyncSession],
 ) -> None:
