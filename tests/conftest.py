@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consult.db import utcnow
+from consult.db import create_engine, create_session_factory, utcnow
 from tests.support.databases import (
     BLANK,
     EMPTY,
@@ -186,6 +187,18 @@ def fresh_demo_url(
 ) -> Iterator[str]:
     """The demo consultation as just seeded: no contribution embedded yet."""
     yield from _copy(database_templates, database_kind, "fresh_demo", tmp_path)
+
+
+@pytest.fixture
+async def fresh_demo_sessions(
+    fresh_demo_url: str,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the demo consultation as just seeded (no contribution embedded yet)."""
+    engine = create_engine(fresh_demo_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

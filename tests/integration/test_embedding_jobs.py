@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import func, select
@@ -36,13 +35,11 @@ async def count_embeddings(factory: async_sessionmaker[AsyncSession]) -> int:
 
 
 @pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+def factory(
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
     """Sessions on the demo consultation as imported: no job was queued for its contributions."""
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    return fresh_demo_sessions
 
 
 def test_a_new_contribution_is_embedded_in_process(library: Site) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consult.db import create_engine, create_session_factory, utcnow
+from consult.db import utcnow
 from consult.jobs import ArqQueue, InProcessQueue, job_context, resume_synthesis_runs, synthesize
 from consult.synthesis.models import RunStage, RunStatus, SynthesisMembership, SynthesisRun
 from consult.synthesis.runs import ids_of_ranges, run_job_id
@@ -70,13 +70,11 @@ def later(minutes: float) -> Callable[[], datetime]:
 
 
 @pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+def factory(
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
     """Sessions on the demo consultation, no contribution embedded yet."""
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    return fresh_demo_sessions
 
 
 # --------------------------------------------------------------------------- in-process

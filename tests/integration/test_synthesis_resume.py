@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consult.db import create_engine, create_session_factory, utcnow
+from consult.db import utcnow
 from consult.jobs import InProcessQueue, job_context, resume_synthesis_runs, synthesize
 from consult.synthesis import runs
 from consult.synthesis.models import RunStage, RunStatus, SynthesisMembership, SynthesisRun
@@ -33,12 +33,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+def factory(
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the demo consultation as just seeded."""
+    return fresh_demo_sessions
 
 
 async def read_run(factory: async_sessionmaker[AsyncSession], run_id: int) -> SynthesisRun:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution
-from consult.db import create_engine, create_session_factory
 from consult.nlp.embed import embedder_from_setting
 from consult.synthesis.backlog import EmbeddingBacklog
 from consult.synthesis.embeddings import embed_contribution_batch, embed_contributions
@@ -18,13 +15,11 @@ pytestmark = [pytest.mark.anyio, pytest.mark.each_database]
 
 
 @pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+def factory(
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
     """The demo consultation with no contribution embedded yet."""
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+    return fresh_demo_sessions
 
 
 async def test_the_backlog_falls_to_zero_as_contributions_are_embedded(

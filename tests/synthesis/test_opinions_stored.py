@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from consult.accounts.models import Role
 from consult.consultations.models import Consultation
 from consult.contributions.models import Contribution, Vote
-from consult.db import create_engine, create_session_factory
 from consult.demo.seed import DEMO_SLUG
 from consult.jobs import pipeline_for
 from consult.synthesis.models import (
@@ -189,12 +187,11 @@ def test_the_demo_voters_form_opinion_groups_and_the_report_names_what_brings_th
 
 
 @pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
+def factory(
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the demo consultation as just seeded."""
+    return fresh_demo_sessions
 
 
 @pytest.mark.anyio

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from consult.db import create_engine, create_session_factory
 from consult.nlp.embed import embedder_from_setting, prepare_text
 from consult.synthesis import embeddings
 from consult.synthesis.embeddings import embed_texts, spill_vectors, vectors_of_texts
-
-
-@pytest.fixture
-async def factory(fresh_demo_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(fresh_demo_url)
-    try:
-        yield create_session_factory(engine)
-    finally:
-        await engine.dispose()
 
 
 def _mapped_vector_files() -> list[str]:
@@ -60,7 +49,7 @@ def test_rows_read_window_by_window_are_the_rows_written(
 @pytest.mark.anyio
 @pytest.mark.each_database
 async def test_the_file_gives_each_row_its_stored_vector_in_any_order(
-    factory: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+    fresh_demo_sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Written three texts at a time, so that rows cross the chunks they were written in.
     monkeypatch.setattr(embeddings, "_SPILL_CHUNK", 3)
@@ -69,7 +58,7 @@ async def test_the_file_gives_each_row_its_stored_vector_in_any_order(
         f"Proposition {n} : des pistes cyclables protégées dans la commune {n}." for n in range(7)
     ]
     texts = [prepare_text(text) for text in said]
-    async with factory() as session:
+    async with fresh_demo_sessions() as session:
         await embed_texts(session, embedder, texts[:6])  # the last text has no vector yet
         await session.commit()
         # A copy of a text, an empty text and the text without a vector, among the others.
@@ -95,9 +84,9 @@ async def test_the_file_gives_each_row_its_stored_vector_in_any_order(
 @pytest.mark.anyio
 @pytest.mark.each_database
 async def test_a_model_with_no_vector_yet_gives_empty_rows(
-    factory: async_sessionmaker[AsyncSession],
+    fresh_demo_sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    async with factory() as session:
+    async with fresh_demo_sessions() as session:
         spilled = await spill_vectors(session, "another:model", ["un texte", "un autre"])
     try:
         assert spilled.rows(np.array([1, 0])).shape == (2, 0)
