@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import gc
 import os
 import random
@@ -68,6 +67,7 @@ from consult.demo.seed import (
     demo_bill_text,
     demo_schedule,
 )
+from consult.memory import give_back_freed_memory
 from consult.migrate import downgrade, upgrade
 from consult.nlp.campaigns import Campaign
 from consult.nlp.embed import Embedder, Vectors, embedder_from_setting
@@ -465,11 +465,10 @@ class Truth:
 
 
 def _give_back_freed_memory() -> None:
-    """Collect, then ask the C library to return freed pages to the system, so that the
-    figures that follow start from what is still held."""
+    """Collect, then return freed pages to the system, so that the figures that follow start
+    from what is still held."""
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    give_back_freed_memory()
 
 
 def print_quality(figures: RunFigures, known: Truth) -> None:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from consult.contributions.models import Contribution, ContributionKind, Visibility
 from consult.db import utcnow
+from consult.memory import give_back_freed_memory
 from consult.nlp.campaigns import Campaign, Copies
 from consult.synthesis.embeddings import VectorFile, embed_texts, spill_vectors, text_of_parts
 from consult.synthesis.models import (
@@ -553,6 +554,7 @@ async def _group_and_save(
     """The stages after embedding: copies, articles, themes, then the results saved."""
     await progress(RunStage.CAMPAIGNS, 0, len(items), force=True)
     copies = await anyio.to_thread.run_sync(find_copies, items, stages.copies, params.seed)
+    give_back_freed_memory()  # copy detection's index, before the clustering processes grow
 
     scopes = article_scopes(items)
     # One step per article, then one for the themes that gather them.
