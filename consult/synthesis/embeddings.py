@@ -222,15 +222,15 @@ class VectorFile:
     def append(self, block: NDArray[Any]) -> None:
         """Add rows at the end (in item order)."""
         self._file.write(np.ascontiguousarray(block, dtype="<f4").tobytes())
+        self._file.flush()  # readers map the file itself, not its buffer
         self.count += len(block)
 
     def rows(self, rows: NDArray[np.intp]) -> NDArray[np.float32]:
         """The vectors of ``rows``, in that order (a copy: nothing stays mapped)."""
         wanted = np.asarray(rows, dtype=np.intp)
-        found = np.zeros((len(wanted), self.dimension), dtype=np.float32)
         if len(wanted) == 0 or self.dimension == 0:
-            return found
-        self._file.flush()
+            return np.zeros((len(wanted), self.dimension), dtype=np.float32)
+        found = np.empty((len(wanted), self.dimension), dtype=np.float32)  # every row is set
         # The file is mapped a window at a time, in row order: the pages of a mapping count
         # in the process's resident memory while it is mapped, and an article's rows are
         # spread over the whole file (mapping it whole counted 1.9 GB more at a million).

@@ -40,6 +40,7 @@ from consult.synthesis.pipeline import (
     Stages,
     SynthesisParams,
     default_stages,
+    row_reader,
     synthesise_article,
 )
 
@@ -238,7 +239,7 @@ async def synthesise_articles(
         finished += 1
         await scope_done(finished)
 
-    read: RowReader = vectors.__getitem__ if isinstance(vectors, np.ndarray) else vectors
+    read = row_reader(vectors)
 
     async def input_of(scope: str) -> ScopeInput:
         members = scopes[scope]

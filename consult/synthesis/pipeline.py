@@ -336,6 +336,11 @@ RowReader = Callable[[NDArray[np.intp]], NDArray[Any]]
 """Reads the vectors of the given rows, in that order (a run reads them from its vector file)."""
 
 
+def row_reader(vectors: NDArray[Any] | RowReader) -> RowReader:
+    """``vectors`` as a reader of its rows, whether a matrix or a reader already."""
+    return vectors.__getitem__ if isinstance(vectors, np.ndarray) else vectors
+
+
 def map_projection(
     vectors: NDArray[Any] | RowReader, rows: Sequence[int], seed: int
 ) -> NDArray[np.float64]:
@@ -347,7 +352,7 @@ def map_projection(
         return np.zeros((0, 2))
     from sklearn.decomposition import PCA
 
-    read: RowReader = vectors.__getitem__ if isinstance(vectors, np.ndarray) else vectors
+    read = row_reader(vectors)
     index = np.asarray(rows, dtype=np.intp)
     if n <= PROJECTION_FIT_ROWS:
         whole = np.asarray(read(index), dtype=np.float64)
