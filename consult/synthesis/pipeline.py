@@ -422,7 +422,9 @@ def _form_groups(
         units.remove(unit)
     if not units:
         return groups, [], 0
-    unit_vectors = np.asarray(vectors[units], dtype=np.float64)
+    # In the vectors' own precision: the clustering works in single precision and each
+    # comparison below in double, so a double copy here only doubled the article's memory.
+    unit_vectors = vectors[units]
     weights = np.asarray([sum(len(threads[r]) for r in behind[u]) for u in units], dtype=np.float64)
     clustering = stages.clusterer.cluster(unit_vectors, weights, params.seed)
     by_cluster: dict[int, list[int]] = defaultdict(list)

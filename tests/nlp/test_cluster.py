@@ -234,6 +234,60 @@ def test_fit_limit_labels_the_rest_by_nearest_sampled_rows() -> None:
         ClusterParams(fit_limit=3)
 
 
+def test_centroids_are_the_members_means_summed_in_one_pass_whatever_the_blocks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import consult.nlp.cluster as clustering
+
+    vectors, _ = blobs(per_blob=60, dim=16)
+    vectors = vectors.astype(np.float32)
+    reference = cluster(vectors, PCA, reducer=BY_PCA)
+    assert reference.centroids.shape[0] == 4
+    # Each centroid is its core members' double-precision sum, added one row after the
+    # other, normalised: what a single pass over every row gives, bit for bit.
+    for block in (1, 7, 59, 61, 10_000):
+        monkeypatch.setattr(clustering, "_SUM_BLOCK", block)
+        result = cluster(vectors, PCA, reducer=BY_PCA)
+        np.testing.assert_array_equal(result.labels, reference.labels)
+        np.testing.assert_array_equal(result.centroids, reference.centroids)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    for label, centroid in enumerate(reference.centroids):
+        members = unit[reference.labels == label].astype(np.float64)
+        mean = members.mean(axis=0)
+        assert float(centroid @ (mean / np.linalg.norm(mean))) > 0.999
+
+
+def test_clustering_holds_about_two_copies_of_its_rows_at_most() -> None:
+    """An article of 186,000 contributions is 380 MB of vectors: the clustering processes must
+    not hold several copies of it at once (four, two in double precision, before). What a run
+    holds beyond that does not grow with the rows (blocks of products), so the figure is the
+    growth of the peak from n to 2n rows, per byte of rows added."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(8, 256)).astype(np.float32)
+
+    def peak_of(rows: int) -> tuple[int, int]:
+        vectors = centres[rng.integers(0, 8, rows)] + rng.normal(size=(rows, 256)).astype(
+            np.float32
+        )
+        tracemalloc.start()
+        try:
+            result = cluster(vectors, ClusterParams(fit_limit=1_000, seed=2), reducer=BY_PCA)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert result.centroids.shape[0] >= 2
+        return peak, vectors.nbytes
+
+    peak_of(2_000)  # the first run also allocates what the clustering's modules keep
+    small_peak, small_bytes = peak_of(20_000)
+    large_peak, large_bytes = peak_of(60_000)
+    copies = (large_peak - small_peak) / (large_bytes - small_bytes)
+    # One copy now (the unit rows: 1.04); 4.0 before, two of them in double precision.
+    assert copies < 1.8, f"{copies:.2f} copies of the rows"
+
+
 def test_reducers_state_their_settings_and_refuse_impossible_ones() -> None:
     assert UMAPReducer().describe() == {"name": "umap", "dimensions": 5, "neighbours": 15}
     assert PCAReducer(8).describe() == {"name": "pca", "dimensions": 8}
