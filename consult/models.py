@@ -24,6 +24,7 @@ from consult.consultations.models import (
     ConsultationPhase,
     Phase,
 )
+from consult.contributions import vote_counters
 from consult.contributions.models import (
     Contribution,
     ContributionKind,
@@ -64,6 +65,7 @@ from consult.synthesis.models import (
     SynthesisRun,
 )
 
+# vote_counters: its triggers join a schema built from these models.
 __all__ = [
     "AccountLink",
     "AccountNotice",
@@ -122,4 +124,5 @@ __all__ = [
     "Visibility",
     "Vote",
     "VoteValue",
+    "vote_counters",
 ]

@@ -6,7 +6,8 @@ import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, or_, select, update
+from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -21,7 +22,6 @@ from consult.contributions.models import (
     Vote,
     VoteValue,
 )
-from consult.db import lock_row
 from consult.errors import FormError
 from consult.i18n import gettext as _
 
@@ -50,30 +50,6 @@ class Tally:
         return round(100 * count[value] / self.total)
 
 
-_COUNTER = {
-    VoteValue.FOR: "votes_for",
-    VoteValue.MIXED: "votes_mixed",
-    VoteValue.AGAINST: "votes_against",
-}
-
-
-async def _shift_counter(
-    session: AsyncSession, contribution_id: int, old: VoteValue | None, new: VoteValue | None
-) -> None:
-    """Move one vote between counters atomically in the database (no read-modify-write)."""
-    changes = {}
-    if old is not None:
-        column = getattr(Contribution, _COUNTER[old])
-        changes[_COUNTER[old]] = column - 1
-    if new is not None:
-        column = getattr(Contribution, _COUNTER[new])
-        changes[_COUNTER[new]] = changes.get(_COUNTER[new], column) + 1
-    if changes:
-        await session.execute(
-            update(Contribution).where(Contribution.id == contribution_id).values(**changes)
-        )
-
-
 async def cast_vote(
     session: AsyncSession,
     voter: User,
@@ -87,51 +63,36 @@ async def cast_vote(
     """Vote on an article or a contribution, change the vote, or withdraw it (None).
 
     Safe under concurrent submissions: the unique constraint decides between two first votes
-    (the losing insert becomes an update of the winner's row), and changes to one
-    contribution's votes take turns, so its counters always equal its rows.
+    (the losing insert becomes an update of the winner's row), and the database moves a
+    contribution's counters with each of its vote rows written, so they always follow them.
     """
     require_open(consultation, now, voter)
     if value and value not in {v.value for v in VoteValue}:
         raise FormError({"value": _("Choose for, mixed or against.")})
     new = VoteValue(value) if value else None
-    target = (
-        Vote.contribution_id == contribution.id
-        if contribution is not None
-        else (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
-    )
     if contribution is not None:
-        # Its counters move with each change: changes to one contribution take turns, so that
-        # each reads the vote as the previous change left it.
-        await lock_row(session, Contribution, contribution.id)
+        await _write_contribution_vote(session, voter, consultation, contribution, new, now)
+        return new
+    target = (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
     existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
     if existing is None and new is not None:
-        vote = Vote(
-            voter_id=voter.id,
-            consultation_id=consultation.id,
-            article_key=None if contribution is not None else article_key,
-            contribution_id=contribution.id if contribution is not None else None,
-            value=new,
-            created_at=now,
-            updated_at=now,
-        )
-        if contribution is not None:
-            # The contribution's lock already made this person's concurrent votes take
-            # turns, so no other first vote can be in the way: no savepoint needed.
-            session.add(vote)
-            await session.flush()
-            await _shift_counter(session, contribution.id, None, new)
-            return new
         try:
             async with session.begin_nested():
-                session.add(vote)
+                session.add(
+                    Vote(
+                        voter_id=voter.id,
+                        consultation_id=consultation.id,
+                        article_key=article_key,
+                        value=new,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
         except IntegrityError:
             existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
         else:
             return new
-    if existing is None:
-        return None
-    old = existing.value
-    if old == new:
+    if existing is None or existing.value == new:
         return new
     if new is None:
         await session.delete(existing)
@@ -139,9 +100,45 @@ async def cast_vote(
         existing.value = new
         existing.updated_at = now
     await session.flush()
-    if contribution is not None:
-        await _shift_counter(session, contribution.id, old, new)
     return new
+
+
+async def _write_contribution_vote(
+    session: AsyncSession,
+    voter: User,
+    consultation: Consultation,
+    contribution: Contribution,
+    new: VoteValue | None,
+    now: datetime,
+) -> None:
+    """The vote on a contribution in one statement; the database moves its counters
+    (`consult.contributions.vote_counters`).
+
+    A first vote inserts the row; a vote where the person already voted becomes an update of
+    their row (two first votes sent at once too: the second waits for the first's row), and
+    only when the value changes; withdrawing deletes it.
+    """
+    mine = (Vote.voter_id == voter.id) & (Vote.contribution_id == contribution.id)
+    if new is None:
+        await session.execute(delete(Vote).where(mine))
+        return
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(Vote)
+    cast = insert.values(
+        voter_id=voter.id,
+        consultation_id=consultation.id,
+        contribution_id=contribution.id,
+        value=new,
+        created_at=now,
+        updated_at=now,
+    )
+    await session.execute(
+        cast.on_conflict_do_update(
+            index_elements=[Vote.voter_id, Vote.contribution_id],
+            set_={"value": cast.excluded.value, "updated_at": cast.excluded.updated_at},
+            where=Vote.value != cast.excluded.value,
+        )
+    )
 
 
 async def article_tally(

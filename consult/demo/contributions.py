@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -138,14 +137,13 @@ async def seed_demo_contributions(
                         updated_at=now,
                     )
                 )
+    # The database counts them on each contribution (consult.contributions.vote_counters).
     for contribution in contributions:
         popularity = rng.random() ** 2 * 0.7
         leaning = _leaning(rng)
-        tally: Counter[VoteValue] = Counter()
         for number, voter in enumerate(voters):
             if rng.random() < popularity:
                 value = _vote(rng, leaning[profile_of[number]])
-                tally[value] += 1
                 session.add(
                     Vote(
                         voter_id=voter.id,
@@ -156,9 +154,6 @@ async def seed_demo_contributions(
                         updated_at=now,
                     )
                 )
-        contribution.votes_for = tally[VoteValue.FOR]
-        contribution.votes_mixed = tally[VoteValue.MIXED]
-        contribution.votes_against = tally[VoteValue.AGAINST]
     await session.flush()
     return report
 

@@ -459,19 +459,18 @@ def test_fixing_run_inputs_keeps_existing_runs_and_their_results(blank_database_
 # --- page stamps: the triggers that keep them come and go with their migration -------------
 
 
-def _page_stamp_triggers(url: str) -> set[str]:
-    """The tables that have a page-stamp trigger, as the database lists them."""
+def _page_stamp_triggers(url: str, prefix: str = "page_stamp_") -> set[str]:
+    """The tables that have a trigger named `prefix`..., as the database lists them."""
     if url.startswith("sqlite"):
         rows = _select(
             url,
-            "SELECT tbl_name FROM sqlite_master"
-            " WHERE type = 'trigger' AND name LIKE 'page_stamp_%'",
+            f"SELECT tbl_name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '{prefix}%'",  # noqa: S608
         )
     else:
         rows = _select(
             url,
-            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-            " WHERE t.tgname LIKE 'page_stamp_%'",
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"  # noqa: S608
+            f" WHERE t.tgname LIKE '{prefix}%'",
         )
     return {str(row[0]) for row in rows}
 
@@ -505,3 +504,16 @@ def test_the_page_stamp_triggers_are_there_at_the_head_and_gone_below_it(
     assert _select(url, "SELECT consultation_id, article_key, changes FROM page_stamps") == [
         (2, "", 1)
     ]
+
+
+def test_the_vote_counter_triggers_come_and_go_with_their_migration(
+    blank_database_url: str,
+) -> None:
+    url = blank_database_url
+    upgrade(url)
+    # SQLite: a later migration that copies `votes` to alter it would drop them silently.
+    assert _page_stamp_triggers(url, "count_contribution_votes") == {"votes"}
+    downgrade(url, "0020_page_stamps")
+    assert _page_stamp_triggers(url, "count_contribution_votes") == set()
+    upgrade(url)
+    assert _page_stamp_triggers(url, "count_contribution_votes") == {"votes"}
