@@ -91,6 +91,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def upsert_into(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `model`'s table in the session's dialect, which can then say what to do
+    on a conflict (``on_conflict_do_nothing``, ``on_conflict_do_update``)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 async def insert_missing(
     session: AsyncSession, model: type[Base], rows: list[dict[str, Any]]
 ) -> None:
@@ -102,9 +110,7 @@ async def insert_missing(
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    await session.execute(module.insert(model).on_conflict_do_nothing(), rows)
+    await session.execute(upsert_into(session, model).on_conflict_do_nothing(), rows)
 
 
 async def lock_row(session: AsyncSession, model: type[Base], row_id: int) -> None:

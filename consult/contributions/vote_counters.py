@@ -42,8 +42,10 @@ def _moved(new: str | None, old: str | None, as_integer: str) -> str:
     return ", ".join(terms)
 
 
-def _update(new: str | None, old: str | None, row: str, as_integer: str) -> str:
+def _update(new: str | None, old: str | None, as_integer: str) -> str:
+    """The update of the contribution of `new` (else `old`) that moves its counters."""
     counters = _moved(new, old, as_integer)
+    row = new or old
     return f"UPDATE contributions SET {counters} WHERE id = {row}.contribution_id;"  # noqa: S608
 
 
@@ -56,22 +58,22 @@ def postgresql_statements() -> list[str]:
         "BEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         "    IF NEW.contribution_id IS NOT NULL THEN\n"
-        f"      {_update('NEW', None, 'NEW', as_integer)}\n"
+        f"      {_update('NEW', None, as_integer)}\n"
         "    END IF;\n"
         "  ELSIF TG_OP = 'DELETE' THEN\n"
         "    IF OLD.contribution_id IS NOT NULL THEN\n"
-        f"      {_update(None, 'OLD', 'OLD', as_integer)}\n"
+        f"      {_update(None, 'OLD', as_integer)}\n"
         "    END IF;\n"
         "  ELSIF OLD.contribution_id IS NOT DISTINCT FROM NEW.contribution_id THEN\n"
         "    IF NEW.contribution_id IS NOT NULL THEN\n"
-        f"      {_update('NEW', 'OLD', 'NEW', as_integer)}\n"
+        f"      {_update('NEW', 'OLD', as_integer)}\n"
         "    END IF;\n"
         "  ELSE\n"
         "    IF OLD.contribution_id IS NOT NULL THEN\n"
-        f"      {_update(None, 'OLD', 'OLD', as_integer)}\n"
+        f"      {_update(None, 'OLD', as_integer)}\n"
         "    END IF;\n"
         "    IF NEW.contribution_id IS NOT NULL THEN\n"
-        f"      {_update('NEW', None, 'NEW', as_integer)}\n"
+        f"      {_update('NEW', None, as_integer)}\n"
         "    END IF;\n"
         "  END IF;\n"
         "  RETURN NULL;\n"
@@ -92,13 +94,13 @@ def sqlite_statements() -> list[str]:
     return [
         f"CREATE TRIGGER {_FUNCTION}_insert AFTER INSERT ON votes"
         " WHEN NEW.contribution_id IS NOT NULL"
-        f" BEGIN {_update('NEW', None, 'NEW', as_integer)} END",
+        f" BEGIN {_update('NEW', None, as_integer)} END",
         f"CREATE TRIGGER {_FUNCTION}_delete AFTER DELETE ON votes"
         " WHEN OLD.contribution_id IS NOT NULL"
-        f" BEGIN {_update(None, 'OLD', 'OLD', as_integer)} END",
+        f" BEGIN {_update(None, 'OLD', as_integer)} END",
         f"CREATE TRIGGER {_FUNCTION}_update AFTER UPDATE ON votes WHEN {changed}"
-        f" BEGIN {_update(None, 'OLD', 'OLD', as_integer)}"
-        f" {_update('NEW', None, 'NEW', as_integer)} END",
+        f" BEGIN {_update(None, 'OLD', as_integer)}"
+        f" {_update('NEW', None, as_integer)} END",
     ]
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, case, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -22,6 +21,7 @@ from consult.contributions.models import (
     Vote,
     VoteValue,
 )
+from consult.db import upsert_into
 from consult.errors import FormError
 from consult.i18n import gettext as _
 
@@ -122,9 +122,7 @@ async def _write_contribution_vote(
     if new is None:
         await session.execute(delete(Vote).where(mine))
         return
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(Vote)
-    cast = insert.values(
+    cast = upsert_into(session, Vote).values(
         voter_id=voter.id,
         consultation_id=consultation.id,
         contribution_id=contribution.id,

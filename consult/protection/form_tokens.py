@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consult.db import upsert_into
 from consult.protection.models import SpentFormToken
 
 
@@ -18,9 +18,8 @@ async def spend_form_token(db: AsyncSession, token_id: str, expires_at: datetime
     transaction and finds it spent. Rolled back with a refused form, the token can be sent
     again with the corrected form.
     """
-    module = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
     result = await db.execute(
-        module.insert(SpentFormToken)
+        upsert_into(db, SpentFormToken)
         .values(token_id=token_id, expires_at=expires_at)
         .on_conflict_do_nothing()
     )

@@ -14,6 +14,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
@@ -43,6 +44,20 @@ class Windows(Protocol):
         """Let go of what the windows hold (a connection)."""
 
 
+@dataclass
+class _Window:
+    """One key's hits within its span, oldest first."""
+
+    span: float
+    times: deque[float] = field(default_factory=deque)
+
+    def moved_to(self, now: float) -> deque[float]:
+        """The hits still within the span at `now`."""
+        while self.times and self.times[0] <= now - self.span:
+            self.times.popleft()
+        return self.times
+
+
 class MemoryWindows:
     """Moving windows kept in this process: per key, the times of its hits in the window.
 
@@ -55,39 +70,31 @@ class MemoryWindows:
     def __init__(self, clock: Callable[[], float] = time.time, sweep_seconds: float = 60.0) -> None:
         self._clock = clock
         self._sweep_seconds = sweep_seconds
-        self._hits: dict[str, deque[float]] = {}
-        self._spans: dict[str, float] = {}
+        self._windows: dict[str, _Window] = {}
         self._next_sweep = clock() + sweep_seconds
 
     def __len__(self) -> int:
         """Keys held: the counters of those who were active within their window."""
-        return len(self._hits)
+        return len(self._windows)
 
-    def _window(self, key: str, span: float, now: float) -> deque[float]:
-        times = self._hits.get(key)
-        if times is None:
-            times = self._hits[key] = deque()
-            self._spans[key] = span
-        while times and times[0] <= now - span:
-            times.popleft()
-        return times
+    def _hits(self, item: RateLimitItem, identifiers: tuple[str, ...], now: float) -> deque[float]:
+        key = item.key_for(*identifiers)
+        window = self._windows.get(key)
+        if window is None:
+            window = self._windows[key] = _Window(item.get_expiry())
+        return window.moved_to(now)
 
     def _sweep(self, now: float) -> None:
         self._next_sweep = now + self._sweep_seconds
-        spans = self._spans
-        stale = [
-            key for key, times in self._hits.items() if not times or times[-1] <= now - spans[key]
-        ]
+        stale = [key for key, window in self._windows.items() if not window.moved_to(now)]
         for key in stale:
-            del self._hits[key]
-            del self._spans[key]
+            del self._windows[key]
 
     async def hit(self, item: RateLimitItem, *identifiers: str) -> bool:
         now = self._clock()
         if now >= self._next_sweep:
             self._sweep(now)
-        span = item.get_expiry()
-        times = self._window(item.key_for(*identifiers), span, now)
+        times = self._hits(item, identifiers, now)
         if len(times) >= item.amount:
             return False
         times.append(now)
@@ -95,13 +102,11 @@ class MemoryWindows:
 
     async def reset_time(self, item: RateLimitItem, *identifiers: str) -> float:
         now = self._clock()
-        span = item.get_expiry()
-        times = self._window(item.key_for(*identifiers), span, now)
-        return times[0] + span if times else now
+        times = self._hits(item, identifiers, now)
+        return times[0] + item.get_expiry() if times else now
 
     async def reset(self) -> None:
-        self._hits.clear()
-        self._spans.clear()
+        self._windows.clear()
 
     async def close(self) -> None:
         return None
