@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, delete, exists, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +25,7 @@ from consult.accounts.passwords import (
 from consult.db import utcnow
 from consult.errors import FormError
 from consult.i18n import gettext as _
+from consult.moderation.models import Suspension
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_DISPLAY_NAME = 80
@@ -142,28 +144,58 @@ async def start_session(
     return token
 
 
-async def resolve_session(
-    session: AsyncSession, token: str, policy: SessionPolicy, now: datetime | None = None
-) -> User | None:
-    """The user behind a session token, if the session is still valid.
+@dataclass(frozen=True)
+class SignedIn:
+    """The person behind a valid session cookie."""
 
-    A session ends at its absolute expiry or after `policy.idle` without use.
-    """
-    now = now or utcnow()
-    user_session = await session.scalar(
-        select(UserSession)
-        .where(UserSession.token_digest == digest_token(token))
+    user: User
+    suspended: bool = False
+    """An account suspension is in force (asked only where the request needs to know)."""
+
+
+@functools.cache
+def _session_query(with_suspension: bool) -> Select[UserSession, bool]:
+    """Built once per process, the token bound at each call: every signed-in request asks it,
+    and building it cost a quarter of its time."""
+    suspended: ColumnElement[bool] = false()
+    if with_suspension:
+        suspended = exists().where(
+            Suspension.user_id == UserSession.user_id, Suspension.lifted_at.is_(None)
+        )
+    return (
+        select(UserSession, suspended)
+        .where(UserSession.token_digest == bindparam("token_digest", type_=String))
         .options(joinedload(UserSession.user))
     )
-    if user_session is None:
+
+
+async def resolve_session(
+    session: AsyncSession,
+    token: str,
+    policy: SessionPolicy,
+    now: datetime | None = None,
+    *,
+    with_suspension: bool = False,
+) -> SignedIn | None:
+    """The user behind a session token, if the session is still valid.
+
+    A session ends at its absolute expiry or after `policy.idle` without use. With
+    `with_suspension`, whether the account is suspended comes in the same query: a request
+    that would post or vote needs both, and one round trip less is felt on every vote.
+    """
+    now = now or utcnow()
+    query = _session_query(with_suspension)
+    found = (await session.execute(query, {"token_digest": digest_token(token)})).first()
+    if found is None:
         return None
+    user_session, is_suspended = found
     expired = now >= user_session.expires_at or now - user_session.last_seen_at >= policy.idle
     if expired or not user_session.user.is_active:
         await session.delete(user_session)
         return None
     if now - user_session.last_seen_at >= LAST_SEEN_GRANULARITY:
         user_session.last_seen_at = now
-    return user_session.user
+    return SignedIn(user_session.user, suspended=bool(is_suspended))
 
 
 async def end_session(session: AsyncSession, token: str) -> None:

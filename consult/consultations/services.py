@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -216,16 +217,22 @@ def _check_schedule(phase_starts: dict[Phase, datetime]) -> dict[str, str]:
     return {}
 
 
+@functools.cache
+def _consultation_query() -> Select[Consultation]:
+    """Built once per process, the address bound at each call (every request of a consultation
+    asks it); its phases come in the same query, as every page of a consultation reads them."""
+    return (
+        select(Consultation)
+        .where(Consultation.slug == bindparam("slug", type_=String))
+        .options(joinedload(Consultation.phases))
+    )
+
+
 async def get_consultation(
     session: AsyncSession, slug: str, viewer: User | None, now: datetime
 ) -> Consultation:
     """The consultation at `slug`; drafts are hidden from the public."""
-    # Its phases come in the same query: every page of a consultation reads them.
-    found = await session.execute(
-        select(Consultation)
-        .where(Consultation.slug == slug)
-        .options(joinedload(Consultation.phases))
-    )
+    found = await session.execute(_consultation_query(), {"slug": slug})
     consultation = found.unique().scalar_one_or_none()
     if consultation is None:
         raise NotFound(slug)

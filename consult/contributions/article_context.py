@@ -58,12 +58,14 @@ async def load_article_context(
     return ArticleContext(consultation, version, article, list(alineas))
 
 
-def in_latest_version(consultation: Consultation, article_key: str) -> ColumnElement[bool]:
+def in_latest_version(
+    consultation_id: ColumnElement[int], article_key: ColumnElement[str]
+) -> ColumnElement[bool]:
     """Whether the latest version of the bill has this article (a condition to put in a query:
     what a vote needs to know of the article, where a contribution needs its text)."""
     latest = (
         select(BillVersion.id)
-        .where(BillVersion.consultation_id == consultation.id)
+        .where(BillVersion.consultation_id == consultation_id)
         .order_by(BillVersion.number.desc())
         .limit(1)
         .scalar_subquery()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -163,18 +164,32 @@ async def get_contribution(
     return contribution
 
 
+@functools.cache
+def _contribution_on_article_query() -> Select[Contribution]:
+    """Built once per process, its values bound at each call: a vote asks it every time, and
+    building it (its subqueries above all) cost more than running it."""
+    consultation_id = bindparam("consultation_id", type_=Integer)
+    article_key = bindparam("article_key", type_=String)
+    return select(Contribution).where(
+        Contribution.id == bindparam("contribution_id"),
+        Contribution.consultation_id == consultation_id,
+        Contribution.article_key == article_key,
+        in_latest_version(consultation_id, article_key),
+    )
+
+
 async def contribution_on_article(
     session: AsyncSession, consultation: Consultation, contribution_id: int, article_key: str
 ) -> Contribution:
     """A contribution of this consultation on this article, an article of the latest version
     of the bill (one query: all a vote needs to know of them), or NotFound."""
     contribution = await session.scalar(
-        select(Contribution).where(
-            Contribution.id == contribution_id,
-            Contribution.consultation_id == consultation.id,
-            Contribution.article_key == article_key,
-            in_latest_version(consultation, article_key),
-        )
+        _contribution_on_article_query(),
+        {
+            "contribution_id": contribution_id,
+            "consultation_id": consultation.id,
+            "article_key": article_key,
+        },
     )
     if contribution is None:
         raise NotFound(str(contribution_id))

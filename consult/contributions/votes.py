@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, delete, func, or_, select
+from sqlalchemy import ColumnElement, Executable, Table, bindparam, case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -21,7 +22,7 @@ from consult.contributions.models import (
     Vote,
     VoteValue,
 )
-from consult.db import upsert_into
+from consult.db import insert_for
 from consult.errors import FormError
 from consult.i18n import gettext as _
 
@@ -118,25 +119,41 @@ async def _write_contribution_vote(
     their row (two first votes sent at once too: the second waits for the first's row), and
     only when the value changes; withdrawing deletes it.
     """
-    mine = (Vote.voter_id == voter.id) & (Vote.contribution_id == contribution.id)
+    cast, withdraw = _contribution_vote_statements(session.get_bind().dialect.name)
+    mine = {"voter_id": voter.id, "contribution_id": contribution.id}
     if new is None:
-        await session.execute(delete(Vote).where(mine))
+        await session.execute(withdraw, mine)
         return
-    cast = upsert_into(session, Vote).values(
-        voter_id=voter.id,
-        consultation_id=consultation.id,
-        contribution_id=contribution.id,
-        value=new,
+    values = {"consultation_id": consultation.id, "value": new, "now": now}
+    await session.execute(cast, mine | values)
+
+
+@functools.cache
+def _contribution_vote_statements(dialect: str) -> tuple[Executable, Executable]:
+    """The vote on a contribution and its withdrawal, built once per process and kind of
+    database, their values bound at each vote: building the conflict clause cost about a
+    tenth of a vote's time. They write the table directly, as no vote row is ever loaded."""
+    votes = Vote.__table__
+    assert isinstance(votes, Table)
+    now = bindparam("now", type_=votes.c.created_at.type)
+    cast = insert_for(dialect, votes).values(
+        voter_id=bindparam("voter_id"),
+        consultation_id=bindparam("consultation_id"),
+        contribution_id=bindparam("contribution_id"),
+        value=bindparam("value", type_=votes.c.value.type),
         created_at=now,
         updated_at=now,
     )
-    await session.execute(
-        cast.on_conflict_do_update(
-            index_elements=[Vote.voter_id, Vote.contribution_id],
-            set_={"value": cast.excluded.value, "updated_at": cast.excluded.updated_at},
-            where=Vote.value != cast.excluded.value,
-        )
+    cast = cast.on_conflict_do_update(
+        index_elements=[votes.c.voter_id, votes.c.contribution_id],
+        set_={"value": cast.excluded.value, "updated_at": cast.excluded.updated_at},
+        where=votes.c.value != cast.excluded.value,
     )
+    withdraw = delete(votes).where(
+        votes.c.voter_id == bindparam("voter_id"),
+        votes.c.contribution_id == bindparam("contribution_id"),
+    )
+    return cast, withdraw
 
 
 async def article_tally(

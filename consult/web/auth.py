@@ -9,7 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from consult.accounts.models import User
-from consult.accounts.services import SessionPolicy, end_session, resolve_session, start_session
+from consult.accounts.services import (
+    SessionPolicy,
+    SignedIn,
+    end_session,
+    resolve_session,
+    start_session,
+)
 from consult.settings import Settings
 from consult.web.context import RequestContext
 from consult.web.services import services_of
@@ -33,17 +39,23 @@ def session_policy(settings: Settings) -> SessionPolicy:
     )
 
 
-async def load_current_user(request: Request, db: AsyncSession) -> User | None:
-    """The logged-in user, if the request carries a valid session cookie."""
+async def load_current_user(
+    request: Request, db: AsyncSession, *, with_suspension: bool = False
+) -> SignedIn | None:
+    """The logged-in user, if the request carries a valid session cookie (and, with
+    `with_suspension`, whether their account is suspended, read in the same query)."""
     services = services_of(request)
     token = request.cookies.get(session_cookie_name(services.settings))
     if not token or len(token) > 128:
         return None
-    user = await resolve_session(db, token, session_policy(services.settings), now=services.clock())
+    policy = session_policy(services.settings)
+    signed_in = await resolve_session(
+        db, token, policy, now=services.clock(), with_suspension=with_suspension
+    )
     if db.dirty or db.deleted:
         # Session bookkeeping (last use, expiry) is saved even on read-only pages.
         await db.commit()
-    return user
+    return signed_in
 
 
 async def log_in(context: RequestContext, user: User, response: Response) -> None:

@@ -23,7 +23,6 @@ from consult import i18n
 from consult.accounts.two_factor import needs_second_factor
 from consult.consultations.services import get_consultation
 from consult.i18n import gettext as _
-from consult.moderation.services import current_suspension
 from consult.organisations.services import acts_for
 from consult.web.auth import load_current_user, session_cookie_name
 from consult.web.context import Handler, RequestContext
@@ -137,7 +136,9 @@ async def _unit_of_work(
     """Open the session, find the user, check the permission, run, commit or roll back."""
     services = services_of(request)
     async with services.session_factory() as db:
-        user = await load_current_user(request, db)
+        # Whether an account is suspended matters only where it would post or vote.
+        signed_in = await load_current_user(request, db, with_suspension=permission.participates)
+        user = signed_in.user if signed_in is not None else None
         # Kept on the request for the layout of error pages, which only see the request.
         request.state.user = user
         if rate_limit is not None and user is not None:
@@ -156,8 +157,7 @@ async def _unit_of_work(
                 query = urlencode({"next": request.url.path})
                 return RedirectResponse(f"{login_url}?{query}", status_code=303)
             return error_response(request, 403)
-        suspended = permission.participates and user is not None
-        if suspended and await current_suspension(db, user.id) is not None:  # type: ignore[union-attr]
+        if signed_in is not None and signed_in.suspended:
             message = _(
                 "Your account is suspended: you cannot post, vote or report. You may ask"
                 " for a review from your account page."
