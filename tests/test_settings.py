@@ -138,7 +138,7 @@ def test_variables_outside_the_prefix_are_ignored() -> None:
         ("CONSULT_RATE_LIMIT_LOGIN", "lots", "a rate such as `100/minute`"),
         ("CONSULT_DATABASE_URL", "nonsense", "a database URL"),
         ("CONSULT_REDIS_URL", "cache:6379", "a `redis://`, `rediss://` or `unix://` URL"),
-        ("CONSULT_PASSWORD_HASHING", "md5", "`rfc9106` or `fast-for-tests`"),
+        ("CONSULT_PASSWORD_HASHING", "md5", "`rfc9106`, `owasp` or `fast-for-tests`"),
     ],
 )
 def test_bad_values_are_refused_with_the_variable_and_what_it_expects(

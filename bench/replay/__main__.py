@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.replay [--scale 1.0] [--web-processes 2] [--workers 1]
         [--users 20] [--max-seconds 300] [--postgres postgresql://postgres@127.0.0.1:5432]
-        [--redis-url redis://127.0.0.1:6379/0] [--model ""]
+        [--redis-url redis://127.0.0.1:6379/0] [--model ""] [--password-hashing rfc9106]
 
 The 2015 consultation had 21,000 participants, 8,500 contributions and 147,000 votes in three
 weeks. This replays them at `--scale` within `--max-seconds`, on loopback:
@@ -57,6 +57,12 @@ from bench.replay.seed import (
     drop_database,
     seed,
     with_database,
+)
+from consult.accounts.passwords import (
+    LIGHTER_PROFILE,
+    STANDARD_PROFILE,
+    current_profile,
+    use_profile,
 )
 from consult.contributions.models import Contribution, Vote
 from consult.db import create_engine, create_session_factory
@@ -319,7 +325,7 @@ def report(
         )
     logins = login_ms * FULL["accounts"] / 1000
     print(
-        f"one login's password check (argon2, the product's parameters): {login_ms:.0f} ms of "
+        f"one login's password check (argon2, {current_profile()}): {login_ms:.0f} ms of "
         f"CPU here; the {FULL['accounts']:,} logins of the whole consultation: ≈ {logins:,.0f} "
         f"CPU-s, ≈ {logins / cores:,.0f} s on {cores} cores"
     )
@@ -364,7 +370,14 @@ def main() -> None:
     arguments.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     arguments.add_argument("--model", default="", help="CONSULT_EMBEDDING_MODEL (default: USE)")
     arguments.add_argument("--keep-logs", type=Path, default=None)
+    arguments.add_argument(
+        "--password-hashing",
+        default=STANDARD_PROFILE,
+        choices=[STANDARD_PROFILE, LIGHTER_PROFILE],
+        help="CONSULT_PASSWORD_HASHING of the product, and of the accounts' seeded hash",
+    )
     options = arguments.parse_args()
+    use_profile(options.password_hashing)
     expected = scaled(options.scale)
     work = Path(tempfile.mkdtemp(prefix="bench-replay-"))
     try:
@@ -392,6 +405,7 @@ def run(options: argparse.Namespace, expected: dict[str, int], url: str, work: P
         "CONSULT_FORM_MIN_SECONDS": "0",
         "CONSULT_LOG_LEVEL": "warning",
         "CONSULT_METRICS_DIRECTORY": str(work / "metrics"),
+        "CONSULT_PASSWORD_HASHING": options.password_hashing,
         **{
             f"CONSULT_RATE_LIMIT{suffix}": GENEROUS
             for suffix in ("", "_POST", "_LOGIN", "_CONTRIBUTE", "_VOTE")
