@@ -5,10 +5,11 @@
 The article page carries 500 contributions with their vote counts; the bare app renders,
 with Jinja, the same amount of HTML (no database, no session, no middleware). Anonymous
 readers are served from the short page cache (CONSULT_PAGE_CACHE_SECONDS); logged-in
-readers get a page rendered for them every time. The vote loop posts votes as a logged-in
-citizen, alternating values so that requests write; the bare app answers a POST with a
-303. The ratio of consult's requests/s to the bare app's is the figure, printed beside its
-target (at least 0.3 for the logged-in page and the vote, 0.9 for the anonymous page); the
+readers get a page rendered for them every time. The vote loops post votes as a logged-in
+citizen, on a contribution and on the article, alternating values so that requests write;
+the bare app answers a POST with a 303. The ratio of consult's requests/s to the bare app's
+is the figure, printed beside its target (at least 0.3 for the logged-in page and the votes,
+0.9 for the anonymous page); the
 two servers are measured in turn, twice each, and the machine's load is printed with each
 pair, since the machine may be shared; so is the server's CPU time per request (milliseconds)
 and its ratio, which other processes' load moves less (it leaves out PostgreSQL's own work).
@@ -128,6 +129,7 @@ TARGETS = {
     "article, 500 contrib., anonymous": 0.9,
     "article, 500 contrib., logged in": 0.3,
     "vote POST (alternating values)": 0.3,
+    "article vote POST (alternating)": 0.3,
 }
 HEAD = ROW + "{:>9}{:>8}{:>10}{:>7}  {}"
 COLUMNS = ("target", "cpu ms", "cpu ratio", "load", "")
@@ -242,6 +244,9 @@ def measure(name: str, url: str, port: int, requests: int, concurrency: int) -> 
         bare_post: Target = (f"http://127.0.0.1:{port + 1}/vote", "POST", "value=pour", "")
         what = "vote POST (alternating values)"
         report(name, what, *side_by_side(vote, bare_post, requests, concurrency))
+        article_vote: Target = (f"{article}/votes", "POST", "value=pour|value=contre", cookie)
+        what = "article vote POST (alternating)"
+        report(name, what, *side_by_side(article_vote, bare_post, requests, concurrency))
         bare_vote.should_exit = True
         time.sleep(0.3)
     finally:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Integer, Select, String, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consult.accounts.models import User, VerificationLevel
@@ -75,6 +76,24 @@ def in_latest_version(
         Provision.key == article_key,
         Provision.kind == ProvisionKind.ARTICLE,
     )
+
+
+@functools.cache
+def _article_in_latest_version_query() -> Select[bool]:
+    """Built once per process, its values bound at each call (every vote on an article)."""
+    consultation_id = bindparam("consultation_id", type_=Integer)
+    article_key = bindparam("article_key", type_=String)
+    return select(in_latest_version(consultation_id, article_key))
+
+
+async def require_article(session: AsyncSession, consultation: Consultation, key: str) -> None:
+    """NotFound unless the latest version of the bill has this article: all that a vote on the
+    article needs to know of it (one query, where loading its text takes three)."""
+    found = await session.scalar(
+        _article_in_latest_version_query(), {"consultation_id": consultation.id, "article_key": key}
+    )
+    if not found:
+        raise NotFound(key)
 
 
 class NotVerifiedEnough(FormError):

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Executable, Table, bindparam, case, delete, func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -63,95 +62,61 @@ async def cast_vote(
 ) -> VoteValue | None:
     """Vote on an article or a contribution, change the vote, or withdraw it (None).
 
-    Safe under concurrent submissions: the unique constraint decides between two first votes
-    (the losing insert becomes an update of the winner's row), and the database moves a
-    contribution's counters with each of its vote rows written, so they always follow them.
+    One statement, whatever the vote was before: a first vote inserts the row; a vote where
+    the person already voted becomes an update of their row (two first votes sent at once too:
+    the unique constraint makes the second wait for the first's row), and only when the value
+    changes; withdrawing deletes it. The database moves a contribution's counters with each of
+    its vote rows written (`consult.contributions.vote_counters`), so they always follow them.
     """
     require_open(consultation, now, voter)
     if value and value not in {v.value for v in VoteValue}:
         raise FormError({"value": _("Choose for, mixed or against.")})
     new = VoteValue(value) if value else None
-    if contribution is not None:
-        await _write_contribution_vote(session, voter, consultation, contribution, new, now)
-        return new
-    target = (Vote.consultation_id == consultation.id) & (Vote.article_key == article_key)
-    existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
-    if existing is None and new is not None:
-        try:
-            async with session.begin_nested():
-                session.add(
-                    Vote(
-                        voter_id=voter.id,
-                        consultation_id=consultation.id,
-                        article_key=article_key,
-                        value=new,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-        except IntegrityError:
-            existing = await session.scalar(select(Vote).where(Vote.voter_id == voter.id, target))
-        else:
-            return new
-    if existing is None or existing.value == new:
-        return new
+    on_contribution = contribution is not None
+    cast, withdraw = _vote_statements(session.get_bind().dialect.name, on_contribution)
+    mine = {
+        "voter_id": voter.id,
+        "consultation_id": consultation.id,
+        "contribution_id": contribution.id if contribution is not None else None,
+        "article_key": None if on_contribution else article_key,
+    }
     if new is None:
-        await session.delete(existing)
+        await session.execute(withdraw, mine)
     else:
-        existing.value = new
-        existing.updated_at = now
-    await session.flush()
+        await session.execute(cast, mine | {"value": new, "now": now})
     return new
 
 
-async def _write_contribution_vote(
-    session: AsyncSession,
-    voter: User,
-    consultation: Consultation,
-    contribution: Contribution,
-    new: VoteValue | None,
-    now: datetime,
-) -> None:
-    """The vote on a contribution in one statement; the database moves its counters
-    (`consult.contributions.vote_counters`).
-
-    A first vote inserts the row; a vote where the person already voted becomes an update of
-    their row (two first votes sent at once too: the second waits for the first's row), and
-    only when the value changes; withdrawing deletes it.
-    """
-    cast, withdraw = _contribution_vote_statements(session.get_bind().dialect.name)
-    mine = {"voter_id": voter.id, "contribution_id": contribution.id}
-    if new is None:
-        await session.execute(withdraw, mine)
-        return
-    values = {"consultation_id": consultation.id, "value": new, "now": now}
-    await session.execute(cast, mine | values)
-
-
 @functools.cache
-def _contribution_vote_statements(dialect: str) -> tuple[Executable, Executable]:
-    """The vote on a contribution and its withdrawal, built once per process and kind of
-    database, their values bound at each vote: building the conflict clause cost about a
-    tenth of a vote's time. They write the table directly, as no vote row is ever loaded."""
+def _vote_statements(dialect: str, on_contribution: bool) -> tuple[Executable, Executable]:
+    """A vote on a contribution (or on an article) and its withdrawal, built once per process
+    and kind of database, their values bound at each vote: building the conflict clause cost
+    about a tenth of a vote's time. They write the table directly: no vote row is loaded."""
     votes = Vote.__table__
     assert isinstance(votes, Table)
+    target = (
+        [votes.c.contribution_id]
+        if on_contribution
+        else [votes.c.consultation_id, votes.c.article_key]
+    )
     now = bindparam("now", type_=votes.c.created_at.type)
     cast = insert_for(dialect, votes).values(
         voter_id=bindparam("voter_id"),
         consultation_id=bindparam("consultation_id"),
-        contribution_id=bindparam("contribution_id"),
+        contribution_id=bindparam("contribution_id", type_=votes.c.contribution_id.type),
+        article_key=bindparam("article_key", type_=votes.c.article_key.type),
         value=bindparam("value", type_=votes.c.value.type),
         created_at=now,
         updated_at=now,
     )
     cast = cast.on_conflict_do_update(
-        index_elements=[votes.c.voter_id, votes.c.contribution_id],
+        index_elements=[votes.c.voter_id, *target],
         set_={"value": cast.excluded.value, "updated_at": cast.excluded.updated_at},
         where=votes.c.value != cast.excluded.value,
     )
     withdraw = delete(votes).where(
         votes.c.voter_id == bindparam("voter_id"),
-        votes.c.contribution_id == bindparam("contribution_id"),
+        *(column == bindparam(column.key, type_=column.type) for column in target),
     )
     return cast, withdraw
 

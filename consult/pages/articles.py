@@ -124,6 +124,7 @@ class ArticlePage:
     consultation: Consultation
     article_in_bill: ArticleInBill
     context: ArticleContext
+    article_key: str
     is_open: bool
     phase: Phase
     segments: dict[int, list[Segment]]
@@ -173,7 +174,7 @@ class ArticleVotes:
     """The article's vote widget alone, after a vote."""
 
     consultation: Consultation
-    context: ArticleContext
+    article_key: str
     article_tally: Tally
     my_votes: Votes
     is_open: bool
@@ -341,6 +342,7 @@ async def article_page(
         consultation=consultation,
         article_in_bill=in_bill,
         context=context,
+        article_key=context.article.key,
         is_open=accepts_contributions(consultation, now),
         phase=consultation.phase_at(now),
         segments=await _highlights(db, version, context),
@@ -406,14 +408,13 @@ async def stamp_and_votes(
 
 
 async def article_votes(
-    db: AsyncSession, context: ArticleContext, viewer: User | None
+    db: AsyncSession, consultation: Consultation, article_key: str, current: VoteValue | None
 ) -> ArticleVotes:
-    """The article's vote widget with fresh counts and the viewer's vote."""
-    consultation, key = context.consultation, context.article.key
+    """The article's vote widget just after the viewer voted `current`, with fresh counts."""
     return ArticleVotes(
         consultation=consultation,
-        context=context,
-        article_tally=await article_tally(db, consultation, key),
-        my_votes=await votes_of(db, viewer, consultation, [], key),
+        article_key=article_key,
+        article_tally=await article_tally(db, consultation, article_key),
+        my_votes={article_key: current} if current is not None else {},
         is_open=True,
     )

@@ -299,6 +299,26 @@ def test_vote_on_the_article(open_site: Site) -> None:
 
 
 @pytest.mark.each_database
+def test_an_article_vote_is_changed_withdrawn_and_refused_on_an_unknown_article(
+    open_site: Site,
+) -> None:
+    for value in ("pour", "pour", "mitige"):
+        changed = open_site.client.post(
+            f"{ARTICLE}/votes", data={"value": value}, headers=htmx_headers()
+        )
+        assert changed.status_code == 200
+    (vote,) = open_site.db(_votes)
+    assert vote.value.value == "mitige" and vote.article_key == ARTICLE.rsplit("/", 1)[1]
+    assert re.search(r"(Mitigé|Mixed) 1</span>", changed.text)
+    withdrawn = open_site.client.post(f"{ARTICLE}/votes", data={"value": ""})
+    assert withdrawn.status_code == 303
+    assert open_site.db(_votes) == []
+    unknown = ARTICLE.rsplit("/", 1)[0] + "/art-999/votes"
+    assert open_site.client.post(unknown, data={"value": "pour"}).status_code == 404
+    assert open_site.db(_votes) == []
+
+
+@pytest.mark.each_database
 def test_one_vote_per_person_is_enforced_by_the_database(open_site: Site) -> None:
     post(open_site, "/arguments", {"stance": "pour", "body": "Oui."})
     (argument,) = contributions(open_site)

@@ -13,6 +13,7 @@ from consult.consultations.models import Consultation
 from consult.contributions.article_context import (
     ArticleContext,
     load_article_context,
+    require_article,
 )
 from consult.contributions.listing import contribution_on_article
 from consult.contributions.models import Contribution
@@ -239,23 +240,30 @@ async def similar(ctx: RequestContext) -> Response:
 
 
 async def vote_article(ctx: RequestContext) -> Response:
-    """Vote pour, mitigé or contre on the article, change the vote or withdraw it."""
-    context = await _article(ctx)
+    """Vote pour, mitigé or contre on the article, change the vote or withdraw it; htmx gets
+    back just its vote widget with fresh counts, a plain form a redirect to the article."""
+    consultation = await ctx.consultation()
+    if consultation.is_questionnaire:  # a questionnaire's questions are not voted on
+        raise NotFound(ctx.path("key"))
+    key = ctx.path("key")
+    await require_article(ctx.db, consultation, key)
     form = await read_form(ctx.request)
-    key = context.article.key
     try:
-        value = form.text("value") or None
-        await cast_vote(
-            ctx.db, ctx.member, context.consultation, now=ctx.now, value=value, article_key=key
+        value = await cast_vote(
+            ctx.db,
+            ctx.member,
+            consultation,
+            now=ctx.now,
+            value=form.text("value") or None,
+            article_key=key,
         )
     except FormError as error:
         shown = ArticleForm(errors=error.fields)
-        return await render_article_page(ctx, context, form=shown, status_code=422)
+        return await render_article_page(ctx, await _article(ctx), form=shown, status_code=422)
     if ctx.is_partial:
-        # Only the vote widget changes: render its block with just what it shows.
-        votes = await article_votes(ctx.db, context, ctx.user)
+        votes = await article_votes(ctx.db, consultation, key, value)
         return ctx.render("articles/show.html", votes, block="article_votes")
-    return ctx.redirect(ctx.url_for("article", slug=context.consultation.slug, key=key))
+    return ctx.redirect(ctx.url_for("article", slug=consultation.slug, key=key))
 
 
 async def _contribution_on_article(ctx: RequestContext) -> tuple[Consultation, Contribution]:
