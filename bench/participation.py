@@ -5,14 +5,14 @@
 The article page carries 500 contributions with their vote counts; the bare app renders,
 with Jinja, the same amount of HTML (no database, no session, no middleware). Anonymous
 readers are served from the short page cache (CONSULT_PAGE_CACHE_SECONDS); logged-in
-readers get a page rendered for them every time. The vote loops post votes as a logged-in
-citizen, on a contribution and on the article, alternating values so that requests write;
-the bare app answers a POST with a 303. The ratio of consult's requests/s to the bare app's
-is the figure, printed beside its target (at least 0.3 for the logged-in page and the votes,
-0.9 for the anonymous page); the
-two servers are measured in turn, twice each, and the machine's load is printed with each
-pair, since the machine may be shared; so is the server's CPU time per request (milliseconds)
-and its ratio, which other processes' load moves less (it leaves out PostgreSQL's own work).
+readers get the page kept under the article's stamp, their own parts filled in for them.
+The vote loops post votes as a logged-in citizen, on a contribution and on the article,
+alternating values so that requests write; the bare app answers a POST with a 303. The ratio
+of consult's requests/s to the bare app's is the figure, printed beside its target (at least
+0.3 for the logged-in page and the votes, 0.9 for the anonymous page); the two servers are
+measured in turn, twice each, and the machine's load is printed with each pair, since the
+machine may be shared; so is the server's CPU time per request (milliseconds) and its ratio,
+which other processes' load moves less (it leaves out PostgreSQL's own work).
 PostgreSQL is measured when CONSULT_BENCH_DATABASE_URL names an empty database.
 """
 
