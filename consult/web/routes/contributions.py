@@ -16,7 +16,7 @@ from consult.contributions.article_context import (
     require_article,
 )
 from consult.contributions.listing import contribution_on_article
-from consult.contributions.models import Contribution
+from consult.contributions.models import Contribution, VoteValue
 from consult.contributions.votes import cast_vote
 from consult.contributions.writing import (
     check_amendment,
@@ -239,6 +239,32 @@ async def similar(ctx: RequestContext) -> Response:
     return ctx.render("contributions/_similar.html", shown)
 
 
+async def _vote_from_form(
+    ctx: RequestContext,
+    consultation: Consultation,
+    *,
+    article_key: str | None = None,
+    contribution: Contribution | None = None,
+) -> VoteValue | Response | None:
+    """Cast the vote the form asks for on the article or the contribution; a refused vote (the
+    consultation closed, the account not verified enough, an unknown value) answers with the
+    article page again, saying why (422)."""
+    form = await read_form(ctx.request)
+    try:
+        return await cast_vote(
+            ctx.db,
+            ctx.member,
+            consultation,
+            now=ctx.now,
+            value=form.text("value") or None,
+            article_key=article_key,
+            contribution=contribution,
+        )
+    except FormError as error:
+        shown = ArticleForm(errors=error.fields)
+        return await render_article_page(ctx, await _article(ctx), form=shown, status_code=422)
+
+
 async def vote_article(ctx: RequestContext) -> Response:
     """Vote pour, mitigé or contre on the article, change the vote or withdraw it; htmx gets
     back just its vote widget with fresh counts, a plain form a redirect to the article."""
@@ -247,19 +273,9 @@ async def vote_article(ctx: RequestContext) -> Response:
         raise NotFound(ctx.path("key"))
     key = ctx.path("key")
     await require_article(ctx.db, consultation, key)
-    form = await read_form(ctx.request)
-    try:
-        value = await cast_vote(
-            ctx.db,
-            ctx.member,
-            consultation,
-            now=ctx.now,
-            value=form.text("value") or None,
-            article_key=key,
-        )
-    except FormError as error:
-        shown = ArticleForm(errors=error.fields)
-        return await render_article_page(ctx, await _article(ctx), form=shown, status_code=422)
+    value = await _vote_from_form(ctx, consultation, article_key=key)
+    if isinstance(value, Response):
+        return value
     if ctx.is_partial:
         votes = await article_votes(ctx.db, consultation, key, value)
         return ctx.render("articles/show.html", votes, block="article_votes")
@@ -282,19 +298,9 @@ async def vote_contribution(ctx: RequestContext) -> Response:
     """Vote on a contribution in one transaction; htmx gets back just its vote widget with
     fresh counts, a plain form a redirect to it (no page is built unless the vote is refused)."""
     consultation, contribution = await _contribution_on_article(ctx)
-    form = await read_form(ctx.request)
-    try:
-        value = await cast_vote(
-            ctx.db,
-            ctx.member,
-            consultation,
-            now=ctx.now,
-            value=form.text("value") or None,
-            contribution=contribution,
-        )
-    except FormError as error:
-        shown = ArticleForm(errors=error.fields)
-        return await render_article_page(ctx, await _article(ctx), form=shown, status_code=422)
+    value = await _vote_from_form(ctx, consultation, contribution=contribution)
+    if isinstance(value, Response):
+        return value
     if ctx.is_partial:
         # A vote cast from the similar contributions shown beside a form answers with the
         # widget under that list's own element id (the same contribution may be listed twice).
