@@ -159,9 +159,7 @@ def _session_query(with_suspension: bool) -> Select[UserSession, bool]:
     and building it cost a quarter of its time."""
     suspended: ColumnElement[bool] = false()
     if with_suspension:
-        suspended = exists().where(
-            Suspension.user_id == UserSession.user_id, Suspension.lifted_at.is_(None)
-        )
+        suspended = exists().where(Suspension.in_force_for(UserSession.user_id))
     return (
         select(UserSession, suspended)
         .where(UserSession.token_digest == bindparam("token_digest", type_=String))

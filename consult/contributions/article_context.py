@@ -59,11 +59,11 @@ async def load_article_context(
     return ArticleContext(consultation, version, article, list(alineas))
 
 
-def in_latest_version(
-    consultation_id: ColumnElement[int], article_key: ColumnElement[str]
-) -> ColumnElement[bool]:
-    """Whether the latest version of the bill has this article (a condition to put in a query:
-    what a vote needs to know of the article, where a contribution needs its text)."""
+def in_latest_version() -> ColumnElement[bool]:
+    """Whether the latest version of the bill has this article: a condition to put in a
+    query, its values bound at each call as `consultation_id` and `article_key` (what a vote
+    needs to know of the article, where a contribution needs its text)."""
+    consultation_id = bindparam("consultation_id", type_=Integer)
     latest = (
         select(BillVersion.id)
         .where(BillVersion.consultation_id == consultation_id)
@@ -73,17 +73,15 @@ def in_latest_version(
     )
     return exists().where(
         Provision.version_id == latest,
-        Provision.key == article_key,
+        Provision.key == bindparam("article_key", type_=String),
         Provision.kind == ProvisionKind.ARTICLE,
     )
 
 
 @functools.cache
 def _article_in_latest_version_query() -> Select[bool]:
-    """Built once per process, its values bound at each call (every vote on an article)."""
-    consultation_id = bindparam("consultation_id", type_=Integer)
-    article_key = bindparam("article_key", type_=String)
-    return select(in_latest_version(consultation_id, article_key))
+    """Built once per process (every vote on an article asks it)."""
+    return select(in_latest_version())
 
 
 async def require_article(session: AsyncSession, consultation: Consultation, key: str) -> None:

@@ -168,13 +168,11 @@ async def get_contribution(
 def _contribution_on_article_query() -> Select[Contribution]:
     """Built once per process, its values bound at each call: a vote asks it every time, and
     building it (its subqueries above all) cost more than running it."""
-    consultation_id = bindparam("consultation_id", type_=Integer)
-    article_key = bindparam("article_key", type_=String)
     return select(Contribution).where(
-        Contribution.id == bindparam("contribution_id"),
-        Contribution.consultation_id == consultation_id,
-        Contribution.article_key == article_key,
-        in_latest_version(consultation_id, article_key),
+        Contribution.id == bindparam("contribution_id", type_=Integer),
+        Contribution.consultation_id == bindparam("consultation_id", type_=Integer),
+        Contribution.article_key == bindparam("article_key", type_=String),
+        in_latest_version(),
     )
 
 

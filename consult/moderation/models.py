@@ -5,7 +5,16 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    SQLColumnExpression,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from consult.db import Base, UTCDateTime, utcnow
@@ -94,3 +103,8 @@ class Suspension(Base):
     review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_request: Mapped[str] = mapped_column(Text, default="")
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @classmethod
+    def in_force_for(cls, user_id: int | SQLColumnExpression[int]) -> ColumnElement[bool]:
+        """The condition of a suspension of `user_id` (an id or a column) still in force."""
+        return and_(cls.user_id == user_id, cls.lifted_at.is_(None))

@@ -70,7 +70,7 @@ async def current_suspension(session: AsyncSession, user_id: int) -> Suspension 
     """The account's suspension in force, if any."""
     return await session.scalar(
         select(Suspension)
-        .where(Suspension.user_id == user_id, Suspension.lifted_at.is_(None))
+        .where(Suspension.in_force_for(user_id))
         .order_by(Suspension.id.desc())
         .limit(1)
     )
