@@ -162,8 +162,8 @@ def _one_of(choices: tuple[str, ...]) -> Parser:
             raise ValueError
         return word
 
-    named = [f"`{choice}`" for choice in choices]
-    return Parser(", ".join(named[:-1]) + " or " + named[-1] if len(named) > 1 else named[0], read)
+    *first, last = [f"`{choice}`" for choice in choices]
+    return Parser(f"{', '.join(first)} or {last}" if first else last, read)
 
 
 def _metrics_token(raw: str) -> str:
